@@ -65,5 +65,17 @@ def doctor(
         raise typer.Exit(1)
 
 
+def _register_commands() -> None:
+    import importlib
+    import pkgutil
+
+    from . import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        importlib.import_module(f"{commands.__name__}.{info.name}").register(app)
+
+
+_register_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     app()
