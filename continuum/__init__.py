@@ -4,3 +4,27 @@ SI units throughout. Solvers take plain numbers and arrays. This package
 never imports ``atomistic``, ``couplers`` or ``multiscale``; dolfinx and
 pybamm are imported inside the modules that use them.
 """
+
+
+# Public names, imported on first use so that importing the package loads no
+# engine. To export a name add one entry: "Name": "submodule".
+_LAZY: dict[str, str] = {
+
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))
+
+
+__all__ = sorted(_LAZY)
