@@ -24,9 +24,9 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[Optional[bool], typer.Option(
+    version: Annotated[bool, typer.Option(
         "--version", callback=_version_callback, is_eager=True,
-        help="Print the version and exit.")] = None,
+        help="Print the version and exit.")] = False,
 ) -> None:
     """Multiscale hybrid modelling for electrochemistry and materials."""
 
