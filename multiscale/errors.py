@@ -26,3 +26,11 @@ class ConvergenceError(MultiscaleError, RuntimeError):
 
 class CalculationFailed(MultiscaleError, RuntimeError):
     """An engine ran but did not produce a usable result."""
+
+
+class RunLockedError(MultiscaleError, RuntimeError):
+    """Another run holds the output directory."""
+
+
+class StageFailed(MultiscaleError, RuntimeError):
+    """A pipeline stage raised; the message names the stage."""

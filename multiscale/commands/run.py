@@ -1,0 +1,63 @@
+"""``multiscale run CONFIG``: validate a config, run its pipeline, write the report."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+
+
+def run(
+    config: Annotated[Path, typer.Argument(help="TOML run config.")],
+    out: Annotated[Optional[Path], typer.Option("--out", "-o",
+                   help="Run directory (default: runs/<run.name> beside the config).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(
+        help="Dask scheduler address (tcp://host:8786); default: a local cluster.")] = None,
+    workers: Annotated[int, typer.Option(
+        help="Local Dask worker processes for independent tasks (1 = run in this process).")] = 1,
+    only: Annotated[Optional[list[str]], typer.Option(
+        "--only", help="Run only this stage and what it needs (repeatable).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Run a pipeline: cached stages are skipped, an interrupted run resumes."""
+    from rich.console import Console
+
+    from ..config import load_config
+    from ..errors import MultiscaleError, StageFailed
+    from ..executor import Executor
+    from ..pipeline import run_pipeline
+    from ..report import headlines, write_report
+
+    def fail(message: str, code: int):
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(code)
+
+    try:
+        cfg = load_config(config)
+    except MultiscaleError as exc:
+        fail(str(exc), 2)
+    out = out or (cfg.folder / "runs" / cfg.run.name)
+    console = Console(quiet=quiet)
+    try:
+        with Executor(scheduler=scheduler, workers=workers, quiet=quiet) as executor, \
+                console.status("starting", spinner="dots") as status:
+            def progress(msg: str) -> None:
+                status.update(msg)
+                if msg.endswith(("(cached)",)) or " done in " in msg:
+                    console.log(msg)
+            records = run_pipeline(cfg, out, executor=executor, progress=progress, only=only)
+        report, _ = write_report(out, records, cfg)
+    except KeyboardInterrupt:
+        fail("interrupted: finished stages are kept; run the same command to resume", 130)
+    except StageFailed as exc:
+        # a missing engine is a set-up problem (2); anything else failed while running (1)
+        fail(str(exc), 2 if isinstance(exc.__cause__, ImportError) else 1)
+    except MultiscaleError as exc:  # e.g. the output directory is locked by another run
+        fail(str(exc), 2)
+    console.print(f"\nReport: {report}")
+    for label, text in headlines(records):
+        console.print(f"  {label}: {text}", highlight=False)

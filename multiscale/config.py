@@ -1,0 +1,246 @@
+"""Run configs: TOML files validated by pydantic before anything runs.
+
+A config names a run and its stages; each stage has a ``kind`` (a registered
+stage type, see :mod:`multiscale.stages`), the stages it ``needs``, and the
+parameters of its kind::
+
+    [run]
+    name = "demo"
+
+    [stage.label]
+    kind = "label_emt"
+    element = "Cu"
+
+    [stage.train]
+    kind = "train_mlip"
+    needs = ["label"]
+    members = 3
+
+Every error names the file, the key path, the bad value and what was
+expected, in one line (``demo.toml: stage.train.members: -1: must be >= 1``);
+unknown keys get a did-you-mean. Quantities may carry units as strings
+(``D = "1.3e-9 m^2/s"``, ``temperature = "25 degC"``); a bare number is read in
+the unit the field states, and a unit of the wrong dimension is an error.
+Relative paths resolve against the config file's folder.
+"""
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Union
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import InputError
+
+__all__ = ["ConfigError", "RunConfig", "RunSection", "StageParams", "Quantity", "load_config",
+           "parse_config", "STAGE_KINDS", "stage_kind"]
+
+
+class ConfigError(InputError):
+    """A run config is invalid; ``str(err)`` is one line per problem."""
+
+
+# --- quantities with units -----------------------------------------------
+
+_UREG = None
+
+
+def _ureg():
+    global _UREG
+    if _UREG is None:
+        import pint
+
+        _UREG = pint.UnitRegistry()
+    return _UREG
+
+
+def Quantity(unit: str, **constraints: Any):
+    """A float field in ``unit``; accepts a number (in ``unit``) or a string with units.
+
+    >>> class P(BaseModel):
+    ...     D: Quantity("m^2/s", gt=0)
+    >>> P(D="1.3e-5 cm^2/s").D   # doctest: +ELLIPSIS
+    1.3e-09...
+    """
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, str):
+            import pint
+
+            ureg = _ureg()
+            try:
+                q = ureg.Quantity(value)
+            except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError,
+                    ValueError, AttributeError, TypeError) as exc:
+                raise ValueError(f"cannot read {value!r} as a quantity in {unit}: {exc}") from None
+            if q.unitless:  # "5" as a string: a number in the field's unit
+                return float(q.magnitude)
+            try:
+                return float(q.to(unit).magnitude)
+            except pint.errors.DimensionalityError:
+                raise ValueError(f"{value!r} has units of {q.units:~}, expected a quantity in "
+                                 f"{unit}") from None
+        return value
+
+    description = constraints.pop("description", None)
+    return Annotated[float, pydantic.BeforeValidator(convert),
+                     Field(description=description or f"in {unit}", json_schema_extra={"unit": unit},
+                           **constraints)]
+
+
+# --- stages ----------------------------------------------------------------
+
+class StageParams(BaseModel):
+    """Fields every stage has; each stage kind subclasses this with its parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str
+    needs: list[str] = Field(default_factory=list,
+                             description="stages whose outputs this stage uses")
+
+
+STAGE_KINDS: dict[str, tuple[type[StageParams], Any]] = {}
+
+
+def stage_kind(name: str, params: type[StageParams]):
+    """Register a stage function under ``name`` with its parameter model.
+
+    The function is called as ``func(ctx: StageContext) -> dict`` (see
+    :mod:`multiscale.pipeline`). The parameter model's ``kind`` field is
+    narrowed to ``Literal[name]`` so configs are validated per kind.
+    """
+    from typing import Literal
+
+    model = pydantic.create_model(f"{params.__name__}[{name}]", __base__=params,
+                                  kind=(Literal[name], ...))
+
+    def decorator(func):
+        STAGE_KINDS[name] = (model, func)
+        return func
+
+    return decorator
+
+
+class RunSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    seed: int = 0
+
+
+class RunConfig(BaseModel):
+    """A validated run config. ``stage`` keeps the file's order."""
+
+    model_config = ConfigDict(extra="forbid")
+    run: RunSection
+    stage: dict[str, StageParams]
+    source: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def folder(self) -> Path:
+        return self.source.parent if self.source else Path.cwd()
+
+
+def _stage_union():
+    from . import stages  # noqa: F401  (registers the built-in stage kinds)
+
+    models = tuple(model for model, _ in STAGE_KINDS.values())
+    return Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007
+
+
+def _typed_config_model():
+    return pydantic.create_model("RunConfigTyped", __base__=RunConfig,
+                                 stage=(dict[str, _stage_union()], ...))
+
+
+# --- errors that read like a person wrote them ------------------------------
+
+def _key_path(loc: tuple) -> str:
+    parts = list(loc)
+    # A stage's location carries its discriminator (stage, NAME, KIND, field...):
+    # drop the kind, which is pydantic's bookkeeping, not a key in the file.
+    if len(parts) > 2 and parts[0] == "stage" and parts[2] in STAGE_KINDS:
+        del parts[2]
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and part.startswith("function-"):
+            continue  # pydantic's validator location tags
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _vocabulary() -> list[str]:
+    words = set(RunSection.model_fields) | set(RunConfig.model_fields)
+    for model, _ in STAGE_KINDS.values():
+        words |= set(model.model_fields)
+    return sorted(words)
+
+
+def _format(err: dict, where: str) -> str:
+    path = _key_path(tuple(err["loc"]))
+    value = err.get("input")
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        key = path.rsplit(".", 1)[-1]
+        hint = difflib.get_close_matches(key, _vocabulary(), n=1)
+        guess = f"; did you mean {hint[0]!r}?" if hint else ""
+        return f"{where}: {path}: unknown key{guess}"
+    if kind == "missing":
+        return f"{where}: {path}: required key is missing"
+    if kind == "union_tag_invalid":
+        kinds = ", ".join(sorted(STAGE_KINDS))
+        return f"{where}: {path}.kind: {err['ctx']['tag']!r}: unknown stage kind (known: {kinds})"
+    if kind == "union_tag_not_found":
+        return f"{where}: {path}.kind: required key is missing (the stage's type)"
+    msg = err["msg"].removeprefix("Value error, ")
+    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    return f"{where}: {path}: {shown}: {msg}"
+
+
+def parse_config(data: dict, source: Path | str | None = None) -> RunConfig:
+    """Validate a config given as a dict (as TOML parses it)."""
+    where = str(source) if source else "<config>"
+    model = _typed_config_model()
+    try:
+        cfg = model.model_validate({**data, "source": Path(source) if source else None})
+    except pydantic.ValidationError as exc:
+        raise ConfigError("\n".join(_format(e, where) for e in exc.errors())) from None
+    _check_graph(cfg, where)
+    return cfg
+
+
+def _check_graph(cfg: RunConfig, where: str) -> None:
+    names = list(cfg.stage)
+    for name, st in cfg.stage.items():
+        for need in st.needs:
+            if need not in cfg.stage:
+                hint = difflib.get_close_matches(need, names, n=1)
+                guess = f"; did you mean {hint[0]!r}?" if hint else ""
+                raise ConfigError(f"{where}: stage.{name}.needs: {need!r}: no such stage{guess}")
+            if names.index(need) > names.index(name):
+                raise ConfigError(f"{where}: stage.{name}.needs: {need!r}: stages must come after "
+                                  "the stages they need (reorder the file)")
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read and validate a TOML run config; raises ConfigError (one line per problem)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return parse_config(data, path.resolve())
+
+
+def resolve_path(cfg: RunConfig, value: str | Path) -> Path:
+    """A path from a config, relative to the config's folder unless absolute."""
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (cfg.folder / p)

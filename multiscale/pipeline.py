@@ -1,0 +1,236 @@
+"""Pipelines: a run is an ordered graph of stages, cached in a run directory.
+
+Run directory layout::
+
+    OUT/
+      .lock                 held while a run is in progress (a second run refuses)
+      run.json              the validated config and the run's provenance
+      stages/NAME/          one complete stage: its files + stage.json
+      stages/NAME.partial/  a stage in progress or interrupted (INCOMPLETE inside)
+      results.json, report.md
+
+Each stage's cache key hashes its kind, its parameters, the content of files
+its parameters name, the keys of the stages it needs and the code version.
+A stage whose ``stage.json`` carries the same key is skipped; anything
+upstream that changed re-runs everything downstream of it. A stage is built in
+``NAME.partial/`` and renamed into place only when it finished, so an
+interrupted run (Ctrl-C, SIGTERM, a crash) never leaves a stage that looks
+complete; the next run removes the partial one and resumes from there.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .atomic import write_json
+from .config import STAGE_KINDS, RunConfig, resolve_path
+from .errors import RunLockedError, StageFailed
+from .provenance import provenance
+
+__all__ = ["StageContext", "StageRecord", "run_pipeline", "stage_key"]
+
+
+@dataclasses.dataclass
+class StageContext:
+    """What a stage function gets: its parameters, its folder, its inputs."""
+
+    name: str
+    params: Any  # the stage's validated pydantic model
+    dir: Path  # write outputs here (the stage's .partial folder while it runs)
+    inputs: dict[str, dict]  # results of the stages it needs, by name
+    input_dirs: dict[str, Path]  # their folders
+    config: RunConfig
+    executor: Any  # multiscale.executor.Executor: ctx.executor.map(func, items)
+    progress: Callable[[str], None]  # one-line status updates
+    seed: int
+
+    def resolve(self, value: str | Path) -> Path:
+        """A path from the config, relative to the config's folder."""
+        return resolve_path(self.config, value)
+
+
+@dataclasses.dataclass
+class StageRecord:
+    name: str
+    status: str  # "ran" | "cached"
+    seconds: float
+    results: dict
+    dir: Path
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _params_with_file_hashes(cfg: RunConfig, value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _params_with_file_hashes(cfg, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_params_with_file_hashes(cfg, v) for v in value]
+    if isinstance(value, str) and value and len(value) < 4096:
+        try:
+            p = resolve_path(cfg, value)
+            if p.is_file():
+                return {"path": value, "sha256": _file_digest(p)}
+        except (OSError, ValueError):
+            pass
+    return value
+
+
+def stage_key(cfg: RunConfig, name: str, upstream_keys: dict[str, str], code_version: str) -> str:
+    """The cache key of one stage (hex sha256)."""
+    params = cfg.stage[name].model_dump(mode="json")
+    blob = json.dumps({"params": _params_with_file_hashes(cfg, params),
+                       "upstream": upstream_keys, "code": code_version, "seed": cfg.run.seed},
+                      sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+@contextlib.contextmanager
+def _run_lock(out: Path) -> Iterator[None]:
+    out.mkdir(parents=True, exist_ok=True)
+    fh = open(out / ".lock", "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "?"
+        fh.close()
+        raise RunLockedError(f"{out}: another multiscale run (pid {holder}) is using this output "
+                             "directory; wait for it to finish or choose another --out") from None
+    try:
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt so partial stages are marked on the way out."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_pipeline(cfg: RunConfig, out: Path, executor=None, progress: Callable[[str], None] | None = None,
+                 only: list[str] | None = None) -> list[StageRecord]:
+    """Run (or resume) every stage of ``cfg`` into ``out``; returns one record per stage.
+
+    ``only`` limits the run to the named stages and what they need.
+    """
+    from . import __version__
+    from .executor import Executor
+
+    out = Path(out)
+    say = progress or (lambda msg: None)
+    executor = executor or Executor(workers=1)
+    wanted = _closure(cfg, only) if only else list(cfg.stage)
+    records: list[StageRecord] = []
+    with _run_lock(out), _sigterm_as_interrupt():
+        write_json(out / "run.json", {"config": cfg.model_dump(mode="json"),
+                                      "config_file": str(cfg.source) if cfg.source else None,
+                                      "provenance": provenance(cfg)})
+        stages_dir = out / "stages"
+        stages_dir.mkdir(exist_ok=True)
+        keys: dict[str, str] = {}
+        results: dict[str, dict] = {}
+        for name in wanted:
+            params = cfg.stage[name]
+            keys[name] = stage_key(cfg, name, {n: keys[n] for n in params.needs}, __version__)
+            final = stages_dir / name
+            record_file = final / "stage.json"
+            if record_file.is_file():
+                rec = json.loads(record_file.read_text())
+                if rec.get("key") == keys[name] and rec.get("status") == "complete":
+                    results[name] = rec["results"]
+                    records.append(StageRecord(name, "cached", rec.get("seconds", 0.0),
+                                               rec["results"], final))
+                    say(f"{name}: up to date (cached)")
+                    continue
+            partial = stages_dir / f"{name}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir()
+            (partial / "INCOMPLETE").write_text("this stage did not finish; the next run redoes it\n")
+            ctx = StageContext(name=name, params=params, dir=partial,
+                               inputs={n: results[n] for n in params.needs},
+                               input_dirs={n: stages_dir / n for n in params.needs},
+                               config=cfg, executor=executor, progress=lambda m, n=name: say(f"{n}: {m}"),
+                               seed=cfg.run.seed)
+            _, func = STAGE_KINDS[params.kind]
+            say(f"{name}: running ({params.kind})")
+            t0 = time.perf_counter()
+            try:
+                res = func(ctx) or {}
+            except KeyboardInterrupt:
+                (partial / "INCOMPLETE").write_text("interrupted; the next run redoes this stage\n")
+                raise
+            except Exception as exc:
+                (partial / "INCOMPLETE").write_text(f"failed: {type(exc).__name__}: {exc}\n")
+                raise StageFailed(f"stage {name!r} ({params.kind}) failed: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+            seconds = time.perf_counter() - t0
+            res = json.loads(json.dumps(res, default=_jsonable))
+            (partial / "INCOMPLETE").unlink()
+            write_json(partial / "stage.json", {
+                "status": "complete", "key": keys[name], "kind": params.kind,
+                "seconds": seconds, "results": res, "provenance": provenance(cfg)})
+            shutil.rmtree(final, ignore_errors=True)
+            os.replace(partial, final)
+            results[name] = res
+            records.append(StageRecord(name, "ran", seconds, res, final))
+            say(f"{name}: done in {seconds:.1f} s")
+    return records
+
+
+def _closure(cfg: RunConfig, only: list[str]) -> list[str]:
+    unknown = [n for n in only if n not in cfg.stage]
+    if unknown:
+        raise StageFailed(f"no stage(s) named {unknown} in the config (have {list(cfg.stage)})")
+    need: set[str] = set()
+    todo = list(only)
+    while todo:
+        n = todo.pop()
+        if n not in need:
+            need.add(n)
+            todo.extend(cfg.stage[n].needs)
+    return [n for n in cfg.stage if n in need]
+
+
+def _jsonable(value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"stage result of type {type(value).__name__} is not JSON-serialisable")
