@@ -68,3 +68,13 @@ def test_cli_exits_2_with_one_line_and_leaves_no_output_directory(tmp_path):
     assert proc.returncode == 2
     assert "did you mean 'elements'?" in proc.stderr
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("name", sorted(__import__("multiscale.commands.init", fromlist=["templates"])
+                                        .templates()))
+def test_every_init_template_is_a_valid_config(tmp_path, name):
+    proc = subprocess.run([sys.executable, "-m", "multiscale.cli", "init", name, str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    cfg = load_config(tmp_path / "config.toml")
+    assert cfg.run.name and cfg.stage
