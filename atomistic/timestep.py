@@ -1,0 +1,138 @@
+"""The largest stable MD time step, from the highest vibrational frequency.
+
+Velocity Verlet on a harmonic mode of angular frequency omega is stable for
+omega * dt < 2 and unstable above (the amplification matrix has
+|trace| = |2 - (omega dt)^2| > 2). ``estimate_timestep(atoms, calc)`` finds
+omega_max from the mass-weighted Hessian of ``atoms`` (finite differences of
+forces; for a committee, the largest over members), and returns the Verlet
+bound dt_crit = 2 / omega_max and a recommended dt = T_min / 10 =
+2 pi / (10 omega_max), far enough below the bound that energy is conserved
+well. ``nve_drift`` checks a step size by a short NVE run.
+
+Units: time in fs, frequencies in THz (cycles per ps), omega in rad/fs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ase import Atoms
+from ase import units
+
+from .ensemble import members_of
+from .errors import InputError
+
+
+def hessian(atoms: Atoms, calc, delta: float = 0.005) -> np.ndarray:
+    """Hessian d2E/dx_i dx_j (eV/A^2), shape (3N, 3N), by central differences of forces (delta in A)."""
+    a = atoms.copy()
+    a.calc = calc
+    n = len(a)
+    H = np.zeros((3 * n, 3 * n))
+    x0 = a.positions.copy()
+    for i in range(n):
+        for c in range(3):
+            fs = []
+            for s in (1, -1):
+                x = x0.copy()
+                x[i, c] += s * delta
+                a.positions = x
+                fs.append(a.get_forces().ravel())
+            H[3 * i + c] = -(fs[0] - fs[1]) / (2 * delta)
+    a.positions = x0
+    return 0.5 * (H + H.T)
+
+
+def frequencies(atoms: Atoms, calc, delta: float = 0.005) -> np.ndarray:
+    """Normal-mode angular frequencies omega (rad/fs), ascending, shape (3N,); imaginary modes negative."""
+    H = hessian(atoms, calc, delta)
+    m = np.repeat(atoms.get_masses(), 3)
+    w2 = np.linalg.eigvalsh(H / np.sqrt(np.outer(m, m)))  # eV/(A^2 amu)
+    w = np.sign(w2) * np.sqrt(np.abs(w2))  # in sqrt(eV/amu)/A = 1/ASE-time
+    return w * units.fs  # rad per fs
+
+
+@dataclass
+class TimestepEstimate:
+    """omega_max (rad/fs), f_max (THz), dt_crit = 2/omega_max (fs, the Verlet bound),
+    dt_recommended = 1/(10 f_max) (fs), per-member omega_max (committee) or None."""
+
+    omega_max: float
+    f_max: float
+    dt_crit: float
+    dt_recommended: float
+    member_omega_max: list[float] | None = None
+
+    def to_dict(self) -> dict:
+        return {"omega_max_rad_per_fs": self.omega_max, "f_max_THz": self.f_max, "dt_crit_fs": self.dt_crit,
+                "dt_recommended_fs": self.dt_recommended, "member_omega_max": self.member_omega_max}
+
+
+def from_omega(omega_max: float, member_omega_max=None) -> TimestepEstimate:
+    """Time-step bounds for a highest angular frequency omega_max (rad/fs)."""
+    if omega_max <= 0:
+        raise InputError(f"omega_max = {omega_max}: no positive vibrational frequency; the structure has no "
+                         "restoring forces (is it relaxed and bound?)")
+    f = omega_max / (2 * np.pi) * 1000  # cycles/fs -> THz
+    return TimestepEstimate(omega_max=float(omega_max), f_max=float(f), dt_crit=float(2 / omega_max),
+                            dt_recommended=float(2 * np.pi / omega_max / 10),
+                            member_omega_max=member_omega_max)
+
+
+def estimate_timestep(atoms: Atoms, calc, delta: float = 0.005, repeat=None) -> TimestepEstimate:
+    """Largest stable and recommended velocity-Verlet step for ``atoms`` with ``calc``.
+
+    The Hessian is that of ``atoms`` itself (its normal modes are the phonons
+    commensurate with the cell); pass ``repeat=(n, n, n)`` to sample shorter
+    wavelengths in a small periodic cell. Cost: 6N force calls per calculator.
+    A committee uses the largest omega over its members (the most stiff member
+    limits the step).
+    """
+    if repeat is not None:
+        atoms = atoms.repeat(repeat)
+    members = members_of(calc)
+    if members:
+        per = [float(frequencies(atoms, m, delta).max()) for m in members]
+        return from_omega(max(per), per)
+    return from_omega(float(frequencies(atoms, calc, delta).max()))
+
+
+def verlet_amplitude(omega_dt: float, n_steps: int = 1000) -> float:
+    """Max |x| over ``n_steps`` of velocity Verlet on x'' = -omega^2 x from x=1, v=0 (units: omega=1)."""
+    x, v, dt = 1.0, 0.0, omega_dt
+    a = -x
+    peak = 1.0
+    for _ in range(n_steps):
+        v += 0.5 * dt * a
+        x += dt * v
+        a = -x
+        v += 0.5 * dt * a
+        peak = max(peak, abs(x))
+        if peak > 1e12:
+            break
+    return peak
+
+
+def nve_drift(atoms: Atoms, calc, dt: float, temperature: float = 300.0, n_steps: int = 500, seed: int = 0
+              ) -> dict:
+    """Energy conservation at step dt (fs): NVE velocity Verlet from Maxwell-Boltzmann velocities.
+
+    Returns 'drift' (eV/atom/ps, slope of total energy), 'fluctuation'
+    (std of total energy, eV/atom) and 'energies' (eV/atom per step).
+    """
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+    from ase.md.verlet import VelocityVerlet
+
+    a = atoms.copy()
+    a.calc = calc
+    MaxwellBoltzmannDistribution(a, temperature_K=2 * temperature, rng=np.random.default_rng(seed))
+    Stationary(a)
+    md = VelocityVerlet(a, timestep=dt * units.fs)
+    e = []
+    md.attach(lambda: e.append(a.get_total_energy() / len(a)), interval=1)
+    md.run(n_steps)
+    e = np.array(e)
+    t = np.arange(len(e)) * dt / 1000
+    finite = np.all(np.isfinite(e))
+    slope = float(np.polyfit(t, e, 1)[0]) if finite else float("inf")
+    return {"drift": slope, "fluctuation": float(np.std(e)) if finite else float("inf"), "energies": e}
