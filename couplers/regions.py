@@ -103,7 +103,7 @@ class Region:
 
         ``frozen=True`` keeps the previous membership unchanged (energy mode).
         """
-        enter = d < self.r_outer + buffer
+        enter = d <= self.r_outer + buffer
         if self.members is None or (len(self.members) and self.members.max() >= len(d)):
             new = np.flatnonzero(enter)
         elif frozen:
