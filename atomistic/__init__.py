@@ -10,6 +10,16 @@ never imports ``continuum``, ``couplers`` or ``multiscale``; heavy engines
 # engine. To export a name add one entry: "Name": "submodule".
 _LAZY: dict[str, str] = {
     "load_potential": "potential",
+    "save_potential": "potential",
+    "CommitteeCalculator": "mlip_calculator",
+    "train_committee": "training",
+    "TrainSettings": "training",
+    "read_frames": "dataset",
+    "write_frames": "dataset",
+    "label_frames": "dataset",
+    "split_frames": "dataset",
+    "run_md": "dynamics",
+    "stable_timestep": "dynamics",
 }
 
 

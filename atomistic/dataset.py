@@ -119,14 +119,20 @@ def labels_of(atoms) -> dict:
 
 
 def dataset_hash(frames) -> str:
-    """sha256 over numbers, positions, cell, pbc and labels of every frame."""
+    """sha256 over numbers, positions, cell, pbc and labels of every frame.
+
+    Exact bytes: a frame re-read from extxyz (8 decimals) hashes differently
+    from the in-memory original, which is intended (it is different data).
+    """
     h = hashlib.sha256()
     for atoms in frames:
-        for arr in (atoms.numbers, atoms.positions, atoms.cell.array, atoms.pbc):
-            h.update(np.ascontiguousarray(arr).tobytes())
+        h.update(np.ascontiguousarray(atoms.numbers, dtype=np.int64).tobytes())
+        h.update(np.ascontiguousarray(atoms.pbc, dtype=bool).tobytes())
+        for arr in (atoms.positions, atoms.cell.array):
+            h.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
         for key, value in sorted(labels_of(atoms).items()):
             h.update(key.encode())
-            h.update(np.round(np.ascontiguousarray(value), 10).tobytes())
+            h.update(np.ascontiguousarray(value, dtype=np.float64).tobytes())
     return h.hexdigest()
 
 

@@ -1,0 +1,118 @@
+"""Physics of the learned potential itself: derivatives, symmetry, periodicity."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from ase import Atoms
+from ase.build import bulk, molecule
+from ase.calculators.fd import calculate_numerical_forces, calculate_numerical_stress
+
+from atomistic.mlip_calculator import CommitteeCalculator
+from atomistic.mlip_graph import UnknownElementError
+from atomistic.mlip_model import MomentPotential
+
+
+def _calc(elements=(29,), seed=0, l_max=3, n=1):
+    models = []
+    for k in range(n):
+        torch.manual_seed(seed + k)
+        models.append(MomentPotential(list(elements), cutoff=4.5, l_max=l_max, hidden=[16, 16]))
+    return CommitteeCalculator(models, dtype="float64")
+
+
+def _cu(size=(2, 2, 2), rattle=0.1):
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat(size)
+    atoms.rattle(rattle, seed=3)
+    return atoms
+
+
+def _triclinic_cuau():
+    atoms = bulk("Cu", "fcc", a=3.6).repeat((3, 3, 3))  # primitive fcc: a triclinic cell
+    atoms.numbers[::3] = 79
+    atoms.rattle(0.05, seed=4)
+    return atoms
+
+
+@pytest.mark.parametrize("make", [_cu, _triclinic_cuau])
+def test_forces_are_minus_the_finite_difference_energy_gradient(make):
+    atoms = make()
+    atoms.calc = _calc((29, 79))
+    # float64 central differences with eps=1e-5 A: truncation error ~eps^2 * F''' < 1e-8 eV/A
+    assert np.abs(atoms.get_forces() - calculate_numerical_forces(atoms, eps=1e-5)).max() < 1e-7
+
+
+@pytest.mark.parametrize("make", [_cu, _triclinic_cuau])
+def test_stress_is_the_finite_difference_strain_derivative(make):
+    atoms = make()
+    atoms.calc = _calc((29, 79))
+    # same float64 central-difference argument, strain step 1e-6; stress ~1e-3 eV/A^3
+    assert np.abs(atoms.get_stress() - calculate_numerical_stress(atoms, eps=1e-6)).max() < 1e-8
+
+
+def test_molecule_forces_match_finite_differences_without_a_cell():
+    atoms = molecule("CH3CH2OH")
+    atoms.calc = _calc((1, 6, 8))
+    assert np.abs(atoms.get_forces() - calculate_numerical_forces(atoms, eps=1e-5)).max() < 1e-7
+
+
+def test_energy_is_invariant_and_forces_rotate_with_the_structure():
+    atoms = molecule("CH3CH2OH")
+    calc = _calc((1, 6, 8))
+    atoms.calc = calc
+    e0, f0 = atoms.get_potential_energy(), atoms.get_forces()
+    rot = Atoms(atoms.numbers, atoms.positions.copy())
+    R = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))[0]
+    rot.positions = rot.positions @ R.T + np.array([1.3, -2.0, 0.7])
+    rot.calc = calc
+    # float64 round-off on ~1-eV energies
+    assert rot.get_potential_energy() == pytest.approx(e0, abs=1e-10)
+    assert np.abs(rot.get_forces() - f0 @ R.T).max() < 1e-10
+    perm = np.random.default_rng(1).permutation(len(atoms))
+    shuffled = Atoms(atoms.numbers[perm], atoms.positions[perm])
+    shuffled.calc = calc
+    assert shuffled.get_potential_energy() == pytest.approx(e0, abs=1e-10)
+    assert np.abs(shuffled.get_forces() - f0[perm]).max() < 1e-10
+
+
+@pytest.mark.parametrize("cubic", [True, False])
+def test_a_cell_and_its_supercell_have_the_same_energy_per_atom(cubic):
+    calc = _calc()
+    small = bulk("Cu", "fcc", a=3.6, cubic=cubic)  # cubic=False: triclinic primitive cell
+    small.positions[0] += [0.05, -0.03, 0.02]
+    small.calc = calc
+    big = small.repeat((3, 2, 4))
+    big.calc = calc
+    # float64 sums over ~50 neighbours: relative round-off ~1e-14
+    assert big.get_potential_energy() / len(big) == pytest.approx(
+        small.get_potential_energy() / len(small), abs=1e-10)
+    np.testing.assert_allclose(big.get_forces()[: len(small)], small.get_forces(), atol=1e-10)
+    np.testing.assert_allclose(big.get_stress(), small.get_stress(), atol=1e-10)
+
+
+def test_committee_spread_is_zero_for_identical_members_and_positive_otherwise():
+    atoms = _cu()
+    torch.manual_seed(0)
+    m = MomentPotential([29], cutoff=4.5, hidden=[16])
+    twin = MomentPotential([29], cutoff=4.5, hidden=[16])
+    twin.load_state_dict(m.state_dict())
+    atoms.calc = CommitteeCalculator([m, twin], dtype="float64")
+    atoms.get_potential_energy()
+    assert atoms.calc.results["energy_std"] == 0.0
+    assert atoms.calc.results["max_force_dev"] == 0.0
+    atoms.calc = _calc(n=3)
+    atoms.get_potential_energy()
+    res = atoms.calc.results
+    assert res["energy_std"] > 0 and res["max_force_dev"] > 0
+    assert res["forces_std"].shape == (len(atoms),)
+    assert res["max_force_dev"] == pytest.approx(res["forces_std"].max())
+
+
+def test_an_unknown_element_is_a_clear_ase_input_error():
+    from ase.calculators.calculator import InputError as AseInputError
+
+    atoms = molecule("H2O")
+    atoms.calc = _calc((1,))
+    with pytest.raises(AseInputError, match="'O' is not one this potential was trained on"):
+        atoms.get_potential_energy()
+    assert issubclass(UnknownElementError, ValueError)
