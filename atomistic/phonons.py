@@ -88,14 +88,14 @@ class PhononResult:
 
     def dos(self, mesh=(20, 20, 20), sigma: float = 0.1) -> dict:
         """Total phonon DOS on a Gamma-centred mesh: 'frequency' (THz), 'dos' (states/THz/prim cell)."""
-        self.phonon.run_mesh(list(mesh))
+        self.phonon.run_mesh(list(mesh), is_gamma_center=True)
         self.phonon.run_total_dos(sigma=sigma)
         d = self.phonon.get_total_dos_dict()
         out = {"frequency": d["frequency_points"], "dos": d["total_dos"]}
         if self.member_phonons:
             ds = []
             for p in self.member_phonons:
-                p.run_mesh(list(mesh))
+                p.run_mesh(list(mesh), is_gamma_center=True)
                 p.run_total_dos(sigma=sigma, freq_min=d["frequency_points"][0],
                                 freq_max=d["frequency_points"][-1],
                                 freq_pitch=d["frequency_points"][1] - d["frequency_points"][0])
@@ -113,10 +113,9 @@ class PhononResult:
         T = np.atleast_1d(np.asarray(temperatures, float))
 
         def one(p):
-            p.run_mesh(list(mesh))
+            p.run_mesh(list(mesh), is_gamma_center=True)
             p.run_thermal_properties(temperatures=T, classical=classical)
-            tp = p.get_thermal_properties_dict()
-            return np.asarray(tp["free_energy"]) * KJMOL_TO_EV / len(p.primitive)
+            return np.asarray(p.thermal_properties.free_energy) * KJMOL_TO_EV / len(p.primitive)
 
         out = {"T": T, "F": one(self.phonon)}
         if self.member_phonons:
