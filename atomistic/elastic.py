@@ -115,7 +115,7 @@ def _check_input(atoms: Atoms, calc, stress_tol: float) -> None:
         s = np.abs(probe.get_stress()).max() / GPa
         if s > stress_tol:
             raise InputError(f"atoms: residual stress {s:.3g} GPa exceeds stress_tol = {stress_tol} GPa; "
-                             "the cell is not relaxed. Relax it first (atomistic.elastic.relax_cell(atoms, calc)) "
+                             "the cell is not relaxed. Relax it first with this calculator (atomistic.elastic.relax_cell(atoms, calc); CLI: --set relax=true) "
                              "or raise stress_tol knowingly")
 
 

@@ -114,7 +114,7 @@ class PhononResult:
 
         def one(p):
             p.run_mesh(list(mesh), is_gamma_center=True)
-            p.run_thermal_properties(temperatures=T, classical=classical)
+            p.run_thermal_properties(temperatures=T, classical=classical, exclude_gamma_acoustic=True)
             return np.asarray(p.thermal_properties.free_energy) * KJMOL_TO_EV / len(p.primitive)
 
         out = {"T": T, "F": one(self.phonon)}

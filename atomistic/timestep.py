@@ -79,17 +79,28 @@ def from_omega(omega_max: float, member_omega_max=None) -> TimestepEstimate:
                             member_omega_max=member_omega_max)
 
 
-def estimate_timestep(atoms: Atoms, calc, delta: float = 0.005, repeat=None) -> TimestepEstimate:
+def _enlarged(atoms: Atoms, min_atoms: int) -> Atoms:
+    """A periodic cell repeated isotropically until it holds at least min_atoms atoms (short waves matter)."""
+    if not all(atoms.pbc) or len(atoms) >= min_atoms:
+        return atoms
+    n = int(np.ceil((min_atoms / len(atoms)) ** (1 / 3)))
+    return atoms.repeat((n, n, n))
+
+
+def estimate_timestep(atoms: Atoms, calc, delta: float = 0.005, repeat=None, min_atoms: int = 32
+                      ) -> TimestepEstimate:
     """Largest stable and recommended velocity-Verlet step for ``atoms`` with ``calc``.
 
     The Hessian is that of ``atoms`` itself (its normal modes are the phonons
     commensurate with the cell); pass ``repeat=(n, n, n)`` to sample shorter
-    wavelengths in a small periodic cell. Cost: 6N force calls per calculator.
+    wavelengths in a small periodic cell; a periodic cell with fewer than
+    ``min_atoms`` atoms is repeated up to that size automatically. Cost: 6N force calls per calculator.
     A committee uses the largest omega over its members (the most stiff member
     limits the step).
     """
     if repeat is not None:
         atoms = atoms.repeat(repeat)
+    atoms = _enlarged(atoms, min_atoms)
     members = members_of(calc)
     if members:
         per = [float(frequencies(atoms, m, delta).max()) for m in members]
@@ -113,17 +124,19 @@ def verlet_amplitude(omega_dt: float, n_steps: int = 1000) -> float:
     return peak
 
 
-def nve_drift(atoms: Atoms, calc, dt: float, temperature: float = 300.0, n_steps: int = 500, seed: int = 0
-              ) -> dict:
+def nve_drift(atoms: Atoms, calc, dt: float, temperature: float = 300.0, n_steps: int = 500, seed: int = 0,
+              min_atoms: int = 32) -> dict:
     """Energy conservation at step dt (fs): NVE velocity Verlet from Maxwell-Boltzmann velocities.
 
     Returns 'drift' (eV/atom/ps, slope of total energy), 'fluctuation'
-    (std of total energy, eV/atom) and 'energies' (eV/atom per step).
+    (std of total energy, eV/atom) and 'energies' (eV/atom per step). Periodic
+    cells smaller than ``min_atoms`` are repeated (one atom has no thermal motion
+    once its momentum is removed).
     """
     from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
     from ase.md.verlet import VelocityVerlet
 
-    a = atoms.copy()
+    a = _enlarged(atoms, min_atoms).copy()
     a.calc = calc
     MaxwellBoltzmannDistribution(a, temperature_K=2 * temperature, rng=np.random.default_rng(seed))
     Stationary(a)
