@@ -135,7 +135,11 @@ def _prepare(model, graphs, torch, dtype):
                                            slots=b["slots"]))
         feats = torch.cat(feats)
         model.feature_mean.copy_(feats.mean(0))
-        model.feature_std.copy_(feats.std(0).clamp(min=1e-6))
+        # floor the spread at 1% of the feature's size: a feature (nearly) constant over a
+        # small training set must not be divided by ~0 and explode on new structures
+        mean = feats.mean(0)
+        std = torch.sqrt(feats.var(0, unbiased=False) + (0.01 * mean.abs()) ** 2 + 1e-6)
+        model.feature_std.copy_(std)
         model.reference_energies.copy_(torch.as_tensor(e0, dtype=dtype))
         model.energy_scale.fill_(scale)
 

@@ -83,7 +83,10 @@ def main():
     from bench._record import markdown_table, record
 
     torch.set_num_threads(1)  # other jobs share the 2 cores; training is sequential anyway
-    out = Path("/tmp" if FAST else "bench/out")
+    import shutil
+    import tempfile
+    out = Path(tempfile.gettempdir()) / "multiscale-mlip-bench"
+    shutil.rmtree(out, ignore_errors=True)  # always train from scratch, never resume
     settings = {"n_members": 2 if FAST else 4, "epochs": 3 if FAST else 80,
                 "early_stopping_patience": 15, "seed": 0}
     acc_rows, spear_rows, notes = [], [], []
