@@ -94,10 +94,6 @@ def _strained(atoms: Atoms, e: np.ndarray) -> Atoms:
     return out
 
 
-def _has_stress(calc) -> bool:
-    return "stress" in getattr(calc, "implemented_properties", ["stress"])
-
-
 def _relax_ions(atoms: Atoms, fmax: float) -> None:
     from ase.optimize import BFGS
 
@@ -105,18 +101,34 @@ def _relax_ions(atoms: Atoms, fmax: float) -> None:
         BFGS(atoms, logfile=None).run(fmax=fmax, steps=200)
 
 
-def _check_input(atoms: Atoms, calc, stress_tol: float) -> None:
+def _probe_stress(atoms: Atoms, calc) -> np.ndarray | None:
+    """The calculator's stress on ``atoms`` (GPa, Voigt), or None when it cannot give one."""
+    from ase.calculators.calculator import PropertyNotImplementedError
+
+    if "stress" not in getattr(calc, "implemented_properties", ["stress"]):
+        return None
+    probe = atoms.copy()
+    probe.calc = calc
+    try:
+        return probe.get_stress() / GPa
+    # some engines list stress but lack it in a mode (GPAW LCAO): fall back to energies
+    except (PropertyNotImplementedError, NotImplementedError, AttributeError):
+        return None
+
+
+def _check_input(atoms: Atoms, calc, stress_tol: float) -> np.ndarray | None:
     if not all(atoms.pbc):
         raise InputError(f"atoms.pbc = {atoms.pbc.tolist()}: elastic constants need a cell periodic in all "
                          "three directions (a bulk crystal); set atoms.pbc = True with a bulk cell")
-    if _has_stress(calc):
-        probe = atoms.copy()
-        probe.calc = calc
-        s = np.abs(probe.get_stress()).max() / GPa
+    stress = _probe_stress(atoms, calc)
+    if stress is not None:
+        s = np.abs(stress).max()
         if s > stress_tol:
             raise InputError(f"atoms: residual stress {s:.3g} GPa exceeds stress_tol = {stress_tol} GPa; "
-                             "the cell is not relaxed. Relax it first with this calculator (atomistic.elastic.relax_cell(atoms, calc); CLI: --set relax=true) "
+                             "the cell is not relaxed. Relax it first with this calculator "
+                             "(atomistic.elastic.relax_cell(atoms, calc); CLI: --set relax=true) "
                              "or raise stress_tol knowingly")
+    return stress
 
 
 def _tensor_stress(atoms: Atoms, calc, strains: np.ndarray, relax_ions: bool, fmax: float
@@ -195,11 +207,13 @@ def elastic_constants(atoms: Atoms, calc, max_strain: float = 0.005, n_strains: 
         raise InputError(f"method = {method!r}: expected 'auto', 'stress' or 'energy'")
     if method == "energy" and n_strains < 4:
         raise InputError(f"n_strains = {n_strains}: the energy fit (3 parameters) needs at least 4 strains")
-    _check_input(atoms, calc, stress_tol)
+    has_stress = _check_input(atoms, calc, stress_tol) is not None
+    if method == "stress" and not has_stress:
+        raise InputError("method = 'stress': this calculator gives no stress; use method='energy' or 'auto'")
     strains = np.linspace(-max_strain, max_strain, n_strains)
     if relax_ions is None:
         relax_ions = len(atoms) > 1
-    use_stress = method == "stress" or (method == "auto" and _has_stress(calc))
+    use_stress = method == "stress" or (method == "auto" and has_stress)
 
     def one(c):
         if use_stress:
