@@ -97,6 +97,19 @@ class MomentPotential(nn.Module):
         self.register_buffer("reference_energies", torch.zeros(n_el))  # eV per atom
         self.register_buffer("energy_scale", torch.ones(()))           # eV
 
+    def reset_parameters(self, generator=None) -> None:
+        """Re-draw all weights from ``generator`` (a torch.Generator), not the global RNG,
+        so members initialised concurrently (threads of one Dask worker) stay reproducible."""
+        with torch.no_grad():
+            self.radial.copy_(torch.randn(self.radial.shape, generator=generator)
+                              / math.sqrt(self.n_basis))
+            for module in self.mlps.modules():
+                if isinstance(module, nn.Linear):
+                    bound = 1.0 / math.sqrt(module.in_features)
+                    # PyTorch's default Linear init: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+                    module.weight.uniform_(-bound, bound, generator=generator)
+                    module.bias.uniform_(-bound, bound, generator=generator)
+
     # --- descriptor -------------------------------------------------------
     def descriptors(self, positions, species, cell, edge_index, shifts, batch, strain=None,
                     slots=None):

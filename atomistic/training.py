@@ -188,8 +188,12 @@ def evaluate(model, graphs, settings: TrainSettings, torch, dtype) -> dict:
 
 # --- one member -------------------------------------------------------------
 
+_RECIPE = "moment-potential-training-2"
+
 def _settings_key(settings: TrainSettings, data_hash: str, member: int) -> str:
-    text = json.dumps(settings.model_dump(), sort_keys=True) + data_hash + str(member)
+    # bump _RECIPE when the training code changes meaning, so stale checkpoints are ignored
+    text = (_RECIPE + json.dumps(settings.model_dump(), sort_keys=True) + data_hash
+            + str(member))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -201,8 +205,9 @@ def train_member(train_graphs, valid_graphs, elements, settings: TrainSettings, 
     from .potential import atomic_torch_save
 
     dtype = getattr(torch, settings.dtype)
-    torch.manual_seed(settings.seed * 1009 + member)
-    model = MomentPotential(elements, **settings.model_kwargs()).to(dtype)
+    model = MomentPotential(elements, **settings.model_kwargs())
+    model.reset_parameters(torch.Generator().manual_seed(settings.seed * 1009 + member))
+    model = model.to(dtype)
     rng = np.random.default_rng([settings.seed, member])
     if settings.bootstrap and settings.n_members > 1:
         pick = rng.integers(0, len(train_graphs), len(train_graphs))

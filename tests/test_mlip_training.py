@@ -177,3 +177,19 @@ def test_multiscale_train_cli_trains_from_toml_and_names_bad_keys(emt_data, tmp_
     res = CliRunner().invoke(app, ["train", str(cfg)])
     assert res.exit_code == 2
     assert "settings.epochz: unknown key" in res.output
+
+
+def test_members_train_in_parallel_on_a_dask_cluster(emt_data, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    settings = dict(n_members=2, epochs=2, hidden=[8], n_channels=4, cutoff=4.0, seed=1)
+    with distributed.Client(processes=False, n_workers=2, threads_per_worker=1,
+                            dashboard_address=None) as client:
+        calc = train_committee(emt_data[0][:8], settings, tmp_path / "d.pt", progress=False,
+                               dask_client=client)
+    serial = train_committee(emt_data[0][:8], settings, tmp_path / "s.pt", progress=False)
+    atoms = emt_data[1][0].copy()
+    atoms.calc = calc
+    f_dask = atoms.get_forces()
+    atoms.calc = serial
+    # same seeds, same data: members are identical wherever they were trained
+    np.testing.assert_allclose(f_dask, atoms.get_forces(), atol=1e-5)
