@@ -251,6 +251,9 @@ def frenkel_ladd(atoms: Atoms, calc, temperature: float, k: float | None = None,
     """
     if not all(atoms.pbc):
         raise InputError(f"atoms.pbc = {atoms.pbc.tolist()}: Frenkel-Ladd needs a periodic solid")
+    if len(atoms) < 4:
+        raise InputError(f"atoms: {len(atoms)} atom(s); with the centre of mass fixed a cell needs several "
+                         "atoms (use a supercell of >= 32 atoms, e.g. atoms.repeat((2, 2, 2)))")
     masses = atoms.get_masses()
     if not np.allclose(masses, masses[0]):
         raise InputError("atoms: all masses must be equal for the fixed-centre-of-mass Einstein reference "

@@ -42,3 +42,8 @@ def test_too_few_repeats_is_an_input_error():
     e = EinsteinCrystal(a.positions, 1.0)
     with pytest.raises(InputError, match="n_repeats"):
         switch_free_energy(a, e, e, 100, n_repeats=1)
+
+
+def test_frenkel_ladd_on_a_unit_cell_is_an_input_error():
+    with pytest.raises(InputError, match="supercell"):
+        frenkel_ladd(bulk("Al", "fcc", a=4.05), EMT(), 100)  # one atom: nothing left once the COM is fixed
