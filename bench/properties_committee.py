@@ -207,8 +207,8 @@ def main():
     body = markdown_table(["committee prediction", "n", "RMS z", "|z|<1", "|z|<2", "max |z|"], rows)
     body += ("\n\nIdeal for calibrated Gaussian errors: RMS z ≈ 1, |z|<1 ≈ 0.68, |z|<2 ≈ 0.95. Against plain EMT "
              "(the centre of the member distribution) the spread overstates the error of the mean, as expected; "
-             f"against independent draws it is the calibration that matters; z values from one draw are correlated
-(all structures see the same parameter error), so the pooled counts are not independent samples. {mlip_note}.\n")
+             f"against independent draws it is the calibration that matters; z values from one draw are correlated "
+             f"(all structures see the same parameter error), so the pooled counts are not independent samples. {mlip_note}.\n")
     body += "\n### Wall time per workflow (s, one shared core)\n\n" + markdown_table(
         ["workflow", "EMT", "MLIP committee", "GPAW LCAO (estimated)"], trows)
     body += ("\n\nGPAW: PBE, dzp, 4×4×4 k, one energy+forces call on the 1-atom Al cell timed and multiplied by the "
