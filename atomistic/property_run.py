@@ -150,11 +150,15 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
             result = {"path": bs["path"], "x": bs["x"], "frequencies_THz": bs["frequencies"],
                       "std_THz": bs.get("std"), "special": [[float(x), lab] for x, lab in bs["special"]],
                       "free_energy": {k: v for k, v in fe.items()}}
-            for b in range(bs["frequencies"].shape[1]):
-                ax.plot(bs["x"], bs["frequencies"][:, b], "k-")
+            # a path break ("K,U") repeats x: plot segment by segment so no line jumps across it
+            cuts = [0] + [i + 1 for i in np.nonzero(np.diff(bs["x"]) == 0)[0]] + [len(bs["x"])]
+            for lo, hi in zip(cuts[:-1], cuts[1:]):
+                x, f = bs["x"][lo:hi], bs["frequencies"][lo:hi]
+                ax.plot(x, f, "k-")
                 if "std" in bs:
-                    ax.fill_between(bs["x"], bs["frequencies"][:, b] - 2 * bs["std"][:, b],
-                                    bs["frequencies"][:, b] + 2 * bs["std"][:, b], color="C0", alpha=0.3)
+                    s = bs["std"][lo:hi]
+                    for b in range(f.shape[1]):
+                        ax.fill_between(x, f[:, b] - 2 * s[:, b], f[:, b] + 2 * s[:, b], color="C0", alpha=0.3)
             xs = [x for x, _ in bs["special"]]
             ax.set_xticks(xs, [lab.replace("G", "Γ") for _, lab in bs["special"]])
             for x in xs:
