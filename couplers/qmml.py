@@ -132,6 +132,8 @@ class HybridCalculator(Calculator):
         self._previous: tuple[np.ndarray, np.ndarray] | None = None  # (positions, dF)
         self._refresh = False
         self.cluster: Cluster | None = None
+        self.weights: np.ndarray | None = None
+        self.components: dict = {}
         self.step_info: dict = {}
         self.timings: list[dict] = []
         if self.state_file is not None and self.state_file.exists():
@@ -290,6 +292,7 @@ class HybridCalculator(Calculator):
                 self.mixing_work -= 0.5 * float(np.sum((self._previous[1] + correction) * dr))
             self._previous = (atoms.positions.copy(), correction)
             energy = e_low + self.mixing_work
+            e_high_atom = None
             if en_low is not None and en_high is not None:
                 e_high_atom = np.zeros(n)
                 e_high_atom[cl.indices] = en_high[:len(cl.indices)]
@@ -304,6 +307,12 @@ class HybridCalculator(Calculator):
                     mixing_work=self.mixing_work)
         self.results = {"energy": energy, "free_energy": energy, "forces": forces}
         self.weights = w
+        # The parts, for analysis and plots: forces (N, 3) eV/A; per-atom energies (N,) eV
+        # where both calculators give them (high-level ones are zero outside the cluster).
+        self.components = {"weights": w, "forces_high": f_high, "forces_low": f_low,
+                           "energies_low": en_low,
+                           "energies_high": None if self._mode == "energy" or en_high is None
+                           else e_high_atom}
         self.step_info = info
         self.timings.append({k: info[k] for k in ("step", "t_low", "t_high", "t_cluster")})
         self.step += 1
