@@ -11,7 +11,8 @@ Region: sphere around atom 0 (moving with it), inner radius 2.0 A.
   (1 - w_i) e_i^low is the weighted per-atom energy (low-level per-atom energies shifted
   so a perfect crystal has the same per-atom energy at both levels; the shift is a
   constant per atom, so it does not change forces). Reported for three shell widths.
-Drifts are least-squares slopes over the run (eV/ps); "spread" is max - min (eV).
+Drifts are least-squares slopes over the measured steps (eV/ps), after 100 unmeasured
+steps; "spread" is max - min (eV).
 """
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ from couplers import HybridCalculator  # noqa: E402
 from couplers.regions import SphereRegion  # noqa: E402
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
-STEPS = 20 if FAST else 200
+STEPS = 20 if FAST else 300
+EQUILIBRATE = 0 if FAST else 100  # steps run before measuring, so the start-up transient is not counted
 DT = 1.0  # fs
 
 
@@ -55,6 +57,7 @@ def run(calc, shift=0.0):
     MaxwellBoltzmannDistribution(atoms, temperature_K=1000, rng=np.random.default_rng(1))
     atoms.calc = calc
     dyn = VelocityVerlet(atoms, DT * units.fs)
+    dyn.run(EQUILIBRATE)
     t, etot, eflux, crossings = [], [], [], 0
     prev = None
     for step in range(STEPS + 1):
@@ -106,7 +109,7 @@ def main():
     widths = sorted(fluxes)
     falling = all(abs(fluxes[b]) < abs(fluxes[a]) for a, b in zip(widths, widths[1:]))
     summary = (
-        f"\n{STEPS} steps of {DT} fs. Energy mode |drift| / low-only |drift| = {ratio:.2f} "
+        f"\n{STEPS} steps of {DT} fs measured after {EQUILIBRATE} unmeasured steps. Energy mode |drift| / low-only |drift| = {ratio:.2f} "
         f"(target <= 2: {'met' if ratio <= 2 else 'missed'}); spreads "
         f"{em['spread']:.4f} vs {base['spread']:.4f} eV. In force mode E_kin + E (E = E_low + "
         "mixing work) is the conserved-quantity estimate and stays flat by construction; the "
