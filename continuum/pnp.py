@@ -1,0 +1,413 @@
+"""Poisson-Nernst-Planck (PNP) solver on FEniCSx (dolfinx 0.11), SI at the interface.
+
+Internally nondimensional: lengths by the Debye length lambda_D, potential by
+kT/e, concentrations by each species' bulk value. Unknowns are the potential
+psi and the log-concentrations u_i = ln(c_i / c_i,bulk): concentrations stay
+positive by construction and the steady Boltzmann layer at 20-30 kT/e is a
+smooth function of u, which is what lets Newton converge there.
+
+Dimensionless equations (x by lambda_D, t by lambda_D^2 / D_ref)::
+
+    -psi''           = sum_i z_i w_i exp(u_i)                 (Poisson)
+    d exp(u_i)/dt    = div( d_i exp(u_i) grad(u_i + z_i psi + mu_steric) )   (Nernst-Planck)
+
+with w_i = c_i,bulk / sum_j z_j^2 c_j,bulk, d_i = D_i / D_ref, and the optional
+Bikerman steric chemical potential mu_steric = -ln(1 - a^3 N_A sum_j c_j) with the
+bulk packing fraction nu = a^3 N_A sum_j c_j,bulk.
+
+Boundary conditions (1D interval [0, L], electrode at x=0):
+
+- electrode: Dirichlet potential psi0 (or Stern/Robin: psi - l_S psi' = psi0),
+  no flux for every species;
+- x = L: bulk reservoir (psi = 0, u_i = 0), or a second electrode (``closed``)
+  with no flux, for closed-cell transients that must conserve each species.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from ._engines import import_engine
+from .errors import ConvergenceError, InputError
+
+E_CHARGE = 1.602176634e-19      # C
+K_B = 1.380649e-23              # J/K
+EPS0 = 8.8541878128e-12         # F/m
+N_A = 6.02214076e23             # 1/mol
+
+
+@dataclasses.dataclass
+class PNPResult:
+    """Fields of a PNP solve, SI, gathered onto every rank and sorted by x.
+
+    x: (n,) m; phi: (n,) V; c: (n_species, n) mol/m^3; surface_charge: C/m^2
+    (Gauss' law from the diffuse charge); newton_iterations: total over the
+    continuation; debye_length: m; thermal_voltage: V. ``functions`` holds
+    the dolfinx Functions (psi, u_i) in dimensionless form on the local rank.
+    """
+    x: np.ndarray
+    phi: np.ndarray
+    c: np.ndarray
+    surface_charge: float
+    newton_iterations: int
+    debye_length: float
+    thermal_voltage: float
+    species: list
+    totals: np.ndarray | None = None
+    functions: tuple = ()
+    n_cells: int = 0
+
+
+def _collapse(sub):
+    """(collapsed space, parent dof indices as an array); dolfinx 0.11 returns the map in a list."""
+    V, m = sub.collapse()
+    if isinstance(m, list) and len(m) and not np.isscalar(m[0]):
+        m = m[0]
+    return V, np.asarray(m, dtype=np.int64)
+
+
+def debye_length(c_bulk, z, epsilon_r: float, temperature: float) -> float:
+    """Debye length (m) for bulk concentrations ``c_bulk`` (mol/m^3) and valences ``z``."""
+    ionic = sum(zi * zi * ci for zi, ci in zip(z, c_bulk)) * N_A
+    return math.sqrt(epsilon_r * EPS0 * K_B * temperature / (E_CHARGE ** 2 * ionic))
+
+
+def graded_nodes(length: float, n_cells: int, h_min: float) -> np.ndarray:
+    """Nodes on [0, length] with the first cell h_min and geometric growth (shape (n_cells+1,)).
+
+    Geometric grading keeps a fixed number of cells per decade of distance,
+    which is what a Boltzmann layer whose width shrinks as exp(-psi0/2) needs.
+    Falls back to a uniform mesh when h_min >= length / n_cells.
+    """
+    if h_min >= length / n_cells:
+        return np.linspace(0.0, length, n_cells + 1)
+    lo, hi = 1.0, 2.0
+    while h_min * (hi ** n_cells - 1) / (hi - 1) < length:
+        hi *= 2
+    for _ in range(200):
+        r = 0.5 * (lo + hi)
+        if h_min * (r ** n_cells - 1) / (r - 1) < length:
+            lo = r
+        else:
+            hi = r
+    r = 0.5 * (lo + hi)
+    x = h_min * (r ** np.arange(n_cells + 1) - 1) / (r - 1)
+    return x * (length / x[-1])
+
+
+class PNPSolver1D:
+    """Steady or transient PNP between an electrode (x=0) and a bulk reservoir or second electrode.
+
+    Parameters (SI): species names, valences ``z`` (integers), bulk
+    concentrations ``c_bulk`` (mol/m^3), diffusivities ``D`` (m^2/s; a number
+    per species or a callable D(x_m) -> m^2/s), ``epsilon_r``, ``temperature`` (K),
+    ``length`` (m), ``n_cells``, ``degree`` (1 or 2), ``h_min`` (m; first-cell
+    size of the graded mesh, None for uniform), ``stern_length`` (m; None for a
+    Dirichlet electrode), ``ion_size`` (m; Bikerman steric term, None for off),
+    ``closed`` (True: second electrode at x=L with no flux instead of a bulk
+    reservoir; potential there ``phi_right``).
+    """
+
+    def __init__(self, species, z, c_bulk, D, *, epsilon_r=78.5, temperature=298.15,
+                 length=None, n_cells=200, degree=1, h_min=None, stern_length=None,
+                 ion_size=None, closed=False, phi_right=0.0, comm=None):
+        self.species = list(species)
+        self.z = [int(v) for v in z]
+        self.c_bulk = np.asarray(c_bulk, dtype=float)
+        if not (len(self.species) == len(self.z) == len(self.c_bulk)):
+            raise InputError(f"species, z, c_bulk: lengths {len(self.species)}, {len(self.z)}, "
+                             f"{len(self.c_bulk)}; expected equal")
+        if np.any(~np.isfinite(self.c_bulk)) or np.any(self.c_bulk <= 0):
+            raise InputError(f"c_bulk: {self.c_bulk.tolist()}; expected positive finite mol/m^3")
+        net = float(np.dot(self.z, self.c_bulk))
+        if abs(net) > 1e-9 * float(np.dot(np.abs(self.z), self.c_bulk)):
+            raise InputError(f"c_bulk: net bulk charge {net:g} mol/m^3; expected electroneutral bulk")
+        if degree not in (1, 2, 3):
+            raise InputError(f"degree: {degree}; expected 1, 2 or 3")
+        self.D = D
+        self.T = float(temperature)
+        self.eps_r = float(epsilon_r)
+        self.kT_e = K_B * self.T / E_CHARGE
+        self.lD = debye_length(self.c_bulk, self.z, self.eps_r, self.T)
+        self.length = float(length) if length is not None else 20.0 * self.lD
+        self.n_cells, self.degree = int(n_cells), int(degree)
+        self.h_min = h_min
+        self.stern_length, self.ion_size = stern_length, ion_size
+        self.closed, self.phi_right = bool(closed), float(phi_right)
+        self._build(comm)
+
+    # --- set-up --------------------------------------------------------
+    def _build(self, comm):
+        dolfinx = import_engine("dolfinx")
+        from mpi4py import MPI
+        import basix.ufl
+        import ufl
+        from dolfinx import fem, mesh
+        import dolfinx.fem.petsc  # noqa: F401  (registers fem.petsc)
+
+        self.comm = comm if comm is not None else MPI.COMM_WORLD
+        L = self.length / self.lD
+        msh = mesh.create_interval(self.comm, self.n_cells, [0.0, L])
+        if self.h_min is not None:
+            nodes = graded_nodes(L, self.n_cells, self.h_min / self.lD)
+            # Map the uniform coordinate onto the graded one, vertex by vertex
+            # (piecewise-linear in the uniform coordinate, so it is exact at nodes).
+            xg = msh.geometry.x
+            s = xg[:, 0] / L * self.n_cells
+            xg[:, 0] = np.interp(s, np.arange(self.n_cells + 1), nodes)
+        self.mesh = msh
+        ns = len(self.species)
+        el = basix.ufl.element("Lagrange", msh.basix_cell(), self.degree)
+        self.W = fem.functionspace(msh, basix.ufl.mixed_element([el] * (ns + 1)))
+        self.w = fem.Function(self.W)
+        self.w_old = fem.Function(self.W)
+        self.dt = fem.Constant(msh, 1.0)
+        self.psi0 = fem.Constant(msh, 0.0)
+        self.transient = fem.Constant(msh, 0.0)
+
+        x = ufl.SpatialCoordinate(msh)
+        parts = ufl.split(self.w)
+        old = ufl.split(self.w_old)
+        tests = ufl.TestFunctions(self.W)
+        psi, us = parts[0], parts[1:]
+        ionic = float(np.dot(np.square(self.z), self.c_bulk))
+        wts = [ci / ionic for ci in self.c_bulk]
+        rho = sum(zi * wi * ufl.exp(ui) for zi, wi, ui in zip(self.z, wts, us))
+        F = ufl.inner(ufl.grad(psi), ufl.grad(tests[0])) * ufl.dx - rho * tests[0] * ufl.dx
+        if self.stern_length is not None:
+            # Robin: psi - l_S dpsi/dn_in = psi0 -> flux term (psi0 - psi)/l_S on the electrode.
+            ls = self.stern_length / self.lD
+            facets = mesh.locate_entities_boundary(msh, 0, lambda X: np.isclose(X[0], 0.0))
+            tags = mesh.meshtags(msh, 0, facets, np.full(len(facets), 1, dtype=np.int32))
+            ds = ufl.Measure("ds", domain=msh, subdomain_data=tags)
+            F -= (self.psi0 - psi) / ls * tests[0] * ds(1)
+        steric = 0
+        if self.ion_size is not None:
+            nu = float(self.ion_size ** 3 * N_A * self.c_bulk.sum())
+            frac = [ci / self.c_bulk.sum() for ci in self.c_bulk]
+            # Lattice-gas excess chemical potential -ln(1 - sum a^3 c_j); its gradient is all that enters.
+            steric = -ufl.ln(1 - nu * sum(f * ufl.exp(u) for f, u in zip(frac, us)))
+            self.nu = nu
+        Dref = self._D_ref()
+        for i, (zi, ui, uo) in enumerate(zip(self.z, us, old[1:])):
+            di = self._D_expr(i, x, Dref, ufl, fem, msh)
+            ci = ufl.exp(ui)
+            flux = di * ci * ufl.grad(ui + zi * psi + steric)
+            F += (self.transient * (ci - ufl.exp(uo)) / self.dt * tests[i + 1] * ufl.dx
+                  + ufl.inner(flux, ufl.grad(tests[i + 1])) * ufl.dx)
+        self.F = F
+        self._rho = rho
+        self._us = us
+
+        # Dirichlet conditions
+        self.bcs = []
+        left = mesh.locate_entities_boundary(msh, 0, lambda X: np.isclose(X[0], 0.0))
+        right = mesh.locate_entities_boundary(msh, 0, lambda X: np.isclose(X[0], L))
+        V0, _ = self.W.sub(0).collapse()
+        self._V0 = V0
+        if self.stern_length is None:
+            self._bc_left = fem.Function(V0)
+            dofs = fem.locate_dofs_topological((self.W.sub(0), V0), 0, left)
+            self.bcs.append(fem.dirichletbc(self._bc_left, dofs, self.W.sub(0)))
+        else:
+            self._bc_left = None
+        self._bc_right = fem.Function(V0)
+        dofs = fem.locate_dofs_topological((self.W.sub(0), V0), 0, right)
+        self.bcs.append(fem.dirichletbc(self._bc_right, dofs, self.W.sub(0)))
+        if not self.closed:
+            for i in range(ns):
+                Vi, _ = self.W.sub(i + 1).collapse()
+                zero = fem.Function(Vi)
+                dofs = fem.locate_dofs_topological((self.W.sub(i + 1), Vi), 0, right)
+                self.bcs.append(fem.dirichletbc(zero, dofs, self.W.sub(i + 1)))
+        self._prefix = f"pnp{id(self)}_"
+        self.problem = fem.petsc.NonlinearProblem(
+            self.F, self.w, bcs=self.bcs, petsc_options_prefix=self._prefix,
+            petsc_options={"snes_type": "newtonls", "snes_linesearch_type": "bt",
+                           "snes_rtol": 1e-12, "snes_atol": 1e-11, "snes_stol": 0.0,
+                           "snes_max_it": 50, "ksp_type": "preonly", "pc_type": "lu",
+                           "pc_factor_mat_solver_type": "mumps"})
+        self._Lnd = L
+
+    def _D_ref(self):
+        vals = []
+        for i in range(len(self.species)):
+            d = self.D[i] if isinstance(self.D, (list, tuple, np.ndarray)) else self.D
+            if callable(d):
+                continue
+            if not np.isfinite(d) or d <= 0:
+                raise InputError(f"D[{i}]: {d}; expected a positive finite m^2/s")
+            vals.append(float(d))
+        return max(vals) if vals else 1e-9
+
+    def _D_expr(self, i, x, Dref, ufl, fem, msh):
+        d = self.D[i] if isinstance(self.D, (list, tuple, np.ndarray)) else self.D
+        if callable(d):
+            # D(x) interpolated into a P1 function of the dimensionless coordinate.
+            import basix.ufl
+            V = fem.functionspace(msh, basix.ufl.element("Lagrange", msh.basix_cell(), 1))
+            f = fem.Function(V)
+            lD = self.lD
+            f.interpolate(lambda X: np.asarray(d(X[0] * lD), dtype=float) / Dref)
+            if np.any(f.x.array <= 0) or np.any(~np.isfinite(f.x.array)):
+                raise InputError(f"D[{i}]: D(x) has non-positive or non-finite values; expected > 0")
+            return f
+        return float(d) / Dref
+
+    # --- solves ----------------------------------------------------------
+    def _set_bc(self, psi0_nd, psi_right_nd):
+        self.psi0.value = psi0_nd
+        if self._bc_left is not None:
+            self._bc_left.x.array[:] = psi0_nd
+        self._bc_right.x.array[:] = psi_right_nd
+
+    def _newton(self, label):
+        self.problem.solve()
+        snes = self.problem.solver
+        reason, its = snes.getConvergedReason(), snes.getIterationNumber()
+        self.w.x.scatter_forward()
+        if reason <= 0 or not np.all(np.isfinite(self.w.x.array)):
+            raise ConvergenceError(f"PNP Newton did not converge at {label} (SNES reason {reason}, "
+                                   f"{its} iterations); last converged electrode potential: "
+                                   f"{self._last_ok:.6g} V")
+        return its
+
+    def _initial_guess(self, psi0_nd, psi_r_nd):
+        """Debye-Hueckel potential with Boltzmann concentrations: NP residual zero at the start."""
+        ns = len(self.species)
+        V0, map0 = _collapse(self.W.sub(0))
+        Lnd = self._Lnd
+        if self.closed:
+            guess = lambda X: psi0_nd * np.exp(-X[0]) + psi_r_nd * np.exp(-(Lnd - X[0]))
+        else:
+            guess = lambda X: psi0_nd * np.exp(-X[0]) * (1 - X[0] / Lnd)
+        f = __import__("dolfinx").fem.Function(V0)
+        f.interpolate(guess)
+        self.w.x.array[map0] = f.x.array
+        for i in range(ns):
+            Vi, mapi = _collapse(self.W.sub(i + 1))
+            self.w.x.array[mapi] = -self.z[i] * f.x.array if not self.closed else 0.0
+        self.w.x.scatter_forward()
+
+    def solve_steady(self, phi0: float, steps=None) -> PNPResult:
+        """Steady state for electrode potential ``phi0`` (V vs bulk); continuation in ``steps`` stages.
+
+        ``steps`` None picks one stage per 10 kT/e of |phi0|. Raises
+        ConvergenceError naming the last converged electrode potential.
+        """
+        psi_target = phi0 / self.kT_e
+        psi_r = self.phi_right / self.kT_e
+        n = steps or max(1, int(math.ceil(abs(psi_target) / 10.0)))
+        self.transient.value = 0.0
+        self._last_ok = float("nan")
+        total = 0
+        self._initial_guess(psi_target / n, psi_r / n)
+        for k in range(1, n + 1):
+            self._set_bc(psi_target * k / n, psi_r * k / n)
+            total += self._newton(f"electrode potential {phi0 * k / n:.6g} V")
+            self._last_ok = phi0 * k / n
+        return self._result(total)
+
+    def run_transient(self, phi0: float, dt: float, n_steps: int, initial=None) -> PNPResult:
+        """Backward-Euler run (dt in s) from uniform bulk concentrations after a step to ``phi0`` (V).
+
+        Closed cells (``closed=True``) conserve each species' total exactly in
+        the discrete scheme (the weak form tested with 1 is the balance).
+        Returns the final state; ``totals`` holds (n_steps+1, n_species) mol/m^2.
+        """
+        ns = len(self.species)
+        Dref = self._D_ref()
+        self.dt.value = dt * Dref / self.lD ** 2
+        self.transient.value = 1.0
+        self._last_ok = float("nan")
+        if initial is None:
+            self.w.x.array[:] = 0.0
+        self.w_old.x.array[:] = self.w.x.array
+        self._set_bc(phi0 / self.kT_e, self.phi_right / self.kT_e)
+        totals = [self.totals()]
+        total = 0
+        for k in range(n_steps):
+            total += self._newton(f"time step {k + 1} (t={(k + 1) * dt:.3g} s)")
+            self._last_ok = phi0
+            self.w_old.x.array[:] = self.w.x.array
+            totals.append(self.totals())
+        res = self._result(total)
+        res.totals = np.array(totals)
+        return res
+
+    def totals(self) -> np.ndarray:
+        """Amount of each species per electrode area, mol/m^2, with the solver's own quadrature."""
+        from dolfinx import fem
+        import ufl
+        out = []
+        for i, ui in enumerate(ufl.split(self.w)[1:]):
+            val = fem.assemble_scalar(fem.form(ufl.exp(ui) * ufl.dx))
+            out.append(self.comm.allreduce(val) * self.c_bulk[i] * self.lD)
+        return np.array(out)
+
+    def _result(self, its) -> PNPResult:
+        from dolfinx import fem
+        import ufl
+        q = fem.assemble_scalar(fem.form(self._rho * ufl.dx))
+        q = self.comm.allreduce(q)
+        ionic = float(np.dot(np.square(self.z), self.c_bulk)) * N_A * E_CHARGE
+        # Electrode charge balances the diffuse charge; scale rho_nd * x_nd to C/m^2.
+        sigma = -q * ionic * self.lD
+        ns = len(self.species)
+        xs, vals = [], []
+        for k in range(ns + 1):
+            V, m = _collapse(self.W.sub(k))
+            nloc = V.dofmap.index_map.size_local * V.dofmap.index_map_bs
+            vals.append(self.w.x.array[m][:nloc])
+            if k == 0:
+                xs = V.tabulate_dof_coordinates()[:nloc, 0]
+        xs = np.concatenate(self.comm.allgather(xs))
+        vals = [np.concatenate(self.comm.allgather(v)) for v in vals]
+        order = np.argsort(xs, kind="stable")
+        x = xs[order] * self.lD
+        phi = vals[0][order] * self.kT_e
+        c = np.array([np.exp(vals[k + 1][order]) * self.c_bulk[k] for k in range(ns)])
+        return PNPResult(x=x, phi=phi, c=c, surface_charge=float(sigma), newton_iterations=int(its),
+                         debye_length=self.lD, thermal_voltage=self.kT_e, species=self.species,
+                         functions=(self.w,), n_cells=self.n_cells)
+
+    def write_xdmf(self, path) -> None:
+        """Write potential (dimensionless) and log-concentrations as P1 fields to an XDMF file."""
+        from dolfinx import fem, io
+        import basix.ufl
+        V1 = fem.functionspace(self.mesh, basix.ufl.element("Lagrange", self.mesh.basix_cell(), 1))
+        with io.XDMFFile(self.comm, str(path), "w") as fh:
+            fh.write_mesh(self.mesh)
+            names = ["psi"] + [f"ln_c_{s}" for s in self.species]
+            for k, name in enumerate(names):
+                f = fem.Function(V1, name=name)
+                f.interpolate(self.w.sub(k))
+                fh.write_function(f)
+
+
+def gouy_chapman_potential(x, phi0, c_bulk, epsilon_r=78.5, temperature=298.15):
+    """Analytic 1:1 Gouy-Chapman potential (V) at x (m) for surface potential phi0 (V)."""
+    kT_e = K_B * temperature / E_CHARGE
+    lD = debye_length([c_bulk, c_bulk], [1, -1], epsilon_r, temperature)
+    g = math.tanh(phi0 / (4 * kT_e))
+    return 4 * kT_e * np.arctanh(g * np.exp(-np.asarray(x) / lD))
+
+
+def grahame_charge(phi0, c_bulk, epsilon_r=78.5, temperature=298.15):
+    """Grahame surface charge (C/m^2) of a 1:1 electrolyte at surface potential phi0 (V)."""
+    kT = K_B * temperature
+    n = c_bulk * N_A
+    return math.sqrt(8 * epsilon_r * EPS0 * kT * n) * math.sinh(E_CHARGE * phi0 / (2 * kT))
+
+
+def bikerman_charge(phi0, c_bulk, ion_size, epsilon_r=78.5, temperature=298.15):
+    """Bikerman (steric) 1:1 surface charge (C/m^2): first integral of modified PB (Kilic et al. 2007)."""
+    kT = K_B * temperature
+    n = c_bulk * N_A
+    nu = 2 * n * ion_size ** 3
+    psi = E_CHARGE * phi0 / kT
+    # Kilic, Bazant, Ajdari, PRE 75, 021502 (2007), eq. 12 with nu = 2 a^3 n.
+    return float(np.sign(psi) * 2 * math.sqrt(2 * epsilon_r * EPS0 * kT * n)
+                 * math.sqrt(2 / nu * math.log(1 + 2 * nu * math.sinh(psi / 2) ** 2)))
