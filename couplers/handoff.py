@@ -1,0 +1,192 @@
+"""Typed, versioned MD -> continuum handoff file (pydantic v2; TOML or JSON).
+
+Holds species (name, charge number), diffusivities (value, standard error,
+unit, method, fit window), profiles (grid, values, unit, reference),
+permittivity, temperature, bulk concentrations and provenance. Validation
+errors name the field. Files are written atomically (temp file + rename).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from .errors import InputError
+
+SCHEMA_VERSION = 1
+_D_UNITS = {"m^2/s": 1.0, "cm^2/s": 1e-4, "A^2/ps": 1e-8, "nm^2/ns": 1e-9}
+
+
+def _finite(name, v):
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ValueError(f"{name} is NaN or infinite; expected a finite number")
+    return v
+
+
+class Species(BaseModel):
+    name: str
+    charge_number: int
+
+
+class Diffusivity(BaseModel):
+    species: str
+    value: float = Field(description="diffusion coefficient in `unit`")
+    stderr: float = 0.0
+    unit: str
+    method: str = "MSD"
+    fit_window: Optional[tuple[float, float]] = None
+
+    @field_validator("value", "stderr")
+    @classmethod
+    def _nonneg(cls, v, info):
+        _finite(info.field_name, v)
+        if v < 0:
+            raise ValueError(f"{info.field_name} = {v} is negative; expected >= 0")
+        return v
+
+    @field_validator("unit")
+    @classmethod
+    def _unit(cls, v):
+        if v not in _D_UNITS:
+            raise ValueError(f"unit {v!r} unknown; expected one of {sorted(_D_UNITS)}")
+        return v
+
+    def si(self) -> float:
+        """Value in m^2/s."""
+        return self.value * _D_UNITS[self.unit]
+
+
+class ProfileData(BaseModel):
+    name: str
+    grid: list[float]
+    values: list[float]
+    stderr: Optional[list[float]] = None
+    grid_unit: str
+    unit: str
+    reference: str = ""
+
+    @field_validator("grid", "values", "stderr")
+    @classmethod
+    def _finite_list(cls, v, info):
+        if v is not None and not all(math.isfinite(x) for x in v):
+            raise ValueError(f"{info.field_name} contains NaN or infinite values")
+        return v
+
+    @model_validator(mode="after")
+    def _lengths(self):
+        if len(self.values) != len(self.grid):
+            raise ValueError(f"values has {len(self.values)} entries but grid has {len(self.grid)}")
+        if self.stderr is not None and len(self.stderr) != len(self.grid):
+            raise ValueError(f"stderr has {len(self.stderr)} entries but grid has {len(self.grid)}")
+        return self
+
+
+class Provenance(BaseModel):
+    trajectory_sha256: str = ""
+    code_version: str = ""
+    created: str = Field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat())
+    notes: str = ""
+
+
+class Handoff(BaseModel):
+    """The handoff record. Load with ``Handoff.load(path)``, save with ``h.save(path)``.
+
+    temperature in K; bulk_concentrations in mol/m^3 keyed by species name;
+    relative_permittivity dimensionless.
+    """
+    schema_version: int = SCHEMA_VERSION
+    temperature: float
+    relative_permittivity: float
+    species: list[Species]
+    bulk_concentrations: dict[str, float]
+    concentration_unit: str = "mol/m^3"
+    diffusivities: list[Diffusivity] = []
+    profiles: list[ProfileData] = []
+    provenance: Provenance = Provenance()
+
+    @field_validator("temperature", "relative_permittivity")
+    @classmethod
+    def _positive(cls, v, info):
+        _finite(info.field_name, v)
+        if v <= 0:
+            raise ValueError(f"{info.field_name} = {v}; expected > 0")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.schema_version != SCHEMA_VERSION:
+            raise ValueError(f"schema_version {self.schema_version}; this code reads {SCHEMA_VERSION}")
+        names = {s.name for s in self.species}
+        for k, v in self.bulk_concentrations.items():
+            if k not in names:
+                raise ValueError(f"bulk_concentrations has unknown species {k!r}")
+            if not math.isfinite(v) or v < 0:
+                raise ValueError(f"bulk_concentrations[{k!r}] = {v}; expected finite >= 0")
+        for d in self.diffusivities:
+            if d.species not in names:
+                raise ValueError(f"diffusivities: unknown species {d.species!r}")
+        return self
+
+    # --- I/O -------------------------------------------------------------
+    @classmethod
+    def validate_data(cls, data: dict) -> "Handoff":
+        """Build from a dict; pydantic errors become InputError naming the field path."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            msgs = ["{}: {}".format(".".join(str(p) for p in e["loc"]) or "(root)", e["msg"])
+                    for e in exc.errors()]
+            raise InputError("invalid handoff: " + "; ".join(msgs)) from None
+
+    @classmethod
+    def load(cls, path) -> "Handoff":
+        """Read a .toml or .json handoff file and validate it."""
+        path = Path(path)
+        if path.suffix == ".toml":
+            import tomllib
+            data = tomllib.loads(path.read_text())
+        elif path.suffix == ".json":
+            data = json.loads(path.read_text())
+        else:
+            raise InputError(f"path: {path}; expected a .toml or .json file")
+        return cls.validate_data(data)
+
+    def save(self, path) -> Path:
+        """Write atomically as TOML or JSON (by suffix)."""
+        path = Path(path)
+        data = self.model_dump(mode="json", exclude_none=True)
+        if path.suffix == ".toml":
+            import tomli_w
+            text = tomli_w.dumps(data)
+        elif path.suffix == ".json":
+            text = json.dumps(data, indent=2)
+        else:
+            raise InputError(f"path: {path}; expected a .toml or .json file")
+        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+        return path
+
+    def diffusivity_si(self, species: str) -> float:
+        """D of ``species`` in m^2/s."""
+        for d in self.diffusivities:
+            if d.species == species:
+                return d.si()
+        raise InputError(f"diffusivities: no entry for species {species!r}")
+
+
+def file_sha256(path) -> str:
+    """SHA-256 of a file (trajectory provenance)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

@@ -1,0 +1,62 @@
+"""1:1 PNP steady state reproduces Gouy-Chapman and Grahame; closed cells conserve ions; 2 MPI ranks."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from continuum.pnp import E_CHARGE, K_B, PNPSolver1D, gouy_chapman_potential, grahame_charge
+
+KT = K_B * 298.15 / E_CHARGE
+
+
+def _err(n, deg, psi0):
+    s = PNPSolver1D(["Na", "Cl"], [1, -1], [100.0, 100.0], [1e-9, 1.3e-9], n_cells=n, degree=deg)
+    r = s.solve_steady(psi0 * KT)
+    ex = gouy_chapman_potential(r.x, psi0 * KT, 100.0)
+    return np.sqrt(np.trapezoid((r.phi - ex) ** 2, r.x) / np.trapezoid(ex ** 2, r.x)), r
+
+
+def test_p1_converges_second_order():
+    e1, _ = _err(40, 1, 4.0)
+    e2, _ = _err(80, 1, 4.0)
+    # >= 1.9: the target order for P1 in L2.
+    assert np.log2(e1 / e2) >= 1.9
+
+
+def test_p2_accuracy_and_grahame():
+    err, r = _err(200, 2, 4.0)  # h = lambda_D / 10
+    assert err <= 1e-3  # the target at h = lambda_D/10
+    # 1%: target for surface charge vs Grahame.
+    assert abs(r.surface_charge / grahame_charge(4 * KT, 100.0) - 1) < 0.01
+
+
+def test_closed_cell_conserves_each_species():
+    s = PNPSolver1D(["Na", "Cl"], [1, -1], [100.0, 100.0], [1e-9, 1.3e-9], n_cells=100,
+                    closed=True, phi_right=-2 * KT)
+    r = s.run_transient(2 * KT, dt=1e-10, n_steps=5)
+    drift = np.abs(r.totals - r.totals[0]) / r.totals[0]
+    # 1e-10: target; the balance holds to the Newton tolerance (1e-10 relative residual).
+    assert drift.max() < 1e-10
+    # Antisymmetric electrodes: net ionic charge per area ~ 0 (vs +-sigma on each side).
+    net = (r.totals[-1, 0] - r.totals[-1, 1])
+    assert abs(net) < 1e-6 * r.totals[-1, 0]
+
+
+def test_two_mpi_ranks_agree_with_serial():
+    root = Path(__file__).resolve().parents[1]
+    code = ("from continuum.pnp import *; from mpi4py import MPI\n"
+            "s=PNPSolver1D(['Na','Cl'],[1,-1],[100.,100.],[1e-9,1e-9],n_cells=100,degree=2)\n"
+            "r=s.solve_steady(0.05)\n"
+            "print('SIGMA', r.surface_charge, len(r.x)) if MPI.COMM_WORLD.rank==0 else None\n")
+    mpiexec = Path(sys.executable).parent / "mpiexec"
+    out = subprocess.run([str(mpiexec), "-n", "2", sys.executable, "-c", code], cwd=root,
+                         capture_output=True, text=True, timeout=200,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    sigma = float(out.stdout.split("SIGMA")[1].split()[0])
+    s = PNPSolver1D(["Na", "Cl"], [1, -1], [100.0, 100.0], [1e-9, 1e-9], n_cells=100, degree=2)
+    # 1e-8: same discretisation, only the parallel LU/partition differs.
+    assert abs(sigma / s.solve_steady(0.05).surface_charge - 1) < 1e-8
