@@ -55,24 +55,24 @@ def main():
     # 2. high potential, graded mesh, < 1000 cells
     rows = []
     for psi0 in (10.0, 20.0, 30.0):
-        for steps in (None, 10):
+        for steps, pred in ((None, "planar"), (None, "debye"), (10, "debye")):
             s = PNPSolver1D(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], n_cells=400, degree=2,
-                            h_min=1e-7 * LD)
+                            h_min=1e-8 * LD, predictor=pred)
             try:
                 r = s.solve_steady(psi0 * KT, steps=steps)
                 sig = r.surface_charge / grahame_charge(psi0 * KT, C) - 1
                 ok = r.newton_iterations <= 15 and abs(sig) < 0.01
-                rows.append([psi0, steps or "auto", 400, r.newton_iterations, sig, "met" if ok else "missed"])
+                rows.append([psi0, pred, steps or "auto", 400, r.newton_iterations, sig, "met" if ok else "missed"])
             except ConvergenceError as exc:
-                rows.append([psi0, steps or "auto", 400, "diverged", str(exc)[:80], "missed"])
-    out.append("### High potential (P2, geometric mesh h_min = 1e-7 lambda_D, 400 cells; target <= 15 Newton "
+                rows.append([psi0, pred, steps or "auto", 400, "diverged", str(exc)[:80], "missed"])
+    out.append("### High potential (P2, geometric mesh h_min = 1e-8 lambda_D, 400 cells; target <= 15 Newton "
                "its total, |sigma/Grahame - 1| < 1%)\n\n"
-               + markdown_table(["psi0 (kT/e)", "continuation steps", "cells", "Newton its",
+               + markdown_table(["psi0 (kT/e)", "predictor", "continuation steps", "cells", "Newton its",
                                  "sigma/Grahame - 1", "status"], rows))
     # 3. Bikerman
     rows = []
     a = 0.7e-9
-    for psi0 in (2.0, 5.0, 10.0):
+    for psi0 in (2.0, 5.0, 10.0, 20.0):
         s = PNPSolver1D(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1e-9], n_cells=400, degree=2,
                         h_min=1e-4 * LD, ion_size=a)
         try:
