@@ -1,0 +1,54 @@
+"""``multiscale handoff show FILE``: validate and pretty-print an MD -> continuum handoff file."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+handoff_app = typer.Typer(help="MD -> continuum handoff files (TOML/JSON).", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(handoff_app, name="handoff")
+
+
+@handoff_app.command("show")
+def show(file: Annotated[Path, typer.Argument(help="Handoff file (.toml or .json).")]) -> None:
+    """Validate FILE and print its species, diffusivities, profiles and provenance."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from couplers.errors import InputError
+    from couplers.handoff import Handoff
+
+    if not file.exists():
+        typer.echo(f"error: {file}: no such file", err=True)
+        raise typer.Exit(2)
+    try:
+        h = Handoff.load(file)
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    con = Console()
+    con.print(f"[bold]{file}[/bold]  schema v{h.schema_version}  T = {h.temperature} K  "
+              f"eps_r = {h.relative_permittivity}")
+    t = Table("species", "z", f"c_bulk ({h.concentration_unit})", "D", "stderr", "unit", "method",
+              "fit window")
+    for s in h.species:
+        d = next((d for d in h.diffusivities if d.species == s.name), None)
+        t.add_row(s.name, str(s.charge_number), f"{h.bulk_concentrations.get(s.name, float('nan')):.4g}",
+                  f"{d.value:.4g}" if d else "-", f"{d.stderr:.2g}" if d else "-",
+                  d.unit if d else "-", d.method if d else "-",
+                  str(d.fit_window) if d and d.fit_window else "-")
+    con.print(t)
+    if h.profiles:
+        p = Table("profile", "points", "grid range", "unit", "reference")
+        for pr in h.profiles:
+            p.add_row(pr.name, str(len(pr.grid)), f"{min(pr.grid):.4g}..{max(pr.grid):.4g} {pr.grid_unit}",
+                      pr.unit, pr.reference)
+        con.print(p)
+    pv = h.provenance
+    con.print(f"provenance: trajectory sha256 {pv.trajectory_sha256 or '-'}, code {pv.code_version or '-'}, "
+              f"created {pv.created}")
+    con.print("[green]valid[/green]")
