@@ -9,7 +9,8 @@ pybamm are imported inside the modules that use them.
 # Public names, imported on first use so that importing the package loads no
 # engine. To export a name add one entry: "Name": "submodule".
 _LAZY: dict[str, str] = {
-
+    "PNPSolver1D": "pnp",
+    "PNPResult": "pnp",
 }
 
 

@@ -392,6 +392,7 @@ class PNPSolver1D:
 
         Closed cells (``closed=True``) conserve each species' total exactly in
         the discrete scheme (the weak form tested with 1 is the balance).
+        ``initial='keep'`` continues from the current state.
         Returns the final state; ``totals`` holds (n_steps+1, n_species) mol/m^2.
         """
         ns = len(self.species)
@@ -404,6 +405,10 @@ class PNPSolver1D:
         self.problem.solver.setTolerances(atol=1e-13, stol=1e-16)
         if initial is None:
             self.w.x.array[:] = 0.0
+        elif isinstance(initial, str) and initial == "keep":
+            pass  # continue from the current state
+        else:
+            raise InputError(f"initial: {initial!r}; expected None (uniform bulk) or 'keep'")
         self.w_old.x.array[:] = self.w.x.array
         self._set_bc(phi0 / self.kT_e, self.phi_right / self.kT_e)
         totals = [self.totals()]
