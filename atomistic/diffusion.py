@@ -119,20 +119,25 @@ def self_diffusion(positions, dt: float, *, n_blocks: int = 5, window=None,
     def fit(m, lo, hi, tt):
         return np.polyfit(tt[lo:hi], m[lo:hi], 1)[0] / 2.0
 
-    Dd = np.array([fit(msd[:, d], i0, i1, t) for d in range(ndim)])
-    # Blocks: same window (in lag) on each segment, so each block estimates the same thing.
+    # Block averaging: D is the mean of the per-block fits on one common lag window, so the
+    # standard error describes the very estimate reported. The window must fit in half a block
+    # (beyond that a block has too few time origins).
     nb = len(x) // n_blocks
-    if i1 > nb // 2 + 1:
-        scale = (nb // 2) / i1
-        bi0, bi1 = max(1, int(i0 * scale)), max(int(i0 * scale) + 3, nb // 2)
-    else:
-        bi0, bi1 = i0, i1
+    if nb < 8:
+        raise InputError(f"n_blocks: {n_blocks} leaves {nb} frames per block; expected >= 8")
+    cap = nb // 2
+    if i1 > cap:
+        i1 = cap
+        i0 = min(i0, max(1, cap // 4))
+    if i1 - i0 < 3:
+        i0 = max(1, i1 // 4)
     blocks = []
     for b in range(n_blocks):
         mb = msd_fft(x[b * nb:(b + 1) * nb])
         tb = np.arange(len(mb)) * dt
-        blocks.append([fit(mb[:, d], bi0, bi1, tb) for d in range(ndim)])
+        blocks.append([fit(mb[:, d], i0, i1, tb) for d in range(ndim)])
     blocks = np.array(blocks)
+    Dd = blocks.mean(axis=0)
     se_d = blocks.std(axis=0, ddof=1) / math.sqrt(n_blocks)
     se = blocks.mean(axis=1).std(ddof=1) / math.sqrt(n_blocks)
     slope = float(np.polyfit(np.log(t[i0:i1]), np.log(tot[i0:i1]), 1)[0])

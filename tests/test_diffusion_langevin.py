@@ -21,4 +21,5 @@ def test_langevin_diffusion_matches_einstein(seed):
     r = self_diffusion(np.array(traj), dt, n_blocks=8)
     # 2.5 sigma: 3 seeds, each a ~1% two-sided chance beyond; block errors are themselves noisy.
     assert abs(r.D - kT / (m * g)) < 2.5 * r.stderr
-    assert 0.9 < r.slope < 1.1
+    # Slope t/(t - tau_v) > 1 from the ballistic offset; 15% brackets windows starting at a few tau_v.
+    assert 0.85 < r.slope < 1.15
