@@ -90,3 +90,22 @@ def test_failure_names_last_converged_potential():
                     predictor="debye", petsc_options={"snes_max_it": 3})
     with pytest.raises(ConvergenceError, match="last converged electrode potential"):
         s.solve_steady(30 * KT, steps=3)
+
+
+def test_stern_layer_is_a_series_capacitor():
+    s = PNPSolver1D(["Na", "Cl"], [1, -1], [100.0, 100.0], [1e-9, 1e-9], n_cells=400, degree=2,
+                    stern_length=0.2e-9, h_min=1e-12)
+    r = s.solve_steady(10 * KT)
+    from continuum.pnp import EPS0
+    psid = r.phi[0]
+    # 1e-6: both relations are exact for the converged discrete solution up to P2 error.
+    assert abs(r.surface_charge / grahame_charge(psid, 100.0) - 1) < 1e-6
+    assert abs(r.surface_charge / (78.5 * EPS0 * (10 * KT - psid) / 0.2e-9) - 1) < 1e-6
+
+
+def test_position_dependent_D_conserves_species():
+    s = PNPSolver1D(["Na", "Cl"], [1, -1], [100.0, 100.0], [lambda x: 1e-9 * (1 + x / 1e-9), 1e-9],
+                    n_cells=100, closed=True, phi_right=-KT)
+    r = s.run_transient(KT, dt=1e-10, n_steps=5)
+    # 1e-10: target conservation, D(x) must not break the discrete balance.
+    assert np.max(np.abs(r.totals[-1] / r.totals[0] - 1)) < 1e-10
