@@ -47,7 +47,7 @@ class PNPResult:
     continuation; debye_length: m; thermal_voltage: V. ``functions`` holds
     the dolfinx Functions (psi, u_i) in dimensionless form on the local rank.
     """
-    x: np.ndarray
+    x: np.ndarray   # in 2D: x coordinate of every dof (not unique)
     phi: np.ndarray
     c: np.ndarray
     surface_charge: float
@@ -113,7 +113,7 @@ class PNPSolver1D:
     def __init__(self, species, z, c_bulk, D, *, epsilon_r=78.5, temperature=298.15,
                  length=None, n_cells=200, degree=1, h_min=None, stern_length=None,
                  ion_size=None, closed=False, phi_right=0.0, comm=None, petsc_options=None,
-                 predictor="planar"):
+                 predictor="planar", width=None, n_cells_y=None):
         self.species = list(species)
         self.z = [int(v) for v in z]
         self.c_bulk = np.asarray(c_bulk, dtype=float)
@@ -138,6 +138,9 @@ class PNPSolver1D:
         self.stern_length, self.ion_size = stern_length, ion_size
         self.closed, self.phi_right = bool(closed), float(phi_right)
         self._user_opts = dict(petsc_options or {})
+        # Optional 2D strip [0, L] x [0, width] (triangles), electrode on x = 0, no-flux sides:
+        # the same 1D physics on a 2D mesh, for solver scaling and x-y extensions.
+        self.width, self.n_cells_y = width, n_cells_y
         if predictor not in ("planar", "debye"):
             raise InputError(f"predictor: {predictor!r}; expected 'planar' or 'debye'")
         self.predictor = predictor
@@ -154,7 +157,12 @@ class PNPSolver1D:
 
         self.comm = comm if comm is not None else MPI.COMM_WORLD
         L = self.length / self.lD
-        msh = mesh.create_interval(self.comm, self.n_cells, [0.0, L])
+        if self.width is None:
+            msh = mesh.create_interval(self.comm, self.n_cells, [0.0, L])
+        else:
+            ny = int(self.n_cells_y or self.n_cells)
+            msh = mesh.create_rectangle(self.comm, [np.array([0.0, 0.0]), np.array([L, self.width / self.lD])],
+                                        [self.n_cells, ny], mesh.CellType.triangle)
         if self.h_min is not None:
             nodes = graded_nodes(L, self.n_cells, self.h_min / self.lD)
             # Map the uniform coordinate onto the graded one, vertex by vertex
@@ -187,8 +195,9 @@ class PNPSolver1D:
         if self.stern_length is not None:
             # Robin: psi - l_S dpsi/dn_in = psi0 -> flux term (psi0 - psi)/l_S on the electrode.
             ls = self.stern_length / self.lD
-            facets = mesh.locate_entities_boundary(msh, 0, lambda X: np.isclose(X[0], 0.0))
-            tags = mesh.meshtags(msh, 0, facets, np.full(len(facets), 1, dtype=np.int32))
+            fdim = msh.topology.dim - 1
+            facets = mesh.locate_entities_boundary(msh, fdim, lambda X: np.isclose(X[0], 0.0))
+            tags = mesh.meshtags(msh, fdim, facets, np.full(len(facets), 1, dtype=np.int32))
             ds = ufl.Measure("ds", domain=msh, subdomain_data=tags)
             F -= (self.psi0 - psi) / ls * tests[0] * ds(1)
         steric = 0
@@ -211,24 +220,25 @@ class PNPSolver1D:
 
         # Dirichlet conditions
         self.bcs = []
-        left = mesh.locate_entities_boundary(msh, 0, lambda X: np.isclose(X[0], 0.0))
-        right = mesh.locate_entities_boundary(msh, 0, lambda X: np.isclose(X[0], L))
+        fdim = msh.topology.dim - 1
+        left = mesh.locate_entities_boundary(msh, fdim, lambda X: np.isclose(X[0], 0.0))
+        right = mesh.locate_entities_boundary(msh, fdim, lambda X: np.isclose(X[0], L))
         V0, _ = self.W.sub(0).collapse()
         self._V0 = V0
         if self.stern_length is None:
             self._bc_left = fem.Function(V0)
-            dofs = fem.locate_dofs_topological((self.W.sub(0), V0), 0, left)
+            dofs = fem.locate_dofs_topological((self.W.sub(0), V0), fdim, left)
             self.bcs.append(fem.dirichletbc(self._bc_left, dofs, self.W.sub(0)))
         else:
             self._bc_left = None
         self._bc_right = fem.Function(V0)
-        dofs = fem.locate_dofs_topological((self.W.sub(0), V0), 0, right)
+        dofs = fem.locate_dofs_topological((self.W.sub(0), V0), fdim, right)
         self.bcs.append(fem.dirichletbc(self._bc_right, dofs, self.W.sub(0)))
         if not self.closed:
             for i in range(ns):
                 Vi, _ = self.W.sub(i + 1).collapse()
                 zero = fem.Function(Vi)
-                dofs = fem.locate_dofs_topological((self.W.sub(i + 1), Vi), 0, right)
+                dofs = fem.locate_dofs_topological((self.W.sub(i + 1), Vi), fdim, right)
                 self.bcs.append(fem.dirichletbc(zero, dofs, self.W.sub(i + 1)))
         self._prefix = f"pnp{id(self)}_"
         self.problem = fem.petsc.NonlinearProblem(
@@ -429,7 +439,8 @@ class PNPSolver1D:
         out = []
         for i, ui in enumerate(ufl.split(self.w)[1:]):
             val = fem.assemble_scalar(fem.form(ufl.exp(ui) * self.dx))
-            out.append(self.comm.allreduce(val) * self.c_bulk[i] * self.lD)
+            per_area = self.lD if self.width is None else self.lD / (self.width / self.lD)
+            out.append(self.comm.allreduce(val) * self.c_bulk[i] * per_area)
         return np.array(out)
 
     def _result(self, its) -> PNPResult:
@@ -437,6 +448,8 @@ class PNPSolver1D:
         import ufl
         q = fem.assemble_scalar(fem.form(self._rho * self.dx))
         q = self.comm.allreduce(q)
+        if self.width is not None:
+            q /= self.width / self.lD  # per unit electrode area
         ionic = float(np.dot(np.square(self.z), self.c_bulk)) * N_A * E_CHARGE
         # Electrode charge balances the diffuse charge; scale rho_nd * x_nd to C/m^2.
         sigma = -q * ionic * self.lD
