@@ -1,0 +1,215 @@
+"""couplers.battery: learned SPMe -> DFN voltage residual as a PyBaMM model.
+
+``Residual`` holds a trained MLP (float64 weights), feature scaling, training
+ranges and the parameter-set name. ``HybridSPMe`` is an SPMe whose
+"Voltage [V]" = SPMe voltage + bounded, range-guarded MLP correction, built
+from PyBaMM symbols (pybamm.Matrix weights, pybamm.tanh), so Simulation,
+Experiment, voltage cut-off events and all solvers see the corrected voltage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from continuum.battery_data import FEATURE_NAMES, feature_symbols
+
+
+class ParameterSetMismatch(ValueError):
+    """A residual trained for one parameter set applied to another."""
+
+
+@dataclass
+class Residual:
+    """Trained residual network (tanh MLP) and everything needed to apply it.
+
+    weights/biases: lists of float64 arrays, layer k maps (n_k,) -> (n_{k+1},).
+    mean/scale: feature standardisation, shape (5,). lo/hi: training ranges (5,).
+    bound_V: |correction| <= bound_V [V]. out_scale: residual scale [V].
+    """
+
+    weights: list
+    biases: list
+    mean: np.ndarray
+    scale: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    parameter_set: str
+    out_scale: float = 0.01
+    bound_V: float = 0.05
+
+    @classmethod
+    def zero(cls, parameter_set="Chen2020"):
+        n = len(FEATURE_NAMES)
+        return cls([np.zeros((1, n))], [np.zeros(1)], np.zeros(n), np.ones(n),
+                   np.full(n, -np.inf), np.full(n, np.inf), parameter_set)
+
+    # numpy forward: (N, 5) -> (N,) [V], without guard/bound
+    def raw_numpy(self, x):
+        h = (np.asarray(x, float) - self.mean) / self.scale
+        for k, (W, b) in enumerate(zip(self.weights, self.biases)):
+            h = h @ W.T + b
+            if k < len(self.weights) - 1:
+                h = np.tanh(h)
+        return h[:, 0] * self.out_scale
+
+    def fade_numpy(self, x):
+        """Smooth fade weight in [0, 1]: 1 inside training ranges."""
+        z = (np.asarray(x, float) - self.mean) / self.scale
+        lo = (self.lo - self.mean) / self.scale
+        hi = (self.hi - self.mean) / self.scale
+        d2 = np.maximum(z - hi, 0) ** 2 + np.maximum(lo - z, 0) ** 2
+        return np.exp(-d2.sum(axis=1) / self.FADE_WIDTH**2)
+
+    FADE_WIDTH = 0.25  # in standardised units: fully faded ~0.5 sigma outside
+
+    def correction_numpy(self, x):
+        r = self.raw_numpy(x)
+        return self.bound_V * np.tanh(r / self.bound_V) * self.fade_numpy(x)
+
+    def out_of_range(self, x):
+        x = np.asarray(x, float)
+        return np.any((x < self.lo) | (x > self.hi), axis=1)
+
+    def symbols(self, feats):
+        """PyBaMM expression of the guarded correction [V] from feature symbols."""
+        import pybamm
+
+        z = [(f - float(m)) / float(s) for f, m, s in zip(feats, self.mean, self.scale)]
+        # Layer-by-layer as scalar sums: the features live on the (0-D)
+        # current-collector domain, which pybamm concatenation would mix with
+        # domain-less ones; scalar expansion is exact and casadi folds it.
+        h = z
+        for k, (W, b) in enumerate(zip(self.weights, self.biases)):
+            h = [sum((float(W[j, i]) * h[i] for i in range(W.shape[1])), float(b[j]))
+                 for j in range(W.shape[0])]
+            if k < len(self.weights) - 1:
+                h = [pybamm.tanh(v) for v in h]
+        raw = h[0] * self.out_scale
+        d2 = 0
+        for zi, lo, hi, m, s in zip(z, self.lo, self.hi, self.mean, self.scale):
+            if np.isfinite(hi):
+                d2 = d2 + pybamm.maximum(zi - float((hi - m) / s), 0) ** 2
+            if np.isfinite(lo):
+                d2 = d2 + pybamm.maximum(float((lo - m) / s) - zi, 0) ** 2
+        fade = pybamm.exp(-d2 / self.FADE_WIDTH**2) if not isinstance(d2, int) else 1
+        return self.bound_V * pybamm.tanh(raw / self.bound_V) * fade
+
+    def to_dict(self):
+        return dict(weights=[w.tolist() for w in self.weights],
+                    biases=[b.tolist() for b in self.biases],
+                    mean=self.mean.tolist(), scale=self.scale.tolist(),
+                    lo=self.lo.tolist(), hi=self.hi.tolist(),
+                    parameter_set=self.parameter_set, out_scale=self.out_scale,
+                    bound_V=self.bound_V, features=list(FEATURE_NAMES))
+
+    def save(self, path):
+        """Atomic JSON write."""
+        path = os.fspath(path)
+        d = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=d, suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump(self.to_dict(), f)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path, parameter_set=None):
+        with open(path) as f:
+            d = json.load(f)
+        if parameter_set is not None and d["parameter_set"] != parameter_set:
+            raise ParameterSetMismatch(
+                f"residual in {path} was trained for parameter set "
+                f"{d['parameter_set']!r}, not {parameter_set!r}; retrain it for "
+                f"{parameter_set!r}")
+        return cls([np.array(w) for w in d["weights"]], [np.array(b) for b in d["biases"]],
+                   np.array(d["mean"]), np.array(d["scale"]), np.array(d["lo"]),
+                   np.array(d["hi"]), d["parameter_set"], d["out_scale"], d["bound_V"])
+
+
+def _import_pybamm():
+    import pybamm
+
+    return pybamm
+
+
+def _spme_base():
+    return _import_pybamm().lithium_ion.SPMe
+
+
+class _HybridMeta(type):
+    """Defers subclassing pybamm's SPMe until first use (no engine at import)."""
+
+
+def _make_class():
+    pybamm = _import_pybamm()
+
+    class HybridSPMe(pybamm.lithium_ion.SPMe):
+        """SPMe + learned voltage correction toward DFN.
+
+        Parameters: options (not mutated), name, residual (Residual or path;
+        None = zero correction), parameter_set (checked against the residual).
+        Variables added: "SPMe voltage [V]", "Voltage correction [V]",
+        "Residual fade [-]".
+        """
+
+        def __init__(self, options=None, name="HybridSPMe", build=True,
+                     residual=None, parameter_set="Chen2020"):
+            if isinstance(residual, (str, os.PathLike)):
+                residual = Residual.load(residual, parameter_set)
+            elif residual is None:
+                residual = Residual.zero(parameter_set)
+            elif residual.parameter_set != parameter_set:
+                raise ParameterSetMismatch(
+                    f"residual was trained for {residual.parameter_set!r}, "
+                    f"not {parameter_set!r}")
+            self.residual = residual
+            self.parameter_set_name = parameter_set
+            opts = dict(options) if options else None  # never mutate caller's dict
+            super().__init__(opts, name, build=build)
+
+        def build_model(self):
+            super().build_model()
+            self._add_correction()
+
+        def _add_correction(self):
+            v = self.variables["Voltage [V]"]
+            cap = self.param.Q  # nominal capacity [A.h] symbol
+            feats = feature_symbols(self.variables, cap)
+            corr = self.residual.symbols(feats)
+            v_h = v + corr
+            self.variables.update({
+                "SPMe voltage [V]": v,
+                "Voltage correction [V]": corr,
+                "Voltage [V]": v_h,
+                "Battery voltage [V]": v_h * self.param.n_cells,
+            })
+            # Voltage cut-off events must see the corrected voltage.
+            new = []
+            for ev in self.events:
+                if ev.name == "Minimum voltage [V]":
+                    ev = pybamm.Event(ev.name, v_h - self.param.voltage_low_cut,
+                                      ev.event_type)
+                elif ev.name == "Maximum voltage [V]":
+                    ev = pybamm.Event(ev.name, self.param.voltage_high_cut - v_h,
+                                      ev.event_type)
+                new.append(ev)
+            self.events = new
+
+    return HybridSPMe
+
+
+_CLS = None
+
+
+def __getattr__(name):
+    global _CLS
+    if name == "HybridSPMe":
+        if _CLS is None:
+            _CLS = _make_class()
+        return _CLS
+    raise AttributeError(name)
