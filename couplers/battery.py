@@ -172,6 +172,19 @@ def _make_class():
             opts = dict(options) if options else None  # never mutate caller's dict
             super().__init__(opts, name, build=build)
 
+        def check_range(self, solution):
+            """Warn (and return the fraction) where a solution left the training range.
+
+            There the correction fades smoothly to zero, i.e. back to SPMe.
+            """
+            x = np.stack([solution[n].entries for n in _FEATURE_VARS], axis=1)
+            frac = float(np.mean(self.residual.out_of_range(x)))
+            if frac > 0:
+                warnings.warn(f"HybridSPMe: {100 * frac:.1f}% of the solution lies outside "
+                              "the residual's training range; the correction fades to "
+                              "zero there (plain SPMe)", stacklevel=2)
+            return frac
+
         def build_model(self):
             super().build_model()
             self._add_correction()
@@ -186,6 +199,8 @@ def _make_class():
                 "SPMe voltage [V]": v,
                 "Voltage correction [V]": corr,
                 "Voltage [V]": v_h,
+                "Residual C-rate [-]": feats[0],
+                "Residual electrolyte dc [mol.m-3]": feats[3],
                 "Battery voltage [V]": v_h * self.param.n_cells,
             })
             # Voltage cut-off events must see the corrected voltage.
@@ -202,6 +217,12 @@ def _make_class():
 
     return HybridSPMe
 
+
+_FEATURE_VARS = ("Residual C-rate [-]",
+                 "X-averaged negative particle surface stoichiometry",
+                 "X-averaged positive particle surface stoichiometry",
+                 "Residual electrolyte dc [mol.m-3]",
+                 "Volume-averaged cell temperature [K]")
 
 _CLS = None
 

@@ -1,0 +1,96 @@
+"""HybridSPMe: SPMe + learned DFN residual as PyBaMM symbols."""
+
+import numpy as np
+import pytest
+
+pybamm = pytest.importorskip("pybamm")
+torch = pytest.importorskip("torch")
+
+from continuum.battery_data import cc_profile, run_pair  # noqa: E402
+from couplers.battery import HybridSPMe, ParameterSetMismatch, Residual  # noqa: E402
+from couplers.battery_train import train_residual  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    torch.set_num_threads(1)
+    cache = tmp_path_factory.mktemp("cache")
+    train = [run_pair(cc_profile(c), cache_dir=cache) for c in (0.5, 1.5)]
+    test = run_pair(cc_profile(1.0), cache_dir=cache)
+    res, net = train_residual(train, hidden=(8,), epochs=600, lr=1e-2)
+    return res, net, test
+
+
+def test_zero_residual_reproduces_spme():
+    p = pybamm.ParameterValues("Chen2020")
+    t = np.linspace(0, 3000, 40)
+    v_h = pybamm.Simulation(HybridSPMe(), parameter_values=p).solve([0, 3000])["Voltage [V]"](t)
+    v_s = pybamm.Simulation(pybamm.lithium_ion.SPMe(), parameter_values=p).solve([0, 3000])["Voltage [V]"](t)
+    # Same equations and solver: equal to well below the 1e-6 solver rtol.
+    assert np.max(np.abs(v_h - v_s)) < 1e-6
+
+
+def test_symbolic_mlp_equals_torch_mlp(trained):
+    res, net, _ = trained
+    free = Residual(res.weights, res.biases, res.mean, res.scale,
+                    np.full(5, -np.inf), np.full(5, np.inf), res.parameter_set,
+                    res.out_scale, res.bound_V)
+    rng = np.random.default_rng(0)
+    X = res.mean + res.scale * rng.normal(size=(20, 5))
+    with torch.no_grad():
+        y_t = net(torch.tensor((X - res.mean) / res.scale))[:, 0].numpy() * res.out_scale
+    y_t = res.bound_V * np.tanh(y_t / res.bound_V)
+    y_s = [free.symbols([pybamm.Scalar(v) for v in x]).evaluate() for x in X]
+    # float64 throughout: only rounding differences.
+    assert np.max(np.abs(np.ravel(y_s) - y_t)) < 1e-10
+
+
+def test_trained_residual_beats_spme_at_held_out_c_rate(trained):
+    res, _, test = trained
+    p = pybamm.ParameterValues("Chen2020")
+    p["Current function [A]"] = 1.0 * p["Nominal cell capacity [A.h]"]
+    t = test["t"]
+    sol = pybamm.Simulation(HybridSPMe(residual=res), parameter_values=p).solve(
+        [0, t[-1]], t_interp=t, initial_soc=0.95)
+    n = len(sol.t)
+    err_h = np.sqrt(np.mean((sol["Voltage [V]"].entries - test["v_dfn"][:n]) ** 2))
+    err_s = np.sqrt(np.mean(test["residual"] ** 2))
+    assert err_h < err_s
+
+
+def test_experiment_voltage_cutoff_sees_corrected_voltage(trained):
+    res, _, _ = trained
+    exp = pybamm.Experiment(["Discharge at 1C until 3.3 V"])
+    sol = pybamm.Simulation(HybridSPMe(residual=res), experiment=exp).solve()
+    v = sol["Voltage [V]"].entries
+    # Event located by the solver to its tolerance (~1e-4 V).
+    assert abs(v[-1] - 3.3) < 1e-3
+    corr = sol["Voltage correction [V]"].entries
+    assert np.allclose(v, sol["SPMe voltage [V]"].entries + corr)
+
+
+def test_other_parameter_set_refused(trained, tmp_path):
+    res, _, _ = trained
+    path = tmp_path / "res.json"
+    res.save(path)
+    with pytest.raises(ParameterSetMismatch, match="Chen2020"):
+        Residual.load(path, parameter_set="Marquis2019")
+    with pytest.raises(ParameterSetMismatch):
+        HybridSPMe(residual=res, parameter_set="Marquis2019")
+
+
+def test_entry_point_finds_hybrid():
+    m = pybamm.Model("HybridSPMe")
+    assert isinstance(m, pybamm.lithium_ion.SPMe) and "Voltage correction [V]" in m.variables
+
+
+def test_out_of_range_detected_and_correction_fades(trained):
+    res, _, _ = trained
+    p = pybamm.ParameterValues("Chen2020")
+    p["Current function [A]"] = 3.0 * p["Nominal cell capacity [A.h]"]  # trained 0.5-1.5C
+    model = HybridSPMe(residual=res)
+    sol = pybamm.Simulation(model, parameter_values=p).solve([0, 600])
+    with pytest.warns(UserWarning, match="outside"):
+        assert model.check_range(sol) == 1.0
+    # 1.5 sigma outside the C-rate range: fade exp(-(1.5/0.25)^2) ~ 2e-16.
+    assert np.max(np.abs(sol["Voltage correction [V]"].entries)) < 1e-6
