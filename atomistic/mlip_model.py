@@ -27,8 +27,13 @@ few dense ops on (pairs x channels) arrays, so energy+forces cost about
 2-3 sweeps over the pair list, with no equivariant tensor products. On 2 CPU
 cores it is several times faster than an untrained MACE of similar width,
 and EMT-like metals (embedded-atom physics: a nonlinear function of
-neighbour densities) are exactly what step 3-4 represents. Measured numbers
-(bench/mlip.py, bench/mlip_speed.py, BENCHMARKS.md): see docs/mlip.md.
+neighbour densities) are exactly what step 3-4 represents. Measured
+(2 shared CPU cores, BENCHMARKS.md): energy+forces 8,300 / 10,400 / 7,900
+atom-steps/s at 108 / 256 / 864 Cu atoms vs untrained MACE (2 layers,
+16x0e+16x1o) 700 / 510 / 410 (12-20x faster) and ASE EMT 4,300 / 6,300 / 2,900;
+held-out EMT Cu force MAE 4.2 meV/A (300 K), 13.7 meV/A (1000 K), energy
+MAE 0.09 / 0.16 meV/atom; Al 5.1 / 15.5 meV/A; NVE 10 ps drift 0.016 meV/atom.
+l_max = 3 costs 2x the time of l_max = 2 for no gain on these metals.
 
 Modules here take and return dicts of tensors and know nothing of ASE:
 ``atomistic.mlip_graph`` converts ``ase.Atoms``.
