@@ -1,0 +1,70 @@
+"""Stage ``md_to_pnp``: electrolyte MD -> D and profiles -> handoff file -> FEniCSx PNP -> comparison.
+
+The MD is the primitive-model Brownian dynamics of :mod:`atomistic.brownian`
+(implicit solvent, mean-field electrostatics between two electrodes); the
+diffusivities and ion profiles measured from it go into a typed handoff file,
+which parametrises a closed-cell PNP solve whose profiles are compared back
+against the MD ones.
+"""
+from __future__ import annotations
+
+from pydantic import Field
+
+from ..config import Quantity, StageParams, stage_kind
+
+
+class MDToPNPParams(StageParams):
+    concentration: Quantity("mol/m^3", gt=0) = 100.0
+    gap: Quantity("m", gt=0) = 10e-9
+    lateral: Quantity("m", gt=0) = 25e-9
+    D_cation: Quantity("m^2/s", gt=0) = 1.33e-9
+    D_anion: Quantity("m^2/s", gt=0) = 2.03e-9
+    electrode_potential_kT: float = Field(2.0, ge=0, le=10, description="+/- this many kT/e")
+    temperature: Quantity("K", gt=0) = 298.15
+    epsilon_r: float = Field(78.5, gt=1)
+    steps: int = Field(40000, ge=2000)
+    timestep: Quantity("s", gt=0) = 2e-12
+    pnp_cells: int = Field(200, ge=20)
+
+
+@stage_kind("md_to_pnp", MDToPNPParams)
+def md_to_pnp(ctx) -> dict:
+    import numpy as np
+
+    from atomistic.brownian import KB, E, brownian_slab
+    from couplers.md_to_pnp import compare_profiles, handoff_from_positions, plot_comparison, pnp_closed_cell
+
+    p = ctx.params
+    area = p.lateral ** 2
+    n = int(round(p.concentration * 6.02214076e23 * p.gap * area))
+    phi = p.electrode_potential_kT * KB * p.temperature / E
+    stride = 20
+    ctx.progress(f"Brownian dynamics: {2 * n} ions, {p.steps} steps")
+    frames, kind = brownian_slab([n, n], p.gap, area, [p.D_cation, p.D_anion], [1, -1], phi, -phi,
+                                 p.temperature, p.epsilon_r, p.timestep, p.steps, stride=stride,
+                                 n_bins=50, rng=np.random.default_rng(ctx.seed))
+    frames = frames[len(frames) // 4:]  # the first quarter equilibrates
+    handoff = handoff_from_positions(
+        {"cation": (1, frames[:, kind == 0]), "anion": (-1, frames[:, kind == 1])},
+        p.timestep * stride, axis=2, edges=np.linspace(0, p.gap, 26), area=area,
+        temperature=p.temperature, epsilon_r=p.epsilon_r, code_version=_version())
+    handoff.save(ctx.dir / "handoff.toml")
+    ctx.progress("PNP solve (FEniCSx)")
+    _, res = pnp_closed_cell(handoff, length=p.gap, phi_left=phi, phi_right=-phi, n_cells=p.pnp_cells)
+    metrics = compare_profiles(handoff, res)
+    plot_comparison(handoff, res, ctx.dir / "md_vs_pnp.png")
+    d_in = {"cation": p.D_cation, "anion": p.D_anion}
+    headline = {f"D_{d.species}": f"{d.value:.3g} +- {d.stderr:.1g} m^2/s "
+                                  f"(BD input {d_in[d.species]:.3g})" for d in handoff.diffusivities}
+    headline.update({f"PNP vs MD {name} profile": f"relative L2 {m['rel_l2'] * 100:.1f}%"
+                     for name, m in metrics.items()})
+    return {"handoff": "handoff.toml", "ions_per_species": n,
+            "diffusivities": {d.species: {"value": d.value, "stderr": d.stderr}
+                              for d in handoff.diffusivities},
+            "profile_metrics": metrics, "figures": ["md_vs_pnp.png"], "headline": headline}
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return f"multiscale {__version__}"
