@@ -26,30 +26,17 @@ class MDBlowUp(CalculationFailed):
 
 
 def highest_frequency(atoms, calc, delta: float = 0.01) -> float:
-    """omega_max (rad/fs) from a central-difference, mass-weighted Hessian of ``atoms``."""
-    from ase import units
+    """omega_max (rad/fs) from a central-difference, mass-weighted Hessian of ``atoms``.
 
-    atoms = atoms.copy()
-    atoms.calc = calc
-    n = len(atoms)
-    pos0 = atoms.positions.copy()
-    hessian = np.zeros((3 * n, 3 * n))
-    for a in range(n):
-        for c in range(3):
-            fs = []
-            for sign in (1, -1):
-                atoms.positions = pos0
-                atoms.positions[a, c] += sign * delta
-                fs.append(atoms.get_forces().ravel())
-            hessian[3 * a + c] = -(fs[0] - fs[1]) / (2 * delta)
-    atoms.positions = pos0
-    hessian = 0.5 * (hessian + hessian.T)
-    m = np.repeat(atoms.get_masses(), 3)
-    eig = np.linalg.eigvalsh(hessian / np.sqrt(np.outer(m, m)))  # eV / (A^2 amu)
-    if not np.all(np.isfinite(eig)):
+    The Hessian is :func:`atomistic.timestep.frequencies`' (one implementation
+    for the MD guard and the time-step workflow).
+    """
+    from .timestep import frequencies
+
+    omega = frequencies(atoms, calc, delta)
+    if not np.all(np.isfinite(omega)):
         raise MDBlowUp("stable_timestep: the Hessian has non-finite entries")
-    # omega in ASE time units; convert to 1/fs
-    return float(np.sqrt(max(eig.max(), 0.0))) * units.fs
+    return float(max(omega.max(), 0.0))
 
 
 def stable_timestep(atoms, calc, fraction: float = 0.1, delta: float = 0.01) -> float:
