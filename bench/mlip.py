@@ -48,16 +48,10 @@ def make_data(symbol, seed):
 
 def errors(calc, frames):
     """Energy MAE (eV/atom), force MAE (eV/A), per-frame max force error and max_force_dev."""
-    e_err, f_err, f_max, dev = [], [], [], []
-    for atoms in frames:
-        a = atoms.copy()
-        a.calc = calc
-        df = a.get_forces() - atoms.get_forces()
-        e_err.append(abs(a.get_potential_energy() - atoms.get_potential_energy()) / len(a))
-        f_err.append(np.abs(df).mean())
-        f_max.append(np.linalg.norm(df, axis=1).max())
-        dev.append(calc.results["max_force_dev"])
-    return float(np.mean(e_err)), float(np.mean(f_err)), f_max, dev
+    from atomistic.evaluation import prediction_errors
+
+    r = prediction_errors(calc, frames)
+    return r.energy_mae, r.force_mae, r.max_force_error, r.max_force_dev
 
 
 def nve_drift(calc, symbol, ps):

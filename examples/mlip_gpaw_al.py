@@ -22,6 +22,7 @@ from ase.build import bulk
 
 from atomistic import label_frames, train_committee, write_frames
 from atomistic.dataset import gpaw_lcao_calculator
+from atomistic.evaluation import prediction_errors
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
 
@@ -56,15 +57,8 @@ def main():
     t0 = time.perf_counter()
     calc = train_committee(train, settings, "al_gpaw.mlip.pt", progress=not FAST)
     t_train = time.perf_counter() - t0
-    e_err, f_err, dev, fmax_err = [], [], [], []
-    for atoms in test:
-        a = atoms.copy()
-        a.calc = calc
-        df = a.get_forces() - atoms.get_forces()
-        e_err.append(abs(a.get_potential_energy() - atoms.get_potential_energy()) / len(a))
-        f_err.append(np.abs(df).mean())
-        dev.append(calc.results["max_force_dev"])
-        fmax_err.append(np.linalg.norm(df, axis=1).max())
+    err = prediction_errors(calc, test)
+    e_err, f_err, dev, fmax_err = err.energy_mae, err.force_mae, err.max_force_dev, err.max_force_error
     force_rms = np.sqrt(np.mean([np.mean(f.get_forces() ** 2) for f in test]))
     a = test[0].copy()
     a.calc = calc

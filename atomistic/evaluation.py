@@ -1,0 +1,37 @@
+"""How well a calculator reproduces labelled frames (and how well its committee knows it)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class PredictionErrors:
+    """Errors of a calculator against labelled frames.
+
+    energy_mae: mean |dE|/N (eV/atom); force_mae: mean |dF_component| (eV/Angstrom);
+    max_force_error: per frame, max_i |F_i - F_i^ref| (eV/Angstrom);
+    max_force_dev: per frame, the committee's max force deviation (eV/Angstrom),
+    empty when the calculator reports none.
+    """
+
+    energy_mae: float
+    force_mae: float
+    max_force_error: list[float]
+    max_force_dev: list[float]
+
+
+def prediction_errors(calc, frames) -> PredictionErrors:
+    """Evaluate ``calc`` on copies of labelled ``frames`` (their own calculators hold the labels)."""
+    e_err, f_err, f_max, dev = [], [], [], []
+    for atoms in frames:
+        a = atoms.copy()
+        a.calc = calc
+        df = a.get_forces() - atoms.get_forces()
+        e_err.append(abs(a.get_potential_energy() - atoms.get_potential_energy()) / len(a))
+        f_err.append(np.abs(df).mean())
+        f_max.append(float(np.linalg.norm(df, axis=1).max()))
+        if "max_force_dev" in calc.results:
+            dev.append(float(calc.results["max_force_dev"]))
+    return PredictionErrors(float(np.mean(e_err)), float(np.mean(f_err)), f_max, dev)
