@@ -24,7 +24,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import InputError
-from .training import TrainSettings
+from .training import TrainSettings, describe_validation_error
 
 
 class DataSection(BaseModel):
@@ -59,16 +59,7 @@ def load_train_config(path: str | Path) -> TrainConfig:
     try:
         return TrainConfig.model_validate(data)
     except pydantic.ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"])
-            if err["type"] == "extra_forbidden":
-                lines.append(f"{path}: {key}: unknown key")
-            elif err["type"] == "missing":
-                lines.append(f"{path}: {key}: required key is missing")
-            else:
-                lines.append(f"{path}: {key}: {err.get('input')!r}: {err['msg']}")
-        raise InputError("\n".join(lines)) from None
+        raise InputError(describe_validation_error(exc, lambda key: f"{path}: {key}")) from None
 
 
 def train_from_config(path: str | Path, progress: bool = True) -> Path:

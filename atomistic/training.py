@@ -76,14 +76,21 @@ def validate_settings(settings: dict | TrainSettings | None, where: str = "setti
     try:
         return TrainSettings.model_validate(settings or {})
     except pydantic.ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"])
-            if err["type"] == "extra_forbidden":
-                lines.append(f"{where}.{key}: unknown key")
-            else:
-                lines.append(f"{where}.{key}: {err.get('input')!r}: {err['msg']}")
-        raise InputError("\n".join(lines)) from None
+        raise InputError(describe_validation_error(exc, lambda key: f"{where}.{key}")) from None
+
+
+def describe_validation_error(exc: pydantic.ValidationError, name) -> str:
+    """One line per problem: ``name(key path)``, then what was wrong with the value."""
+    lines = []
+    for err in exc.errors():
+        key = name(".".join(str(p) for p in err["loc"]))
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{key}: unknown key")
+        elif err["type"] == "missing":
+            lines.append(f"{key}: required key is missing")
+        else:
+            lines.append(f"{key}: {err.get('input')!r}: {err['msg']}")
+    return "\n".join(lines)
 
 
 # --- data -------------------------------------------------------------------
