@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,6 +37,7 @@ from .atomic import write_json
 from .config import STAGE_KINDS, RunConfig, resolve_path
 from .errors import RunLockedError, StageFailed
 from .provenance import provenance
+from .ranks import world as mpi_world
 
 __all__ = ["StageContext", "StageRecord", "run_pipeline", "stage_key"]
 
@@ -145,6 +147,11 @@ def run_pipeline(cfg: RunConfig, out: Path, executor=None, progress: Callable[[s
     """Run (or resume) every stage of ``cfg`` into ``out``; returns one record per stage.
 
     ``only`` limits the run to the named stages and what they need.
+
+    Under ``mpirun -n N`` every rank runs every stage (collective solves need
+    all ranks); rank 0 alone holds the lock, decides what is cached and writes
+    the run directory, the others work in scratch folders (see
+    :mod:`multiscale.ranks`).
     """
     from . import __version__
     from .executor import Executor
@@ -154,31 +161,37 @@ def run_pipeline(cfg: RunConfig, out: Path, executor=None, progress: Callable[[s
     executor = executor or Executor(workers=1)
     wanted = _closure(cfg, only) if only else list(cfg.stage)
     records: list[StageRecord] = []
-    with _run_lock(out), _sigterm_as_interrupt():
-        write_json(out / "run.json", {"config": cfg.model_dump(mode="json"),
-                                      "config_file": str(cfg.source) if cfg.source else None,
-                                      "provenance": provenance(cfg)})
+    ranks = mpi_world()
+    lock = _run_lock(out) if ranks.root else contextlib.nullcontext()
+    with lock, _sigterm_as_interrupt():
         stages_dir = out / "stages"
-        stages_dir.mkdir(exist_ok=True)
+        if ranks.root:
+            write_json(out / "run.json", {"config": cfg.model_dump(mode="json"),
+                                          "config_file": str(cfg.source) if cfg.source else None,
+                                          "provenance": provenance(cfg)})
+            stages_dir.mkdir(exist_ok=True)
+        ranks.barrier()
         keys: dict[str, str] = {}
         results: dict[str, dict] = {}
         for name in wanted:
             params = cfg.stage[name]
             keys[name] = stage_key(cfg, name, {n: keys[n] for n in params.needs}, __version__)
             final = stages_dir / name
-            record_file = final / "stage.json"
-            if record_file.is_file():
-                rec = json.loads(record_file.read_text())
-                if rec.get("key") == keys[name] and rec.get("status") == "complete":
-                    results[name] = rec["results"]
-                    records.append(StageRecord(name, "cached", rec.get("seconds", 0.0),
-                                               rec["results"], final))
-                    say(f"{name}: up to date (cached)")
-                    continue
-            partial = stages_dir / f"{name}.partial"
-            shutil.rmtree(partial, ignore_errors=True)
-            partial.mkdir()
-            (partial / "INCOMPLETE").write_text("this stage did not finish; the next run redoes it\n")
+            cached = ranks.bcast(_cached_results(final / "stage.json", keys[name]) if ranks.root else None)
+            if cached is not None:
+                results[name] = cached["results"]
+                records.append(StageRecord(name, "cached", cached.get("seconds", 0.0),
+                                           cached["results"], final))
+                say(f"{name}: up to date (cached)")
+                continue
+            if ranks.root:
+                partial = stages_dir / f"{name}.partial"
+                shutil.rmtree(partial, ignore_errors=True)
+                partial.mkdir()
+                (partial / "INCOMPLETE").write_text(
+                    "this stage did not finish; the next run redoes it\n")
+            else:  # this rank's copies of the stage's files are scratch
+                partial = Path(tempfile.mkdtemp(prefix=f"{name}.rank{ranks.rank}.", dir=stages_dir))
             ctx = StageContext(name=name, params=params, dir=partial,
                                inputs={n: results[n] for n in params.needs},
                                input_dirs={n: stages_dir / n for n in params.needs},
@@ -190,24 +203,41 @@ def run_pipeline(cfg: RunConfig, out: Path, executor=None, progress: Callable[[s
             try:
                 res = func(ctx) or {}
             except KeyboardInterrupt:
-                (partial / "INCOMPLETE").write_text("interrupted; the next run redoes this stage\n")
+                if ranks.root:
+                    (partial / "INCOMPLETE").write_text("interrupted; the next run redoes this stage\n")
                 raise
             except Exception as exc:
-                (partial / "INCOMPLETE").write_text(f"failed: {type(exc).__name__}: {exc}\n")
+                if ranks.root:
+                    (partial / "INCOMPLETE").write_text(f"failed: {type(exc).__name__}: {exc}\n")
                 raise StageFailed(f"stage {name!r} ({params.kind}) failed: "
                                   f"{type(exc).__name__}: {exc}") from exc
+            finally:
+                if not ranks.root:
+                    shutil.rmtree(partial, ignore_errors=True)
             seconds = time.perf_counter() - t0
             res = json.loads(json.dumps(res, default=_jsonable))
-            (partial / "INCOMPLETE").unlink()
-            write_json(partial / "stage.json", {
-                "status": "complete", "key": keys[name], "kind": params.kind,
-                "seconds": seconds, "results": res, "provenance": provenance(cfg)})
-            shutil.rmtree(final, ignore_errors=True)
-            os.replace(partial, final)
+            if ranks.root:
+                (partial / "INCOMPLETE").unlink()
+                write_json(partial / "stage.json", {
+                    "status": "complete", "key": keys[name], "kind": params.kind,
+                    "seconds": seconds, "results": res, "provenance": provenance(cfg)})
+                shutil.rmtree(final, ignore_errors=True)
+                os.replace(partial, final)
+            ranks.barrier()  # downstream stages on every rank read the finished folder
             results[name] = res
             records.append(StageRecord(name, "ran", seconds, res, final))
             say(f"{name}: done in {seconds:.1f} s")
     return records
+
+
+def _cached_results(record_file: Path, key: str) -> dict | None:
+    """The stage record at ``record_file`` if it is complete and has ``key``."""
+    if not record_file.is_file():
+        return None
+    rec = json.loads(record_file.read_text())
+    if rec.get("key") == key and rec.get("status") == "complete":
+        return rec
+    return None
 
 
 def _closure(cfg: RunConfig, only: list[str]) -> list[str]:

@@ -21,15 +21,20 @@ def run(
         help="Local Dask worker processes for independent tasks (1 = run in this process).")] = 1,
     only: Annotated[Optional[list[str]], typer.Option(
         "--only", help="Run only this stage and what it needs (repeatable).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output: print only the report path.")] = False,
 ) -> None:
-    """Run a pipeline: cached stages are skipped, an interrupted run resumes."""
+    """Run a pipeline: cached stages are skipped, an interrupted run resumes.
+
+    Under ``mpirun -n N`` every rank runs the stages (the FEniCSx and GPAW
+    solves are distributed over the ranks) and rank 0 alone writes and prints.
+    """
     from rich.console import Console
 
     from ..config import load_config
     from ..errors import MultiscaleError, StageFailed
     from ..executor import Executor
     from ..pipeline import run_pipeline
+    from ..ranks import world
     from ..report import headlines, write_report
 
     def fail(message: str, code: int):
@@ -41,15 +46,18 @@ def run(
     except MultiscaleError as exc:
         fail(str(exc), 2)
     out = out or (cfg.folder / "runs" / cfg.run.name)
-    console = Console(quiet=quiet)
+    ranks = world()
+    console = Console(quiet=quiet or not ranks.root)
     try:
-        with Executor(scheduler=scheduler, workers=workers, quiet=quiet) as executor, \
+        with Executor(scheduler=scheduler, workers=workers, quiet=quiet or not ranks.root) as executor, \
                 console.status("starting", spinner="dots") as status:
             def progress(msg: str) -> None:
                 status.update(msg)
                 if msg.endswith(("(cached)",)) or " done in " in msg:
                     console.log(msg)
             records = run_pipeline(cfg, out, executor=executor, progress=progress, only=only)
+        if not ranks.root:
+            return
         report, _ = write_report(out, records, cfg)
     except KeyboardInterrupt:
         fail("interrupted: finished stages are kept; run the same command to resume", 130)
@@ -58,6 +66,10 @@ def run(
         fail(str(exc), 2 if isinstance(exc.__cause__, ImportError) else 1)
     except MultiscaleError as exc:  # e.g. the output directory is locked by another run
         fail(str(exc), 2)
+    # -q silences progress only: the report's path is the run's answer and is always printed
+    if quiet:
+        typer.echo(f"Report: {report}")
+        return
     console.print(f"\nReport: {report}")
     for label, text in headlines(records):
         console.print(f"  {label}: {text}", highlight=False)

@@ -50,7 +50,7 @@ def md_to_pnp(ctx) -> dict:
         temperature=p.temperature, epsilon_r=p.epsilon_r, code_version=_version())
     handoff.save(ctx.dir / "handoff.toml")
     ctx.progress("PNP solve (FEniCSx)")
-    _, res = pnp_closed_cell(handoff, length=p.gap, phi_left=phi, phi_right=-phi, n_cells=p.pnp_cells)
+    solver, res = pnp_closed_cell(handoff, length=p.gap, phi_left=phi, phi_right=-phi, n_cells=p.pnp_cells)
     metrics = compare_profiles(handoff, res)
     plot_comparison(handoff, res, ctx.dir / "md_vs_pnp.png")
     d_in = {"cation": p.D_cation, "anion": p.D_anion}
@@ -58,7 +58,7 @@ def md_to_pnp(ctx) -> dict:
                                   f"(BD input {d_in[d.species]:.3g})" for d in handoff.diffusivities}
     headline.update({f"PNP vs MD {name} profile": f"relative L2 {m['rel_l2'] * 100:.1f}%"
                      for name, m in metrics.items()})
-    return {"handoff": "handoff.toml", "ions_per_species": n,
+    return {"handoff": "handoff.toml", "ions_per_species": n, "pnp_mpi_ranks": solver.comm.size,
             "diffusivities": {d.species: {"value": d.value, "stderr": d.stderr}
                               for d in handoff.diffusivities},
             "profile_metrics": metrics, "figures": ["md_vs_pnp.png"], "headline": headline}
