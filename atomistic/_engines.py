@@ -4,7 +4,7 @@ from types import ModuleType
 
 from .errors import EngineMissingError
 
-_EXTRA = {"torch": "ml", "gpaw": "dft", "matscipy": "ml"}
+_EXTRA = {"torch": "ml", "gpaw": "dft", "matscipy": "ml", "pymatgen": "ml"}
 
 
 def import_engine(name: str) -> ModuleType:
