@@ -15,13 +15,14 @@ The electrode at potential U (V vs the bulk electrolyte) is followed by, in orde
 
    with phi = 0 at x = ``length`` (bulk).
 
-The diffuse layer is solved with the FEniCSx solver of ``continuum.pnp``
-(``PNPSolver1D``): its zero-flux steady state with a bulk reservoir *is* the
-Poisson-Boltzmann(-Bikerman) equilibrium, and it brings the formulation that keeps
-Newton robust at 20-40 kT/e (Debye scaling, log-concentrations, geometric mesh,
-planar first-integral predictor, Stern-aware predictor, step limiter). The
-differential capacitance comes from the solver's tangent (linearised PB) solve:
-the exact derivative of the discrete sigma(U), not a finite difference.
+The diffuse layer is solved on FEniCSx by ``continuum.poisson_boltzmann.PoissonBoltzmann1D``,
+the zero-flux (equilibrium) limit of the PNP solver ``continuum.pnp.PNPSolver1D``
+with which it shares the Debye scaling, the geometric mesh, the Stern (Robin)
+electrode, the planar first-integral predictor (Stern-aware), the step-limited
+Newton driver and the tangent solve; only the species unknowns are eliminated by
+the Boltzmann(-Bikerman) law, which keeps Newton at 2-4 iterations up to 40 kT/e.
+The differential capacitance comes from the tangent (linearised PB) solve: the
+exact derivative of the discrete sigma(U), not a finite difference.
 
 Sign conventions: sigma is the electrode charge per area (positive when U - chi > 0
 for an ion-only diffuse layer); fields are E = -dphi/dx along +x, from the electrode
@@ -36,7 +37,8 @@ import math
 import numpy as np
 
 from .errors import InputError
-from .pnp import E_CHARGE, EPS0, K_B, N_A, PNPSolver1D, debye_length, stern_diffuse_potential
+from .pnp import E_CHARGE, EPS0, K_B, N_A, debye_length, stern_diffuse_potential
+from .poisson_boltzmann import PoissonBoltzmann1D
 
 _CACHE_SIZE = 8
 
@@ -178,10 +180,9 @@ def _solver(p, h_min_nd):
     if key in _solvers:
         _solvers.move_to_end(key)
         return _solvers[key]
-    s = PNPSolver1D([f"species{i}" for i in range(len(p["c"]))], list(p["z"]), list(p["c"]), 1e-9,
-                    epsilon_r=p["eps"], temperature=p["T"], length=p["L"], n_cells=p["n"],
-                    degree=p["degree"], h_min=h_min_nd * p["lD"], stern_length=stern_length,
-                    ion_size=p["a"])
+    s = PoissonBoltzmann1D(list(p["z"]), list(p["c"]), epsilon_r=p["eps"], temperature=p["T"],
+                           length=p["L"], n_cells=p["n"], degree=p["degree"], h_min=h_min_nd * p["lD"],
+                           stern_length=stern_length, ion_size=p["a"])
     _solvers[key] = s
     if len(_solvers) > _CACHE_SIZE:
         _solvers.popitem(last=False)

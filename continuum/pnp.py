@@ -205,16 +205,10 @@ class PNPSolver1D:
         self._build(comm)
 
     # --- set-up --------------------------------------------------------
-    def _build(self, comm):
-        dolfinx = import_engine("dolfinx")
-        from mpi4py import MPI
-        import basix.ufl
-        import ufl
-        from dolfinx import fem, mesh
-        import dolfinx.fem.petsc  # noqa: F401  (registers fem.petsc)
-
-        self.comm = comm if comm is not None else MPI.COMM_WORLD
-        L = self.length / self.lD
+    def _make_mesh(self):
+        """Interval [0, L/lambda_D] (or strip), geometric when h_min is set; sets self._Lnd."""
+        from dolfinx import mesh
+        L = self._Lnd = self.length / self.lD
         if self.width is None:
             msh = mesh.create_interval(self.comm, self.n_cells, [0.0, L])
         else:
@@ -229,6 +223,19 @@ class PNPSolver1D:
             xg = msh.geometry.x
             s = xg[:, 0] / L * self.n_cells
             xg[:, 0] = np.interp(s, np.arange(self.n_cells + 1), nodes)
+        return msh
+
+    def _build(self, comm):
+        dolfinx = import_engine("dolfinx")
+        from mpi4py import MPI
+        import basix.ufl
+        import ufl
+        from dolfinx import fem, mesh
+        import dolfinx.fem.petsc  # noqa: F401  (registers fem.petsc)
+
+        self.comm = comm if comm is not None else MPI.COMM_WORLD
+        msh = self._make_mesh()
+        L = self._Lnd
         self.mesh = msh
         ns = len(self.species)
         el = basix.ufl.element("Lagrange", msh.basix_cell(), self.degree)
@@ -554,17 +561,25 @@ class PNPSolver1D:
                              "(closed=False, after solve_steady)")
         if not hasattr(self, "_tangent"):
             msh, V0 = self.mesh, self._V0
-            psi = ufl.variable(ufl.split(self.w)[0])
-            ionic = float(np.dot(np.square(self.z), self.c_bulk))
-            boltz = [ufl.exp(-zi * psi) for zi in self.z]
-            den = 1.0
-            if self.ion_size is not None:
-                fr = self.c_bulk / self.c_bulk.sum()
-                den = 1 + self.nu * sum(f * (b - 1) for f, b in zip(fr, boltz))
-            rho = sum(zi * ci / ionic * b / den for zi, ci, b in zip(self.z, self.c_bulk, boltz))
-            drho = ufl.diff(rho, psi)
             dpsi, v = ufl.TrialFunction(V0), ufl.TestFunction(V0)
-            a = ufl.inner(ufl.grad(dpsi), ufl.grad(v)) * self.dx - drho * dpsi * v * self.dx
+            sol = fem.Function(V0)
+            if self.W.num_sub_spaces == 0:
+                # Equilibrium (PB) subclass: rho is already a function of psi = w alone.
+                a = (ufl.inner(ufl.grad(dpsi), ufl.grad(v)) * self.dx
+                     - ufl.derivative(self._rho, self.w, dpsi) * v * self.dx)
+                dq = ufl.derivative(self._rho, self.w, sol) * self.dx
+            else:
+                psi = ufl.variable(ufl.split(self.w)[0])
+                ionic = float(np.dot(np.square(self.z), self.c_bulk))
+                boltz = [ufl.exp(-zi * psi) for zi in self.z]
+                den = 1.0
+                if self.ion_size is not None:
+                    fr = self.c_bulk / self.c_bulk.sum()
+                    den = 1 + self.nu * sum(f * (b - 1) for f, b in zip(fr, boltz))
+                rho = sum(zi * ci / ionic * b / den for zi, ci, b in zip(self.z, self.c_bulk, boltz))
+                drho = ufl.diff(rho, psi)
+                a = ufl.inner(ufl.grad(dpsi), ufl.grad(v)) * self.dx - drho * dpsi * v * self.dx
+                dq = drho * sol * self.dx
             L = fem.Constant(msh, 0.0) * v * self.dx
             fdim = msh.topology.dim - 1
             bcs = []
@@ -574,14 +589,12 @@ class PNPSolver1D:
             if self.stern_length is None:
                 bcs.append(fem.dirichletbc(1.0, fem.locate_dofs_topological(V0, fdim, left), V0))
             else:
-                ls = self.stern_length / self.lD
+                inv_ls = self._inv_ls if hasattr(self, "_inv_ls") else self.lD / self.stern_length
                 tags = mesh.meshtags(msh, fdim, left, np.full(len(left), 1, dtype=np.int32))
                 ds = ufl.Measure("ds", domain=msh, subdomain_data=tags)
-                a += dpsi / ls * v * ds(1)
-                L = 1.0 / ls * v * ds(1)
-            sol = fem.Function(V0)
-            a, L = fem.form(a), fem.form(L)
-            dq = fem.form(drho * sol * self.dx)
+                a += dpsi * inv_ls * v * ds(1)
+                L = inv_ls * v * ds(1)
+            a, L, dq = fem.form(a), fem.form(L), fem.form(dq)
             ksp = PETSc.KSP().create(self.comm)
             ksp.setOptionsPrefix(self._prefix + "tangent_")
             ksp.setType("preonly")
