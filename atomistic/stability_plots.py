@@ -1,0 +1,108 @@
+"""Pictures of stability: hull diagrams with error bars, voltage profiles, reliability diagrams.
+
+Each function draws on a matplotlib Axes (a new figure when none is given)
+and returns it; ``save_png(fig, path)`` writes atomically. matplotlib is
+imported inside, with the Agg backend when no display is configured.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+
+def _axes(ax):
+    import matplotlib
+
+    if ax is None:
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(6, 4))
+    return ax
+
+
+def save_png(fig, path: str | Path, dpi: int = 120) -> Path:
+    """Write ``fig`` as PNG to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def plot_hull(hull, ax=None, x_element: str | None = None):
+    """Formation energy vs composition of a binary (or a binary cut): hull line, points, error bars.
+
+    x_element: the element on the x axis (its atom fraction); default the
+    second element alphabetically. Committee hulls get 1-sigma error bars
+    and colour by P(stable). Entries with other elements are left out.
+    """
+    ax = _axes(ax)
+    elements = hull.elements
+    x_element = x_element or elements[-1]
+    if x_element not in elements:
+        raise InputError(f"x_element = {x_element!r}: not in the hull's elements {elements}")
+    pd = hull.phase_diagram
+    from pymatgen.core import Composition
+
+    xs = np.array([Composition(f).get_atomic_fraction(x_element) for f in hull.formulas])
+    ef = hull.formation_energy
+    err = hull.formation_energy_std if hull.formation_energy_std is not None else np.zeros_like(ef)
+    color = hull.p_stable if hull.p_stable is not None else hull.stable.astype(float)
+    on = hull.stable
+    order = np.argsort(xs[on])
+    ax.plot(xs[on][order], ef[on][order], "k-", lw=1, label="hull")
+    ax.errorbar(xs, ef, yerr=err, fmt="none", ecolor="0.6", elinewidth=1, capsize=2)
+    sc = ax.scatter(xs, ef, c=color, cmap="viridis", vmin=0, vmax=1, zorder=3, s=25,
+                    edgecolors="k", linewidths=0.4)
+    ax.figure.colorbar(sc, ax=ax, label="P(stable)" if hull.p_stable is not None else "on hull")
+    ax.set_xlabel(f"atom fraction {x_element}")
+    ax.set_ylabel("formation energy (eV/atom)")
+    ax.set_title(" - ".join(str(e) for e in pd.elements))
+    return ax
+
+
+def plot_voltage(profile, ax=None, n: int = 400):
+    """Voltage vs x (ions per host formula): the plateaus, with the committee's +-1 sigma band."""
+    ax = _axes(ax)
+    x = np.linspace(profile.x[0], profile.x[-1], n)
+    mean, std = profile.voltage_band(x)
+    ax.step(profile.x, np.r_[profile.voltage, profile.voltage[-1]], where="post", color="C0",
+            label="central")
+    if np.any(std > 0):
+        ax.fill_between(x, mean - std, mean + std, step=None, color="C0", alpha=0.25,
+                        label="committee ±1σ")
+    avg = profile.average_voltage()
+    ax.axhline(avg, color="C3", ls="--", lw=1, label=f"average {avg:.3f} V")
+    ax.set_xlabel(f"x in {profile.ion}$_x${profile.host}")
+    ax.set_ylabel(f"voltage (V vs {profile.reference})")
+    ax.legend()
+    return ax
+
+
+def plot_reliability(rel: dict, ax=None, label: str = "committee"):
+    """Reliability diagram from ``atomistic.stability_calibration.reliability`` numbers."""
+    ax = _axes(ax)
+    ax.plot([0, 1], [0, 1], "k:", lw=1, label="perfect")
+    mp, fr, cnt = (np.array(rel[k], dtype=float) for k in ("mean_p", "frequency", "count"))
+    ok = cnt > 0
+    ax.plot(mp[ok], fr[ok], "o-", label=f"{label} (ECE {rel['ece']:.3f})")
+    for x, y, c in zip(mp[ok], fr[ok], cnt[ok]):
+        ax.annotate(f"{int(c)}", (x, y), textcoords="offset points", xytext=(4, -10), fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("predicted P(stable)")
+    ax.set_ylabel("observed frequency of reference-stable")
+    ax.legend()
+    return ax
