@@ -20,6 +20,7 @@ _LAZY: dict[str, str] = {
     "split_frames": "dataset",
     "run_md": "dynamics",
     "stable_timestep": "dynamics",
+    "fluctuation_capacitance": "charge_fluctuations",
 }
 
 

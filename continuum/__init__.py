@@ -11,6 +11,11 @@ pybamm are imported inside the modules that use them.
 _LAZY: dict[str, str] = {
     "PNPSolver1D": "pnp",
     "PNPResult": "pnp",
+    "PoissonBoltzmann1D": "poisson_boltzmann",
+    "solve_double_layer": "double_layer",
+    "differential_capacitance": "double_layer",
+    "DoubleLayerResult": "double_layer",
+    "CapacitanceCurve": "double_layer",
 }
 
 
