@@ -375,7 +375,34 @@ class PNPSolver1D:
             raise ConvergenceError(f"PNP Newton did not converge at {label} (SNES reason {reason}, "
                                    f"{its} iterations); last converged electrode potential: "
                                    f"{self._last_ok:.6g} V")
+        if float(self.transient.value) == 0.0:
+            # Every steady state of this solver is an equilibrium (no reactions, blocking or
+            # reservoir boundaries): each electrochemical potential u_i + z_i psi (+ steric) is
+            # constant. The step test can be met on a wrong state when the Jacobian is ruined by
+            # round-off (30 kT/e from a poor guess: step -> 0 with sigma 169% off), so check it.
+            spread = self._equilibrium_defect()
+            if spread > 1e-2:
+                raise ConvergenceError(f"PNP Newton stopped at {label} on a non-equilibrium state "
+                                       f"(electrochemical potential spread {spread:.3g} kT, SNES reason "
+                                       f"{reason}, {its} iterations); last converged electrode potential: "
+                                       f"{self._last_ok:.6g} V")
         return its
+
+    def _equilibrium_defect(self) -> float:
+        """max over species of the spread (max - min over dofs) of u_i + z_i psi + mu_steric, in kT."""
+        psi = self.w.x.array[_collapse(self.W.sub(0))[1]]
+        us = [self.w.x.array[_collapse(self.W.sub(i + 1))[1]] for i in range(len(self.species))]
+        mu = 0.0
+        if self.ion_size is not None:
+            frac = self.c_bulk / self.c_bulk.sum()
+            mu = -np.log1p(-self.nu * sum(f * np.exp(u) for f, u in zip(frac, us)))
+        out = 0.0
+        for zi, u in zip(self.z, us):
+            g = u + zi * psi + mu
+            lo = self.comm.allreduce(float(g.min()) if g.size else np.inf, op=__import__("mpi4py").MPI.MIN)
+            hi = self.comm.allreduce(float(g.max()) if g.size else -np.inf, op=__import__("mpi4py").MPI.MAX)
+            out = max(out, hi - lo)
+        return out
 
     def _first_integral(self, psi):
         return planar_first_integral(psi, self.z, self.c_bulk, getattr(self, "nu", None))
@@ -459,10 +486,26 @@ class PNPSolver1D:
         self._last_ok = float("nan")
         total = 0
         self._initial_guess(psi_target / n, psi_r / n)
-        for k in range(1, n + 1):
-            self._set_bc(psi_target * k / n, psi_r * k / n)
-            total += self._newton(f"electrode potential {phi0 * k / n:.6g} V")
-            self._last_ok = phi0 * k / n
+        try:
+            for k in range(1, n + 1):
+                self._set_bc(psi_target * k / n, psi_r * k / n)
+                total += self._newton(f"electrode potential {phi0 * k / n:.6g} V")
+                self._last_ok = phi0 * k / n
+        except ConvergenceError:
+            if self.closed or self.predictor == "planar":
+                raise
+            # Automatic fallback for an open cell: restart from the planar equilibrium layer.
+            # (In these log-concentration unknowns Newton from a Debye-Hueckel start stalls above
+            # ~12 kT/e on a residual floor set by the cancellation u + z psi; continuum.pnp_mesh.PNPSolver's
+            # electrochemical-potential unknowns do not have it.)
+            total += self.problem.solver.getIterationNumber()
+            self.predictor = "planar"
+            try:
+                self._initial_guess(psi_target, psi_r)
+                self._set_bc(psi_target, psi_r)
+                total += self._newton(f"electrode potential {phi0:.6g} V (planar-predictor fallback)")
+            finally:
+                self.predictor = "debye"
         return self._result(total)
 
     def run_transient(self, phi0: float, dt: float, n_steps: int, initial=None) -> PNPResult:
