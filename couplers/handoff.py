@@ -95,6 +95,50 @@ class Provenance(BaseModel):
     notes: str = ""
 
 
+class DoubleLayerData(BaseModel):
+    """Electrified-interface results (``couplers.electrified_interface``), optional in a handoff.
+
+    potential: V vs the bare electrode's potential of zero charge; capacitance
+    (and its committee standard deviation): F/m^2; surface_charge: C/m^2;
+    coverage: adsorbate coverage (0..1); work_function_shift: eV;
+    pybamm_parameters: ready to ``update`` a pybamm.ParameterValues, e.g.
+    {"Negative electrode double-layer capacity [F.m-2]": C(reference_potential)}
+    (use with the model option {"surface form": "differential"}).
+    """
+    electrode: str = "negative"
+    potential: list[float]
+    capacitance: list[float]
+    capacitance_stderr: Optional[list[float]] = None
+    surface_charge: list[float] = []
+    coverage: list[float] = []
+    work_function_shift: list[float] = []
+    potential_unit: str = "V"
+    capacitance_unit: str = "F/m^2"
+    reference_potential: float = 0.0
+    committee_members: int = 1
+    calibration_rms_z: Optional[float] = None
+    pybamm_parameters: dict[str, float] = {}
+
+    @field_validator("potential", "capacitance", "capacitance_stderr", "surface_charge", "coverage",
+                     "work_function_shift")
+    @classmethod
+    def _finite_list(cls, v, info):
+        if v is not None and not all(math.isfinite(x) for x in v):
+            raise ValueError(f"{info.field_name} contains NaN or infinite values")
+        return v
+
+    @model_validator(mode="after")
+    def _lengths(self):
+        n = len(self.potential)
+        for name in ("capacitance", "capacitance_stderr", "surface_charge", "coverage", "work_function_shift"):
+            v = getattr(self, name)
+            if v and len(v) != n:
+                raise ValueError(f"{name} has {len(v)} entries but potential has {n}")
+        if self.electrode not in ("negative", "positive"):
+            raise ValueError(f"electrode {self.electrode!r}; expected 'negative' or 'positive'")
+        return self
+
+
 class Handoff(BaseModel):
     """The handoff record. Load with ``Handoff.load(path)``, save with ``h.save(path)``.
 
@@ -109,6 +153,7 @@ class Handoff(BaseModel):
     concentration_unit: str = "mol/m^3"
     diffusivities: list[Diffusivity] = []
     profiles: list[ProfileData] = []
+    double_layer: Optional[DoubleLayerData] = None
     provenance: Provenance = Provenance()
 
     @field_validator("temperature", "relative_permittivity")
