@@ -11,6 +11,9 @@ pybamm are imported inside the modules that use them.
 _LAZY: dict[str, str] = {
     "PNPSolver1D": "pnp",
     "PNPResult": "pnp",
+    "PNPSolver": "pnp_mesh",
+    "FBVReaction": "pnp_mesh",
+    "slab_mesh": "pnp_mesh",
     "PoissonBoltzmann1D": "poisson_boltzmann",
     "solve_double_layer": "double_layer",
     "differential_capacitance": "double_layer",

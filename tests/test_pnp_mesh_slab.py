@@ -1,0 +1,132 @@
+"""PNP on general meshes: a 3D slab is the 1D double layer (translation invariance), on 1 and 2 MPI
+ranks; Debye-graded P1 meets the accuracy target; 30 kT/e converges from a flat start; closed 3D
+cells conserve ions; fields go to VTX files that ADIOS2 reads back."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from continuum.pnp import E_CHARGE, K_B, debye_length, gouy_chapman_potential, grahame_charge
+from continuum.pnp_mesh import PNPSolver, slab_mesh
+
+KT = K_B * 298.15 / E_CHARGE
+C = 100.0
+LD = debye_length([C, C], [1, -1], 78.5, 298.15)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _solve(lateral, cells, n=40, degree=1, psi0=4.0):
+    m, t = slab_mesh(10 * LD, n, lateral=lateral, n_cells_lateral=[2] * len(lateral), grading="debye",
+                     decay_length=LD, cells=cells)
+    return PNPSolver(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], m, t, degree=degree).solve_steady(psi0 * KT)
+
+
+def test_3d_box_slab_is_the_1d_solution():
+    r1 = _solve((), "box")
+    r3 = _solve((2 * LD, 2 * LD), "box")
+    # 1e-9 kT: hexahedral Q1 holds the laterally invariant field exactly and its tensor quadrature
+    # is the 1D rule, so the 3D discrete solution is the 1D one up to Newton tolerance/round-off.
+    assert np.max(np.abs(r3.phi - np.interp(r3.x, r1.x, r1.phi))) < 1e-9 * KT
+    assert abs(r3.surface_charge / r1.surface_charge - 1) < 1e-10
+
+
+def test_3d_tetrahedra_converge_to_grahame_at_second_order():
+    errs = []
+    for n in (40, 80):
+        m, t = slab_mesh(10 * LD, n, lateral=(LD, LD), n_cells_lateral=(1, 1), grading="debye", decay_length=LD)
+        r = PNPSolver(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], m, t).solve_steady(4 * KT)
+        errs.append(abs(r.surface_charge / grahame_charge(4 * KT, C) - 1))
+    # Tetrahedra are a different discretisation of the same layer (not translation-exact like boxes):
+    # the surface charge converges at second order (measured ratio 4.0; 3.5 = order 1.8) and is
+    # within the issue's 1% of Grahame already at 80 cells (measured 4.7e-4).
+    assert errs[0] / errs[1] > 3.5
+    assert errs[1] < 0.01
+
+
+def test_two_mpi_ranks_3d_matches_serial():
+    code = ("import numpy as np; from mpi4py import MPI\n"
+            "from continuum.pnp_mesh import *\n"
+            "from continuum.pnp import debye_length, K_B, E_CHARGE\n"
+            "LD = debye_length([100., 100.], [1, -1], 78.5, 298.15)\n"
+            "m, t = slab_mesh(10*LD, 40, lateral=(2*LD, 2*LD), n_cells_lateral=(2, 2), grading='debye',"
+            " decay_length=LD, cells='box')\n"
+            "s = PNPSolver(['Na','Cl'], [1,-1], [100.,100.], [1e-9,1.3e-9], m, t)\n"
+            "r = s.solve_steady(4*K_B*298.15/E_CHARGE)\n"
+            "if MPI.COMM_WORLD.rank == 0: print('RESULT', r.surface_charge, float(r.phi.max()), len(r.x))\n")
+    mpiexec = Path(sys.executable).parent / "mpiexec"
+    out = subprocess.run([str(mpiexec), "-n", "2", sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=200, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    sigma, phimax, n = out.stdout.split("RESULT")[1].split()[:3]
+    r = _solve((2 * LD, 2 * LD), "box")
+    # 1e-10: the same discrete problem; only the partition and the parallel LU differ.
+    assert abs(float(sigma) / r.surface_charge - 1) < 1e-10
+    assert int(n) == len(r.x)
+    # and it is still the 1D solution (translation invariance holds across ranks).
+    assert abs(float(sigma) / _solve((), "box").surface_charge - 1) < 1e-10
+
+
+def test_debye_graded_p1_meets_accuracy_target():
+    m, t = slab_mesh(20 * LD, 200, grading="debye", decay_length=LD)   # mean h = lambda_D / 10
+    r = PNPSolver(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], m, t).solve_steady(4 * KT)
+    ex = gouy_chapman_potential(r.x, 4 * KT, C)
+    err = np.sqrt(np.trapezoid((r.phi - ex) ** 2, r.x) / np.trapezoid(ex ** 2, r.x))
+    # 1e-3: the issue's target for P1 at h = lambda_D/10 and psi0 <= 4 kT/e (uniform mesh: 1.18e-3).
+    assert err < 1e-3
+
+
+def test_30kT_from_flat_start_by_continuation():
+    m, t = slab_mesh(20 * LD, 400, h_min=1e-8 * LD)
+    s = PNPSolver(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], m, t, degree=2)
+    r = s.solve_steady(30 * KT)          # no predictor: Newton from psi = 0, continuation on failure
+    # 1%: the issue's Grahame tolerance at high potential (< 1000 cells).
+    assert abs(r.surface_charge / grahame_charge(30 * KT, C) - 1) < 0.01
+    assert r.continuation[-1] == 1.0
+
+
+def test_failure_names_last_converged_potential():
+    from continuum.errors import ConvergenceError
+    m, t = slab_mesh(20 * LD, 50, h_min=1e-8 * LD)
+    s = PNPSolver(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1e-9], m, t, petsc_options={"snes_max_it": 2})
+    with pytest.raises(ConvergenceError, match="last converged electrode potential"):
+        s.solve_steady(30 * KT, min_fraction=0.05)
+
+
+def test_closed_3d_cell_conserves_each_species_with_D_of_x():
+    m, t = slab_mesh(10 * LD, 12, lateral=(2 * LD, 2 * LD), n_cells_lateral=(2, 2))
+    s = PNPSolver(["Na", "Cl"], [1, -1], [C, C], [lambda X: 1e-9 * (1 + X[0] / LD + 0.3 * X[1] / LD), 1.3e-9],
+                  m, t, electrodes=(1, 2), bulk=())
+    r = s.run_transient({1: 2 * KT, 2: -2 * KT}, dt=1e-10, n_steps=4)
+    drift = np.abs(r.totals / r.totals[0] - 1)
+    # 1e-10: the issue's conservation target; the discrete balance holds to the Newton residual.
+    assert drift.max() < 1e-10
+    # Antisymmetric electrodes: the two electrode charges cancel (net charge of the cell ~ 0).
+    assert abs(r.surface_charges[1] + r.surface_charges[2]) < 1e-6 * abs(r.surface_charges[1])
+
+
+def test_vtx_file_is_written_and_readable(tmp_path):
+    m, t = slab_mesh(10 * LD, 10, lateral=(2 * LD,), n_cells_lateral=(2,))
+    s = PNPSolver(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], m, t, degree=2)
+    r = s.solve_steady(2 * KT)
+    s.write_vtx(tmp_path / "pnp.bp")
+    s.write_xdmf(tmp_path / "pnp.xdmf")
+    assert (tmp_path / "pnp.xdmf").exists() and (tmp_path / "pnp.h5").exists()
+    # Read back with the ADIOS2 Python bindings, in a fresh process (they bring their own libadios2).
+    code = ("import adios2, json, sys\n"
+            "with adios2.FileReader(sys.argv[1]) as f:\n"
+            "    names = sorted(f.available_variables())\n"
+            "    print(json.dumps({'names': names, 'phi_max': float(f.read('phi').max()),"
+            " 'na_min': float(f.read('c_Na').min()), 'n': int(f.read('phi').size)}))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "pnp.bp")], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert {"phi", "c_Na", "c_Cl", "geometry", "connectivity"} <= set(got["names"])
+    # Values as written: phi (V) at the electrode, cations depleted by exp(-2) there (Boltzmann, 1e-9).
+    assert abs(got["phi_max"] - 2 * KT) < 1e-12
+    assert abs(got["na_min"] / (C * np.exp(-2.0)) - 1) < 1e-9
+    assert got["n"] == len(r.x)
