@@ -113,6 +113,10 @@ class PoissonBoltzmann1D(PNPSolver1D):
         self.w.interpolate(guess)
         self.w.x.scatter_forward()
 
+    def _equilibrium_defect(self) -> float:
+        """Zero: the species are Boltzmann(-Bikerman) distributed by construction here."""
+        return 0.0
+
     def run_transient(self, *args, **kwargs):
         from .errors import InputError
         raise InputError("run_transient: PoissonBoltzmann1D is the equilibrium limit; use PNPSolver1D")
