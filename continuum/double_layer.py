@@ -116,7 +116,10 @@ def _finite(name, value, lo=None, lo_open=False, what=""):
 def _validate(concentrations, valences, permittivity, temperature, stern_capacitance, stern_thickness,
               stern_permittivity, ion_size, length, cells, degree):
     """Check and normalise the model parameters; every error names the field."""
-    c = np.atleast_1d(np.asarray(concentrations, dtype=float))
+    try:
+        c = np.atleast_1d(np.asarray(concentrations, dtype=float))
+    except (TypeError, ValueError):
+        raise InputError(f"concentrations: {concentrations!r}; expected numbers in mol/m^3") from None
     if c.ndim != 1 or c.size == 0:
         raise InputError(f"concentrations: shape {c.shape}; expected one bulk value (mol/m^3) per species")
     if not np.all(np.isfinite(c)) or np.any(c <= 0):

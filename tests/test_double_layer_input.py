@@ -10,6 +10,7 @@ OK = dict(concentrations=[100.0, 100.0], valences=[1, -1])
 @pytest.mark.parametrize("change, field", [
     (dict(permittivity=0.5), "permittivity"),
     (dict(concentrations=[-1.0, -1.0]), "concentrations"),
+    (dict(concentrations=["salt", "water"]), "concentrations"),
     (dict(concentrations=[100.0, 50.0]), "concentrations"),       # net bulk charge
     (dict(valences=[1, 0]), "valences"),
     (dict(valences=[1, -1, 1]), "valences"),

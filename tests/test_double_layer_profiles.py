@@ -1,7 +1,7 @@
 """Poisson-Boltzmann profiles and charges against closed forms: Gouy-Chapman, Bikerman, 2:1 salt."""
 import numpy as np
 
-from continuum.double_layer import solve_double_layer
+from continuum.double_layer import differential_capacitance, solve_double_layer
 from continuum.gouy_chapman import (bikerman_capacitance, bikerman_charge, gouy_chapman_capacitance,
                                     gouy_chapman_charge, gouy_chapman_potential)
 from continuum.pnp import E_CHARGE, EPS0, K_B, N_A, PNPSolver1D, debye_length
@@ -62,3 +62,34 @@ def test_equilibrium_pb_equals_the_steady_pnp_state():
                             stern_capacitance=78.5 * EPS0 / 0.5e-9, min_cell=1e-3 * lD)
     # 1e-6: same mesh and Robin length, two formulations; both at discretisation level (~1e-9).
     assert abs(pnp.surface_charge / pb.surface_charge - 1) < 1e-6
+
+
+def test_bikerman_capacitance_is_camel_shaped_when_dilute_and_bell_shaped_when_crowded():
+    # Kornyshev (J. Phys. Chem. B 111, 5545 (2007)): maxima off the pzc for packing nu < 1/3,
+    # a single maximum at the pzc for nu > 1/3.
+    U = np.linspace(-0.3, 0.3, 13)
+    dilute = differential_capacitance(U, concentrations=[100.0, 100.0], valences=[1, -1], ion_size=0.7e-9)
+    crowded = differential_capacitance(U, concentrations=[1000.0, 1000.0], valences=[1, -1], ion_size=0.9e-9)
+    assert abs(U[np.argmax(dilute.capacitance)]) > 0.05   # nu = 0.04: camel
+    assert U[np.argmax(crowded.capacitance)] == 0.0        # nu = 0.88: bell
+    # Symmetric 1:1 salt: C(U) = C(-U) to solver precision (1e-8 relative).
+    assert np.allclose(dilute.capacitance, dilute.capacitance[::-1], rtol=1e-8)
+
+
+def test_two_mpi_ranks_agree_with_serial():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    code = ("from mpi4py import MPI\nfrom continuum.double_layer import solve_double_layer\n"
+            "r = solve_double_layer(0.3, concentrations=[100.0, 100.0], valences=[1, -1], stern_capacitance=0.2)\n"
+            "print('RES', r.surface_charge, r.capacitance) if MPI.COMM_WORLD.rank == 0 else None\n")
+    out = subprocess.run([str(Path(sys.executable).parent / "mpiexec"), "-n", "2", sys.executable, "-c", code],
+                         cwd=root, capture_output=True, text=True, timeout=200,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    sigma, cap = (float(v) for v in out.stdout.split("RES")[1].split()[:2])
+    r = solve_double_layer(0.3, concentrations=[100.0, 100.0], valences=[1, -1], stern_capacitance=0.2)
+    # 1e-10: same discretisation; only the partition and the parallel LU differ.
+    assert abs(sigma / r.surface_charge - 1) < 1e-10 and abs(cap / r.capacitance - 1) < 1e-10
