@@ -83,6 +83,25 @@ class DoubleLayerResult:
         """kT/e in V."""
         return K_B * self.temperature / E_CHARGE
 
+    def profile_from_electrode(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x, phi) from the electrode surface, m and V: the dipole step at x = 0 (U to U - chi),
+        the linear Stern drop over [0, d], then the diffuse profile shifted by d.
+
+        Needs the Stern thickness (``stern_thickness``, or ``stern_capacitance`` with
+        ``stern_permittivity``); without a Stern layer d = 0.
+        """
+        if self.stern_capacitance is not None and self.stern_thickness is None:
+            raise InputError("stern_thickness: unknown (a Stern capacitance alone fixes no thickness); "
+                             "give stern_permittivity too to draw the profile from the electrode")
+        d = self.stern_thickness or 0.0
+        # The electrode at x = 0 carries U; the dipole step and the Stern drop come before the OHP.
+        x = np.concatenate([[0.0], self.x + d])
+        phi = np.concatenate([[self.potential], self.phi])
+        if d:
+            x = np.insert(x, 1, 0.0)
+            phi = np.insert(phi, 1, self.potential - self.dipole_jump)
+        return x, phi
+
 
 @dataclasses.dataclass(frozen=True)
 class CapacitanceCurve:

@@ -54,3 +54,14 @@ def test_capacitance_from_tangent_equals_finite_difference_of_charge():
     fd = (r.surface_charge[2] - r.surface_charge[0]) / (2 * h)
     # 1e-6: central-difference truncation (h^2 C''/6C ~ 1e-7) plus Newton noise / h (~1e-8).
     assert abs(r.capacitance[1] / fd - 1) < 1e-6
+
+
+def test_profile_from_electrode_has_the_dipole_step_and_a_linear_stern_drop():
+    d, chi = 0.3e-9, 0.05
+    r = solve_double_layer(0.3, concentrations=[100.0, 100.0], valences=[1, -1], stern_thickness=d,
+                           stern_permittivity=6.0, dipole_jump=chi)
+    x, phi = r.profile_from_electrode()
+    assert x[0] == x[1] == 0.0 and phi[0] - phi[1] == pytest.approx(chi, abs=1e-15)
+    # The OHP sits at x = d with the diffuse potential; the Stern field is the slope across it.
+    assert x[2] == pytest.approx(d) and phi[2] == r.diffuse_potential
+    assert (phi[1] - phi[2]) / d == pytest.approx(r.surface_field, rel=1e-7)  # 1e-7: see the Robin check above
