@@ -20,6 +20,7 @@ name in ``atoms.info["name"]`` (``<prefix>:<symbols in site order>``).
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -33,7 +34,9 @@ def _site_permutations(prototype: Atoms, symprec: float = 1e-4) -> np.ndarray:
     import spglib
 
     cell = (np.array(prototype.cell), prototype.get_scaled_positions(), np.ones(len(prototype), int))
-    sym = spglib.get_symmetry(cell, symprec=symprec)
+    with warnings.catch_warnings():  # spglib 2.x warns about its own error-handling switch
+        warnings.simplefilter("ignore", DeprecationWarning)
+        sym = spglib.get_symmetry(cell, symprec=symprec)
     if sym is None:
         return np.arange(len(prototype))[None, :]
     frac = prototype.get_scaled_positions()

@@ -75,7 +75,10 @@ def _evaluate(task: dict) -> dict:
     hit = cache.get(task["level"], task["key"])
     if hit is not None:
         return {**hit, "cached": True}
-    atoms, name, calc = task["atoms"], task["name"], task["calc"]
+    import copy
+
+    # a private copy: calculators keep per-structure state, and thread workers share task objects
+    atoms, name, calc = task["atoms"], task["name"], copy.deepcopy(task["calc"])
     out = {"name": name, "energy": None, "member_energies": None, "error": None, "steps": 0}
     try:
         if task["relax"]:

@@ -16,6 +16,7 @@ is a ``ConvergenceError`` that shows the series and asks for thicker slabs.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -62,7 +63,9 @@ def _conventional(atoms: Atoms) -> Atoms:
     import spglib
 
     cell = (np.array(atoms.cell), atoms.get_scaled_positions(), atoms.numbers)
-    std = spglib.standardize_cell(cell, to_primitive=False, no_idealize=False, symprec=1e-3)
+    with warnings.catch_warnings():  # spglib 2.x warns about its own error-handling switch
+        warnings.simplefilter("ignore", DeprecationWarning)
+        std = spglib.standardize_cell(cell, to_primitive=False, no_idealize=False, symprec=1e-3)
     if std is None:
         return atoms.copy()
     lattice, frac, numbers = std
