@@ -140,3 +140,19 @@ def test_vtx_file_is_written_and_readable(tmp_path):
     assert abs(got["phi_max"] - 2 * KT) < 1e-12
     assert abs(got["na_min"] / (C * np.exp(-2.0)) - 1) < 1e-9
     assert got["n"] == len(r.x)
+
+
+def test_bikerman_and_stern_layers_match_their_first_integrals():
+    from continuum.pnp import EPS0, bikerman_charge
+    m, t = slab_mesh(20 * LD, 400, h_min=1e-4 * LD)
+    r = PNPSolver(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], m, t, degree=2,
+                  ion_size=0.7e-9).solve_steady(20 * KT)
+    # 1%: the Bikerman target (measured 4e-10: closed-form c(psi, g), no predictor).
+    assert abs(r.surface_charge / bikerman_charge(20 * KT, C, 0.7e-9) - 1) < 0.01
+    m, t = slab_mesh(20 * LD, 400, h_min=1e-12)
+    r = PNPSolver(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], m, t, degree=2,
+                  stern_length=0.2e-9).solve_steady(10 * KT)
+    psid = r.phi[0]
+    # 1e-6: Gauss flux = Stern capacitor exactly; diffuse charge = Grahame(psi_d) to the P2 error (1.5e-10).
+    assert abs(r.surface_charge / (78.5 * EPS0 * (10 * KT - psid) / 0.2e-9) - 1) < 1e-6
+    assert abs(r.surface_charge / grahame_charge(psid, C) - 1) < 1e-6
