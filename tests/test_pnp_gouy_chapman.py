@@ -119,3 +119,14 @@ def test_2d_strip_matches_1d_surface_charge():
     s1 = PNPSolver1D(["Na", "Cl"], [1, -1], [100.0, 100.0], [1e-9, 1e-9], n_cells=100, degree=1)
     # 2e-3: same physics, but triangles vs intervals differ at O(h^2) (~5e-3 vs Grahame at h = lD/5).
     assert abs(s2.solve_steady(4 * KT).surface_charge / s1.solve_steady(4 * KT).surface_charge - 1) < 2e-3
+
+
+def test_debye_start_never_returns_a_wrong_high_potential_layer():
+    from continuum.pnp import debye_length
+    lD = debye_length([100.0, 100.0], [1, -1], 78.5, 298.15)
+    s = PNPSolver1D(["Na", "Cl"], [1, -1], [100.0, 100.0], [1e-9, 1.3e-9], n_cells=400, degree=2,
+                    h_min=1e-8 * lD, predictor="debye")
+    # From Debye-Hueckel in one stage the step test used to accept a state 169% off Grahame; the
+    # equilibrium check rejects it and the planar-predictor fallback finds the layer (1%: target).
+    r = s.solve_steady(30 * KT, steps=1)
+    assert abs(r.surface_charge / grahame_charge(30 * KT, 100.0) - 1) < 0.01
