@@ -139,26 +139,101 @@ class DoubleLayerData(BaseModel):
         return self
 
 
+class ReactionKinetics(BaseModel):
+    """Electrode-reaction kinetics from barriers and MD (``couplers.reaction_kinetics``), optional.
+
+    transfer_coefficient: PyBaMM's Butler–Volmer alpha, the *anodic* (oxidation)
+    coefficient in j = j0 [exp(alpha F eta / RT) - exp(-(1 - alpha) F eta / RT)],
+    dimensionless in [0, 1], with standard error and confidence interval;
+    reorganisation_energy: Marcus lambda in eV (PyBaMM's "reorganization energy
+    [eV]"), with standard error; potentials (V vs ``reference_electrode``),
+    barriers and barrier_stderr (eV): the data alpha was fitted to (a potential
+    without its reference electrode is refused); pybamm_parameters: ready to
+    ``update`` a pybamm.ParameterValues (``check_already_exists=False``), with
+    ``pybamm_option`` the matching "intercalation kinetics" model option.
+    """
+    electrode: str = "negative"
+    reaction: str = ""
+    transfer_coefficient: Optional[float] = None
+    transfer_coefficient_stderr: Optional[float] = None
+    transfer_coefficient_ci: Optional[tuple[float, float]] = None
+    confidence: Optional[float] = None
+    reorganisation_energy: Optional[float] = None
+    reorganisation_energy_stderr: Optional[float] = None
+    energy_unit: str = "eV"
+    reference_electrode: Optional[str] = None
+    potentials: list[float] = []
+    barriers: list[float] = []
+    barrier_stderr: list[float] = []
+    method: str = ""
+    pybamm_option: str = ""
+    pybamm_parameters: dict[str, float] = {}
+
+    @field_validator("transfer_coefficient", "transfer_coefficient_stderr", "reorganisation_energy",
+                     "reorganisation_energy_stderr")
+    @classmethod
+    def _finite_value(cls, v, info):
+        return _finite(info.field_name, v)
+
+    @field_validator("potentials", "barriers", "barrier_stderr")
+    @classmethod
+    def _finite_list(cls, v, info):
+        if not all(math.isfinite(x) for x in v):
+            raise ValueError(f"{info.field_name} contains NaN or infinite values")
+        return v
+
+    @model_validator(mode="after")
+    def _physical(self):
+        if self.electrode not in ("negative", "positive"):
+            raise ValueError(f"electrode {self.electrode!r}; expected 'negative' or 'positive'")
+        if self.transfer_coefficient is None and self.reorganisation_energy is None:
+            raise ValueError("neither transfer_coefficient nor reorganisation_energy given; "
+                             "expected at least one")
+        a = self.transfer_coefficient
+        if a is not None and not 0.0 <= a <= 1.0:
+            raise ValueError(f"transfer_coefficient = {a}; a Butler-Volmer transfer coefficient "
+                             "lies in [0, 1]")
+        lam = self.reorganisation_energy
+        if lam is not None and lam <= 0:
+            raise ValueError(f"reorganisation_energy = {lam} eV; expected > 0")
+        if self.energy_unit != "eV":
+            raise ValueError(f"energy_unit {self.energy_unit!r}; expected 'eV'")
+        if self.potentials and not (self.reference_electrode or "").strip():
+            raise ValueError("potentials given without reference_electrode; name the electrode "
+                             "they are measured against, e.g. 'SHE' or 'Li/Li+'")
+        for name in ("barriers", "barrier_stderr"):
+            v = getattr(self, name)
+            if v and len(v) != len(self.potentials):
+                raise ValueError(f"{name} has {len(v)} entries but potentials has "
+                                 f"{len(self.potentials)}")
+        return self
+
+
 class Handoff(BaseModel):
     """The handoff record. Load with ``Handoff.load(path)``, save with ``h.save(path)``.
 
     temperature in K; bulk_concentrations in mol/m^3 keyed by species name;
-    relative_permittivity dimensionless.
+    relative_permittivity dimensionless. A transport (MD -> continuum) handoff has
+    species and relative_permittivity; a kinetics-only handoff (``kinetics``) may
+    leave them out.
     """
     schema_version: int = SCHEMA_VERSION
     temperature: float
-    relative_permittivity: float
-    species: list[Species]
-    bulk_concentrations: dict[str, float]
+    relative_permittivity: Optional[float] = None
+    species: list[Species] = []
+    bulk_concentrations: dict[str, float] = {}
     concentration_unit: str = "mol/m^3"
     diffusivities: list[Diffusivity] = []
     profiles: list[ProfileData] = []
     double_layer: Optional[DoubleLayerData] = None
+    kinetics: list[ReactionKinetics] = []
     provenance: Provenance = Provenance()
 
     @field_validator("temperature", "relative_permittivity")
     @classmethod
     def _positive(cls, v, info):
+        if v is None:
+            return v
         _finite(info.field_name, v)
         if v <= 0:
             raise ValueError(f"{info.field_name} = {v}; expected > 0")
@@ -168,6 +243,14 @@ class Handoff(BaseModel):
     def _consistent(self):
         if self.schema_version != SCHEMA_VERSION:
             raise ValueError(f"schema_version {self.schema_version}; this code reads {SCHEMA_VERSION}")
+        transport = bool(self.species or self.diffusivities or self.profiles or self.double_layer)
+        if not transport and not self.kinetics:
+            raise ValueError("species: missing; a handoff carries species (transport) or kinetics")
+        if transport and self.relative_permittivity is None:
+            raise ValueError("relative_permittivity: missing; a transport handoff (species, "
+                             "diffusivities, profiles, double_layer) needs it")
+        if transport and not self.species:
+            raise ValueError("species: missing; diffusivities/profiles/double_layer need the species list")
         names = {s.name for s in self.species}
         for k, v in self.bulk_concentrations.items():
             if k not in names:

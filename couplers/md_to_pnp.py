@@ -69,6 +69,9 @@ def pnp_closed_cell(handoff: Handoff, *, length: float, phi_left: float, phi_rig
     Returns (solver, PNPResult).
     """
     from continuum.pnp import PNPSolver1D
+    if not handoff.species or handoff.relative_permittivity is None:
+        raise InputError("handoff: no species/relative_permittivity (a kinetics-only handoff?); "
+                         "a PNP cell needs a transport handoff (couplers.md_to_pnp.handoff_from_positions)")
     names = [s.name for s in handoff.species]
     z = [s.charge_number for s in handoff.species]
     c = [handoff.bulk_concentrations[n] for n in names]
