@@ -116,7 +116,7 @@ def debye_graded_nodes(length: float, n_cells: int, decay_length: float = 1.0) -
 def planar_first_integral(psi, z, c_bulk, nu=None):
     """(dpsi/dx)^2 of the semi-infinite planar equilibrium layer at dimensionless potential(s) psi.
 
-    Lengths in Debye lengths, psi in kT/e. Ideal ions: 2 sum_i w_i (exp(-z_i psi) - 1)
+    Lengths in Debye lengths, psi in kT/e; the bulk must be electroneutral. Ideal ions: 2 sum_i w_i (exp(-z_i psi) - 1)
     with w_i = c_i / sum_j z_j^2 c_j; Bikerman (bulk packing ``nu``): the lattice-gas form
     (2 sum w / nu) ln(1 + nu sum_i f_i (exp(-z_i psi) - 1)), which tends to the ideal one
     as nu -> 0. Shape of ``psi`` (at least 1D).
@@ -124,7 +124,14 @@ def planar_first_integral(psi, z, c_bulk, nu=None):
     c_bulk = np.asarray(c_bulk, dtype=float)
     w = c_bulk / float(np.dot(np.square(z), c_bulk))
     zz = np.asarray(z, dtype=float)
-    boltz = np.expm1(-zz[:, None] * np.atleast_1d(np.asarray(psi, dtype=float))[None, :])
+    t = -zz[:, None] * np.atleast_1d(np.asarray(psi, dtype=float))[None, :]
+    # exp(t) - 1 - t instead of exp(t) - 1: the linear terms cancel in the neutral bulk
+    # (sum_i w_i z_i = sum_i f_i z_i = 0), and dropping them analytically keeps F ~ psi^2
+    # accurate down to psi ~ 1e-300 instead of drowning in round-off (which had made
+    # F <= 0 and the predictor's tabulated x blow up for small potentials).
+    small = np.abs(t) < 1e-3
+    ts = np.where(small, t, 0.0)
+    boltz = np.where(small, ts * ts * (0.5 + ts * (1 / 6 + ts / 24)), np.expm1(t) - t)
     if nu is None:
         return 2 * np.sum(w[:, None] * boltz, axis=0)
     f = c_bulk / c_bulk.sum()
