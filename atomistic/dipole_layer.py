@@ -32,6 +32,7 @@ the dipole-dipole repulsion ``mu0^2 S / 2 / (1 + alpha S)`` at E = 0.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -149,6 +150,12 @@ def helmholtz_shift(density, dipole, *, relative_permittivity: float = 1.0):
     return -E_OVER_EPS0 * np.asarray(density, dtype=float) * np.asarray(dipole, dtype=float) / eps
 
 
+@functools.lru_cache(maxsize=64)
+def _cached_lattice_sum(vectors: tuple) -> float:
+    # isotherm solves evaluate the layer energy hundreds of times per potential
+    return dipole_lattice_sum(vectors)
+
+
 @dataclass(frozen=True)
 class DipoleLayer:
     """A polarizable dipole lattice whose sites fill with coverage theta.
@@ -186,7 +193,7 @@ class DipoleLayer:
     @property
     def site_sum(self) -> float:
         """Lattice sum S of the full monolayer, Angstrom^-3."""
-        return dipole_lattice_sum(self.site_vectors)
+        return _cached_lattice_sum(self.site_vectors)
 
     def _theta(self, theta):
         t = np.asarray(theta, dtype=float)
@@ -331,3 +338,22 @@ def slab_dipole(atoms, *, n_adsorbates: int = 1) -> float:
     if n_adsorbates < 1:
         raise InputError(f"n_adsorbates = {n_adsorbates}; expected >= 1")
     return float(atoms.get_dipole_moment()[2]) / n_adsorbates
+
+
+def vacuum_level_difference(atoms, *, points: int = 3) -> float:
+    """Top-minus-bottom vacuum level, eV, of a dipole-corrected slab calculation.
+
+    Needs a calculator with ``get_electrostatic_potential()`` (GPAW; with
+    ``poissonsolver={'dipolelayer': 'xy'}`` and pbc (True, True, False)),
+    returning the electrons' electrostatic energy on a grid with z last.
+    Averages ``points`` grid planes at each end of the cell. For a dipole
+    layer on the top side, this is its work-function shift, which the
+    Helmholtz relation gives as -e n mu / eps0 with n = 1 / cell area.
+    """
+    calc = atoms.calc
+    if calc is None or not hasattr(calc, "get_electrostatic_potential"):
+        raise InputError("atoms.calc: needs get_electrostatic_potential() (e.g. GPAW with a dipole layer)")
+    if points < 1:
+        raise InputError(f"points = {points}; expected >= 1")
+    vz = np.asarray(calc.get_electrostatic_potential()).mean(axis=(0, 1))
+    return float(vz[-points:].mean() - vz[:points].mean())

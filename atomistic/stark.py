@@ -162,12 +162,16 @@ def _wlsq(design, y, w, *, absolute: bool):
     return coef, inv * s2
 
 
-def stark_scan(atoms, fields, calculator_factory, *, progress=None):
-    """Energies (eV) and dipoles along z (e*Angstrom, NaN if not reported) at each field.
+def stark_scan(atoms, fields, calculator_factory, *, direction=(0.0, 0.0, 1.0), progress=None):
+    """Energies (eV) and dipoles along ``direction`` (e*Angstrom, NaN if not reported) per field.
 
     calculator_factory(field) -> a fresh ASE calculator applying ``field``
-    (V/Angstrom along +z); ``atoms`` is copied for each field.
+    (V/Angstrom along ``direction``); ``atoms`` is copied for each field.
     """
+    axis = np.asarray(direction, dtype=float)
+    if axis.shape != (3,) or not np.linalg.norm(axis) > 0:
+        raise InputError(f"direction = {direction!r}; expected a non-zero 3-vector")
+    axis = axis / np.linalg.norm(axis)
     energies, dipoles = [], []
     for i, fv in enumerate(fields):
         a = atoms.copy()
@@ -177,7 +181,7 @@ def stark_scan(atoms, fields, calculator_factory, *, progress=None):
         except Exception as exc:  # engines raise their own types; keep the field in the message
             raise CalculationFailed(f"calculation at field {fv} V/A failed: {exc}") from exc
         try:
-            dipoles.append(float(a.get_dipole_moment()[2]))
+            dipoles.append(float(np.dot(a.get_dipole_moment(), axis)))
         except Exception:  # a calculator without dipoles: the energy fit still works
             dipoles.append(float("nan"))
         if progress:

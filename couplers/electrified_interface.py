@@ -215,16 +215,17 @@ def solve_interface(potential: float, adsorbate: Adsorbate, electrolyte: dict, *
         return np.array([theta_new, chi_new / vt]), dl, e_field
 
     if initial is None:
-        x = np.array([0.0, 0.0])
-        gx, dl, _ = step(x)
-        x = gx  # one plain pass gives a physical start (the bare-electrode isotherm)
+        gx, dl, _ = step(np.array([0.0, 0.0]))
+        x = gx  # one plain pass gives a physical start (the bare-electrode isotherm); counted below
+        first = 1
     else:
         x = np.array([float(initial[0]), float(initial[1]) / vt])
+        first = 0
     history = []
     dx_hist, dr_hist = [], []
     prev = None
     beta = damping
-    for it in range(1, max_iterations + 1):
+    for it in range(1 + first, max_iterations + 1):
         gx, dl, e_field = step(x)
         r = gx - x
         history.append((float(x[0]), float(x[1] * vt), abs(float(r[0])), abs(float(r[1] * vt))))
@@ -254,7 +255,7 @@ def solve_interface(potential: float, adsorbate: Adsorbate, electrolyte: dict, *
             x_new = x + beta * r
         x_new[0] = min(max(x_new[0], 0.0), 1.0)
         x = x_new
-    last = history[-1]
+    last = history[-1] if history else (float(x[0]), float(x[1] * vt), math.nan, math.nan)
     raise ConvergenceError(
         f"electrified interface at U = {potential:.4g} V did not converge in {max_iterations} iterations "
         f"(last residuals: theta {last[2]:.3g}, chi {last[3]:.3g} V; tolerances {tol_coverage:g}, "

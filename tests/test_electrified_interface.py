@@ -134,3 +134,21 @@ def test_committee_band_and_handoff_for_pybamm(tmp_path):
     values = pybamm.ParameterValues("Marquis2019")
     values.update(back.double_layer.pybamm_parameters)  # raises if PyBaMM does not know the name
     assert values[key] == pytest.approx(back.double_layer.pybamm_parameters[key])
+
+
+def test_pipeline_stage_writes_a_handoff_pybamm_can_read_and_a_plot(tmp_path):
+    from couplers.handoff import Handoff
+    from multiscale.config import parse_config
+    from multiscale.pipeline import run_pipeline
+
+    cfg = parse_config({"run": {"name": "t"}, "stage": {"interface": {
+        "kind": "electrified_interface", "points": 5, "potential_min": -0.2, "potential_max": 0.4,
+        "committee_members": 3}}})
+    [res] = run_pipeline(cfg, tmp_path)
+    assert res.status == "ran"
+    assert max(res.results["iterations"]) <= 30
+    stage_dir = next(p for p in tmp_path.rglob("handoff.toml")).parent
+    h = Handoff.load(stage_dir / "handoff.toml")
+    assert h.double_layer.committee_members == 3
+    assert "Negative electrode double-layer capacity [F.m-2]" in h.double_layer.pybamm_parameters
+    assert (stage_dir / "electrified_interface.png").stat().st_size > 0
