@@ -636,6 +636,12 @@ def thin_film_fbv_current(potential, c_bulk, D, length, k_forward, k_backward, s
                 - k_backward * math.exp((1 - alpha) * drop))
         return rate, zeta, drop
 
-    J = brentq(lambda J: state(J)[0] - J, -50 * Jlim, Jlim * (1 - 1e-12), xtol=1e-16 * Jlim, rtol=1e-14)
+    f = lambda J: state(J)[0] - J
+    lo = -Jlim
+    while f(lo) < 0:          # anodic currents are unbounded: widen the bracket until it holds the root
+        lo *= 4
+        if lo < -1e12 * Jlim:
+            raise InputError(f"potential: {potential} V; no finite anodic thin-film current found")
+    J = brentq(f, lo, Jlim * (1 - 1e-12), xtol=1e-16 * Jlim, rtol=1e-14)
     _, zeta, drop = state(J)
     return J * FARADAY, zeta * kT_e, drop * kT_e
