@@ -130,3 +130,13 @@ def test_debye_start_never_returns_a_wrong_high_potential_layer():
     # equilibrium check rejects it and the planar-predictor fallback finds the layer (1%: target).
     r = s.solve_steady(30 * KT, steps=1)
     assert abs(r.surface_charge / grahame_charge(30 * KT, 100.0) - 1) < 0.01
+
+
+def test_debye_graded_p1_meets_target_at_mean_h_lambda_over_10():
+    s = PNPSolver1D(["Na", "Cl"], [1, -1], [100.0, 100.0], [1e-9, 1.3e-9], n_cells=200, degree=1,
+                    grading="debye")
+    r = s.solve_steady(4 * KT)
+    ex = gouy_chapman_potential(r.x, 4 * KT, 100.0)
+    err = np.sqrt(np.trapezoid((r.phi - ex) ** 2, r.x) / np.trapezoid(ex ** 2, r.x))
+    # 1e-3: the P1 target at h = lambda_D/10 (200 cells on 20 lambda_D; uniform gives 1.18e-3).
+    assert err <= 1e-3
