@@ -1,0 +1,66 @@
+"""``multiscale kinetics``: barriers vs potential and/or energy gaps -> alpha, lambda -> a PyBaMM-ready handoff.
+
+Barriers file (CSV, header optional): ``potential_V, barrier_eV[, barrier_std_eV]``.
+Gaps file (.npz): arrays ``reactant`` and ``product`` of energy gaps E_P - E_R (eV)
+sampled in each state (``atomistic.energy_gap.sample_energy_gap``).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("kinetics")(kinetics)
+
+
+def kinetics(
+    barriers: Annotated[Optional[Path], typer.Option(help="CSV: potential_V, barrier_eV[, barrier_std_eV].")] = None,
+    gaps: Annotated[Optional[Path], typer.Option(help=".npz with 'reactant' and 'product' energy gaps (eV).")] = None,
+    reference: Annotated[Optional[str], typer.Option(help="Reference electrode of the potentials, e.g. SHE or Li/Li+.")] = None,
+    direction: Annotated[str, typer.Option(help="reduction or oxidation: the barriers' direction.")] = "reduction",
+    model: Annotated[str, typer.Option(help="linear, quadratic (Marcus curvature) or auto.")] = "auto",
+    electrode: Annotated[str, typer.Option(help="PyBaMM electrode: negative or positive.")] = "negative",
+    temperature: Annotated[float, typer.Option(help="Temperature (K) of the MD / the handoff.")] = 298.15,
+    reaction: Annotated[str, typer.Option(help="Free-text reaction label.")] = "",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Handoff file (.toml or .json).")] = Path("kinetics.toml"),
+) -> None:
+    """Fit alpha (and/or lambda) and write a kinetics handoff with PyBaMM parameter names."""
+    import numpy as np
+
+    from atomistic.errors import AtomisticError
+    from atomistic.marcus import reorganisation_energy
+    from atomistic.transfer_coefficient import fit_transfer_coefficient, plot_transfer_fit
+    from couplers.errors import CouplersError
+    from couplers.reaction_kinetics import kinetics_entry, kinetics_handoff
+
+    try:
+        fit = marcus = None
+        if barriers is None and gaps is None:
+            raise typer.BadParameter("give --barriers, --gaps or both")
+        if barriers is not None:
+            if not barriers.exists():
+                raise typer.BadParameter(f"{barriers}: no such file")
+            data = np.genfromtxt(barriers, delimiter=",", comments="#")
+            data = data[~np.isnan(data).any(axis=1)] if data.ndim == 2 else data
+            if data.ndim != 2 or data.shape[1] not in (2, 3):
+                raise typer.BadParameter(f"{barriers}: expected 2 or 3 comma-separated columns")
+            fit = fit_transfer_coefficient(data[:, 0], data[:, 1],
+                                           data[:, 2] if data.shape[1] == 3 else None,
+                                           reference_electrode=reference, direction=direction,
+                                           model=model)
+            plot_transfer_fit(fit, out.with_suffix(".png"))
+        if gaps is not None:
+            with np.load(gaps) as z:
+                marcus = reorganisation_energy(z["reactant"], z["product"], temperature)
+        entry = kinetics_entry(fit, marcus, electrode=electrode, reaction=reaction)
+        kinetics_handoff([entry], temperature=temperature).save(out)
+    except (AtomisticError, CouplersError, KeyError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    for name, value in entry.pybamm_parameters.items():
+        typer.echo(f"{name} = {value:.4g}")
+    typer.echo(f"PyBaMM option: intercalation kinetics = {entry.pybamm_option!r}")
+    typer.echo(f"wrote {out}" + (f" and {out.with_suffix('.png')}" if fit is not None else ""))
