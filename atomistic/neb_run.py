@@ -129,7 +129,8 @@ def neb_study(initial, final, calc="emt", out=".", *, n_images: int = 5, climb: 
             potentials, reference_electrode=reference_electrode,
             **{**kw, "relax_endpoints": True})
         fit = fit_transfer_coefficient(scan["potentials"], scan["barriers"], scan["barrier_std"],
-                                       reference_electrode=reference_electrode, direction=direction)
+                                       reference_electrode=reference_electrode, direction=direction,
+                                       member_barriers=scan["member_barriers"])
         plot_transfer_fit(fit, out / "alpha.png", title=title)
         _write_json(out / "alpha.json", fit.to_dict())
         files += ["alpha.json", "alpha.png"]

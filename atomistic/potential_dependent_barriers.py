@@ -115,6 +115,7 @@ def barriers_vs_potential(initial, final, calc_at: Callable[[float], Calculator]
 
     Returns:
         {"potentials": (n,), "barriers": (n,), "barrier_std": (n,) or None,
+         "member_barriers": (M, n) or None (pass to ``fit_transfer_coefficient``),
          "reaction_energies": (n,), "results": [NEBResult, ...], "reference_electrode": str}
     """
     from .neb import run_neb
@@ -134,5 +135,7 @@ def barriers_vs_potential(initial, final, calc_at: Callable[[float], Calculator]
     has_std = all(r.member_energies is not None for r in results)
     return {"potentials": np.array(U), "barriers": np.array([r.barrier for r in results]),
             "barrier_std": np.array([r.barrier_std for r in results]) if has_std else None,
+            "member_barriers": (np.array([r.member_barriers for r in results]).T if has_std
+                                else None),
             "reaction_energies": np.array([r.reaction_energy for r in results]),
             "results": results, "reference_electrode": str(reference_electrode)}

@@ -107,7 +107,8 @@ def _lstsq(x, y, w, degree):
 def fit_transfer_coefficient(potentials, barriers, barrier_std=None, *,
                              reference_electrode: str | None, direction: str = "reduction",
                              model: str = "auto", at_potential: float | None = None,
-                             confidence: float = 0.95) -> TransferCoefficient:
+                             confidence: float = 0.95,
+                             member_barriers=None) -> TransferCoefficient:
     """Fit Ea(U) and return the transfer coefficient alpha = +-dEa/d(eU) with a confidence interval.
 
     Args:
@@ -121,6 +122,12 @@ def fit_transfer_coefficient(potentials, barriers, barrier_std=None, *,
             (quadratic when an F-test finds the curvature significant at 5 %, needs >= 4 points).
         at_potential: where alpha is evaluated (V vs reference); default the mean potential.
         confidence: two-sided confidence level of ``alpha_ci``.
+        member_barriers: (M, n) per-committee-member barriers (``NEBResult.member_barriers`` at
+            each potential). A member's errors are correlated across potentials, so treating
+            ``barrier_std`` as independent would overstate the slope's error; with members the
+            same model is fitted to each member's curve and the spread of their coefficients
+            (plus the residual scatter of the mean fit, when there are spare points) is the
+            covariance, with a normal quantile.
     """
     from scipy import stats
 
@@ -181,6 +188,19 @@ def fit_transfer_coefficient(potentials, barriers, barrier_std=None, *,
         cov = cov0 * inflate
         q = float(stats.t.ppf(0.5 + confidence / 2, dof) if inflate > 1.0
                   else stats.norm.ppf(0.5 + confidence / 2))
+    if member_barriers is not None:
+        Em = np.asarray(member_barriers, float)
+        if Em.ndim != 2 or Em.shape[1] != U.size or Em.shape[0] < 2 or not np.all(np.isfinite(Em)):
+            raise InputError(f"member_barriers: shape {Em.shape}; expected (members >= 2, "
+                             f"{U.size}) finite barriers (eV)")
+        ones = np.ones_like(U)
+        coef, cov0, chi2 = _lstsq(x, Em.mean(axis=0), ones, degree)
+        per_member = np.array([_lstsq(x, e, ones, degree)[0] for e in Em])
+        cov = np.atleast_2d(np.cov(per_member.T, ddof=1))
+        if dof > 0:
+            cov = cov + cov0 * chi2 / dof
+        q = float(stats.norm.ppf(0.5 + confidence / 2))
+        chi2_red = None
     sign = 1.0 if direction == "reduction" else -1.0
     alpha = float(sign * coef[1])
     err = float(np.sqrt(cov[1, 1]))

@@ -77,3 +77,18 @@ def test_double_layer_field_shifts_the_barrier_by_the_charge_times_the_potential
     # NEB converged to 0.01 eV/A: barrier noise ~0.5 meV against a 0.03 eV change across the scan
     assert fit.alpha == pytest.approx(expected, rel=0.08)
     assert expected < 0  # the bridge saddle sits higher, farther from the electrode
+
+
+def test_committee_offset_common_to_all_potentials_does_not_blur_alpha():
+    # each member is off by its own constant (a correlated error): barriers scatter by
+    # 50 meV, but every member sees the same slope, so alpha is sharp
+    U = np.array([-0.2, 0.0, 0.2])
+    offsets = np.array([-0.05, 0.0, 0.03, 0.06])
+    members = 0.4 + 0.3 * U[None, :] + offsets[:, None]
+    naive = fit_transfer_coefficient(U, members.mean(0), members.std(0, ddof=1),
+                                     reference_electrode="SHE", model="linear")
+    fit = fit_transfer_coefficient(U, members.mean(0), members.std(0, ddof=1),
+                                   reference_electrode="SHE", model="linear",
+                                   member_barriers=members)
+    assert fit.alpha == pytest.approx(0.3, abs=1e-12)
+    assert fit.alpha_err < 1e-9 < naive.alpha_err
