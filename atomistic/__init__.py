@@ -21,6 +21,12 @@ _LAZY: dict[str, str] = {
     "run_md": "dynamics",
     "stable_timestep": "dynamics",
     "fluctuation_capacitance": "charge_fluctuations",
+    "formation_hull": "hull",
+    "hull_from_energies": "hull",
+    "voltage_profile": "electrode_potential",
+    "phases_at_potential": "electrode_potential",
+    "adsorption_energies": "adsorption",
+    "screen": "screening",
 }
 
 

@@ -134,6 +134,13 @@ def phase_diagram(names: Sequence[str], formulas: Sequence, energies: Sequence[f
     return PhaseDiagram(entries), entries
 
 
+def stable_mask(names: Sequence[str], formulas: Sequence, energies: Sequence[float]) -> np.ndarray:
+    """(n,) bool: on the hull of these energies (the hull alone, no per-entry analysis: fast)."""
+    pd, entries = phase_diagram(names, formulas, energies)
+    on = {id(e) for e in pd.stable_entries}
+    return np.array([id(e) in on for e in entries])
+
+
 def _analyse(names, formulas, energies) -> HullResult:
     pd, entries = phase_diagram(names, formulas, energies)
     stable_ids = {id(e) for e in pd.stable_entries}

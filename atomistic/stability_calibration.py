@@ -33,9 +33,12 @@ def scaled_members(member_energies: np.ndarray, k: float) -> np.ndarray:
 
 def p_stable(entries: Sequence[tuple], member_energies: np.ndarray, k: float = 1.0) -> np.ndarray:
     """(n,) fraction of members (deviations scaled by k) whose hull has each entry on it."""
-    from .hull import hull_from_energies
+    from .hull import stable_mask
 
-    return hull_from_energies(list(entries), scaled_members(member_energies, k)).p_stable
+    names, formulas, _ = zip(*entries)
+    # only the stable sets are needed here: skip the per-entry decompositions (many hulls per fit)
+    return np.mean([stable_mask(names, formulas, e) for e in scaled_members(member_energies, k)],
+                   axis=0)
 
 
 def fit_spread_scale(entries: Sequence[tuple], member_energies: np.ndarray, truth: Sequence[bool],
@@ -51,7 +54,7 @@ def fit_spread_scale(entries: Sequence[tuple], member_energies: np.ndarray, trut
         raise InputError(f"truth, train: expected {len(entries)} booleans each")
     if not train.any():
         raise InputError("train: no entry selected to fit the spread scale on")
-    scales = np.geomspace(0.1, 10, 41) if scales is None else np.asarray(scales, float)
+    scales = np.geomspace(0.1, 10, 21) if scales is None else np.asarray(scales, float)
     m = len(member_energies)
     lo = 1 / (2 * m)
     ll = []
@@ -59,7 +62,9 @@ def fit_spread_scale(entries: Sequence[tuple], member_energies: np.ndarray, trut
         p = np.clip(p_stable(entries, member_energies, k), lo, 1 - lo)
         ll.append(float(np.sum(np.where(truth, np.log(p), np.log(1 - p))[train])))
     ll = np.array(ll)
-    return float(scales[int(np.argmax(ll))]), ll
+    # a flat likelihood (labels all predicted at every k) says nothing: keep k nearest 1
+    best = np.flatnonzero(ll >= ll.max() - 1e-9)
+    return float(scales[best[np.argmin(np.abs(np.log(scales[best])))]]), ll
 
 
 def reliability(p: Sequence[float], truth: Sequence[bool], n_bins: int = 5) -> dict:
