@@ -333,7 +333,9 @@ def plot_neb(result: NEBResult, path, title: str = "", reference: NEBResult | No
         ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
+    from pathlib import Path
+
     from .property_run import _save_png
 
-    _save_png(fig, path)
+    _save_png(fig, Path(path))
     plt.close(fig)

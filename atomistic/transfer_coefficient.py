@@ -250,7 +250,9 @@ def plot_transfer_fit(fit: TransferCoefficient, path, title: str = "") -> None:
         ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
+    from pathlib import Path
+
     from .property_run import _save_png
 
-    _save_png(fig, path)
+    _save_png(fig, Path(path))
     plt.close(fig)
