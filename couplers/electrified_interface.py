@@ -494,8 +494,10 @@ def interface_handoff(result, electrolyte: dict, *, species: Sequence[str], elec
 
 
 def plot_interface(path, *, sweep=None, committee: CommitteeInterface | None = None,
-                   fit=None, theta=None, iterations_of: InterfaceState | None = None) -> None:
-    """One PNG: Delta Phi(theta) (with the depolarisation fit's band), C(U) (with the
+                   fit=None, relative_permittivity: float = 1.0,
+                   iterations_of: InterfaceState | None = None) -> None:
+    """One PNG: Delta Phi(theta) (the depolarisation fit's zero-field band, screened by
+    ``relative_permittivity``, and the converged interface, in its field), C(U) (with the
     committee band), and the self-consistency residuals of one potential."""
     import matplotlib
 
@@ -505,11 +507,11 @@ def plot_interface(path, *, sweep=None, committee: CommitteeInterface | None = N
     fig, ax = plt.subplots(1, 3, figsize=(14, 4))
     if fit is not None:
         th = np.linspace(0.0, 1.0, 101)
-        mean, sd = fit.work_function_band(th)
-        ax[0].plot(th, mean, label="Topping fit")
+        mean, sd = fit.work_function_band(th, relative_permittivity=relative_permittivity)
+        ax[0].plot(th, mean, label="Topping fit, zero field")
         ax[0].fill_between(th, mean - 2 * sd, mean + 2 * sd, alpha=0.3, label="2 sigma")
     if sweep is not None:
-        ax[0].plot(sweep.coverage, sweep.work_function_shift, ".", label="converged interface")
+        ax[0].plot(sweep.coverage, sweep.work_function_shift, ".", label="converged interface (in its field)")
     ax[0].set(xlabel="coverage theta", ylabel="Delta Phi (eV)", title="work-function shift")
     ax[0].legend(fontsize=8)
     if committee is not None:

@@ -48,6 +48,15 @@ def show(file: Annotated[Path, typer.Argument(help="Handoff file (.toml or .json
             p.add_row(pr.name, str(len(pr.grid)), f"{min(pr.grid):.4g}..{max(pr.grid):.4g} {pr.grid_unit}",
                       pr.unit, pr.reference)
         con.print(p)
+    if h.double_layer is not None:
+        dl = h.double_layer
+        band = (f", committee of {dl.committee_members} (max std {max(dl.capacitance_stderr):.3g} F/m^2)"
+                if dl.capacitance_stderr else "")
+        con.print(f"double layer ({dl.electrode} electrode): {len(dl.potential)} potentials "
+                  f"{min(dl.potential):.3g}..{max(dl.potential):.3g} {dl.potential_unit}, C "
+                  f"{min(dl.capacitance):.3g}..{max(dl.capacitance):.3g} {dl.capacitance_unit}{band}")
+        for key, value in dl.pybamm_parameters.items():
+            con.print(f"  PyBaMM: {key} = {value:.4g} (at U = {dl.reference_potential:g} V)")
     pv = h.provenance
     con.print(f"provenance: trajectory sha256 {pv.trajectory_sha256 or '-'}, code {pv.code_version or '-'}, "
               f"created {pv.created}")
