@@ -12,6 +12,10 @@ _LAZY: dict[str, str] = {
     "HybridCalculator": "qmml",
     "Handoff": "handoff",
     "HybridSPMe": "battery",
+    "Adsorbate": "electrified_interface",
+    "solve_interface": "electrified_interface",
+    "sweep_interface": "electrified_interface",
+    "committee_interface": "electrified_interface",
 }
 
 
