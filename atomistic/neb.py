@@ -317,9 +317,12 @@ def plot_neb(result: NEBResult, path, title: str = "", reference: NEBResult | No
                   + (f" ± {result.barrier_std:.3f}" if result.member_energies is not None else "")
                   + " eV")
     if result.member_energies is not None:
-        mu, sd = result.member_energies.mean(0), result.member_energies.std(0, ddof=1)
-        ax.fill_between(result.path, mu - sd, mu + sd, color="C0", alpha=0.25,
-                        label="committee ±1σ")
+        from scipy.interpolate import PchipInterpolator
+
+        # the members' spread per image, carried smoothly along the fitted profile
+        sd = PchipInterpolator(result.path, result.member_energies.std(0, ddof=1))(result.fit_path)
+        ax.fill_between(result.fit_path, result.fit_energies - sd, result.fit_energies + sd,
+                        color="C0", alpha=0.25, label="committee ±1σ")
         for i in result.doubted:
             ax.plot(result.path[i], result.energies[i], "x", color="C3", ms=10, mew=2)
         if result.doubted:
