@@ -14,7 +14,28 @@ Features (why each carries the physics of the SPMe error):
   electrolyte delta c       -- x-averaged c_e(pos) - c_e(neg) [mol/m3],
                                SPMe's own electrolyte polarisation state,
                                which lags current changes (memory);
-  ambient temperature [K]   -- diffusivities/conductivities are Arrhenius.
+  ambient temperature [K]   -- diffusivities/conductivities are Arrhenius;
+  filtered C-rate, 100 s    -- first-order low-pass of the current: how long
+  and 1000 s                   the present current has been flowing (the
+                               "time since the last current change" as a
+                               smooth model state). The through-thickness
+                               reaction and stoichiometry gradients that SPMe
+                               drops build up and relax on the electrolyte
+                               (L^2/D_e ~ 170 s) and particle (R^2/D_s ~
+                               1000 s, Chen2020 negative) time scales. They
+                               are ODE states added to the model
+                               (``add_feature_states``), starting at 0 (the
+                               cell rested before t = 0), so the hybrid model
+                               computes them itself;
+  log |dU/dsto| of each       -- the OCP slope at the surface stoichiometry
+  electrode                    (central difference of the parameter set's
+                               own OCP function): the DFN - SPMe gap comes
+                               from the spread of stoichiometry/reaction
+                               through the thickness, which moves V by
+                               dU/dsto times that spread; graphite's staging
+                               plateaus make this slope vary by decades, and
+                               giving it explicitly spares the network from
+                               learning the OCP's fine structure.
 """
 
 from __future__ import annotations
@@ -28,24 +49,101 @@ from pathlib import Path
 
 import numpy as np
 
-FEATURE_NAMES = ("C-rate", "neg surface stoich", "pos surface stoich",
-                 "electrolyte dc [mol.m-3]", "temperature [K]")
+FILTER_TAUS_S = (100.0, 1000.0)
 
-CACHE_VERSION = 1
+# Solved for (cached per run); the OCP-slope features are functions of these.
+BASE_FEATURE_NAMES = ("C-rate", "neg surface stoich", "pos surface stoich",
+                      "electrolyte dc [mol.m-3]", "temperature [K]",
+                      *(f"C-rate filtered {t:g} s" for t in FILTER_TAUS_S))
+FEATURE_NAMES = (*BASE_FEATURE_NAMES, "neg log|dU/dsto|", "pos log|dU/dsto|")
+
+_DSTO = 0.005  # central-difference step in stoichiometry
+
+# Model variable holding each feature (added by add_feature_states).
+FEATURE_VARIABLES = tuple(f"Residual feature: {n}" for n in FEATURE_NAMES)
+
+CACHE_VERSION = 2
 
 
-def feature_symbols(variables, nominal_capacity_Ah):
-    """PyBaMM expressions of the features from a model's variables dict."""
-    import pybamm  # noqa: F401  (engine)
+def _scalar(symbol):
+    """Drop the 0-D current-collector domain (yz-average, an identity there).
 
-    return [
-        variables["Current [A]"] / nominal_capacity_Ah,
-        variables["X-averaged negative particle surface stoichiometry"],
-        variables["X-averaged positive particle surface stoichiometry"],
-        variables["X-averaged positive electrolyte concentration [mol.m-3]"]
-        - variables["X-averaged negative electrolyte concentration [mol.m-3]"],
-        variables["Volume-averaged cell temperature [K]"],
+    Domain-less (1, 1) symbols can be stacked into one vector for the
+    vectorised network; with a 1-D/2-D current collector this is the
+    cell-average, which is what the residual was trained on.
+    """
+    import pybamm
+
+    return pybamm.yz_average(symbol) if symbol.domain == ["current collector"] else symbol
+
+
+def ocp_slope_features(param, sto_n, sto_p, T):
+    """log |dU/dsto| [log(V)] of each electrode at the given stoichiometries (symbols).
+
+    param: a lithium-ion model's ``param``; central difference of its OCPs;
+    sqrt(g^2 + 1e-6) keeps the log smooth and finite on flat plateaus.
+    """
+    import pybamm
+
+    out = []
+    for dom, sto in ((param.n.prim, sto_n), (param.p.prim, sto_p)):
+        g = (dom.U(sto + _DSTO, T) - dom.U(sto - _DSTO, T)) / (2 * _DSTO)
+        out.append(pybamm.log(pybamm.sqrt(g**2 + 1e-6)))
+    return out
+
+
+def derived_features(base, parameter_set="Chen2020"):
+    """Numeric OCP-slope features for base feature rows (N, len(BASE_FEATURE_NAMES)) -> (N, 2).
+
+    Evaluates the same expression as the model does, so data and model agree.
+    """
+    import pybamm
+
+    base = np.asarray(base, float)
+    param = pybamm.LithiumIonParameters()
+    vec = [pybamm.Vector(base[:, i]) for i in (1, 2, 4)]
+    values = pybamm.ParameterValues(parameter_set)
+    return np.stack([np.ravel(values.process_symbol(f).evaluate())
+                     for f in ocp_slope_features(param, *vec)], axis=1)
+
+
+def add_feature_states(model):
+    """Add the filtered-current ODE states and one variable per feature to ``model``.
+
+    ``model`` is a built PyBaMM lithium-ion model (SPMe or a subclass). The
+    states do not feed back into the cell equations, so the voltage is
+    unchanged. Returns the list of feature symbols (domain-less, (1, 1)).
+    """
+    import pybamm
+
+    v = model.variables
+    c_rate = v["Current [A]"] / model.param.Q
+    feats = [
+        c_rate,
+        v["X-averaged negative particle surface stoichiometry"],
+        v["X-averaged positive particle surface stoichiometry"],
+        v["X-averaged positive electrolyte concentration [mol.m-3]"]
+        - v["X-averaged negative electrolyte concentration [mol.m-3]"],
+        v["Volume-averaged cell temperature [K]"],
     ]
+    for tau in FILTER_TAUS_S:
+        f = pybamm.Variable(f"C-rate filtered {tau:g} s [-]")
+        model.rhs[f] = (c_rate - f) / tau
+        model.initial_conditions[f] = pybamm.Scalar(0.0)
+        feats.append(f)
+    feats = [_scalar(f) for f in feats]
+    feats += ocp_slope_features(model.param, feats[1], feats[2], feats[4])
+    model.variables.update(dict(zip(FEATURE_VARIABLES, feats)))
+    return feats
+
+
+def feature_model():
+    """A plain SPMe with the feature states and variables added (for data)."""
+    import pybamm
+
+    model = pybamm.lithium_ion.SPMe()
+    add_feature_states(model)
+    return model
 
 
 @dataclass
@@ -60,7 +158,15 @@ class Profile:
     kind: str = "cc"
     meta: dict = field(default_factory=dict)
 
-    def arrays(self, dt=10.0):
+    def breakpoints(self):
+        """Times [s] where the current profile has a kink (both ends of every ramp).
+
+        Pass these as ``t_eval`` to IDAKLU: it stops and re-initialises at
+        each, so no current step is smeared or stepped over.
+        """
+        return self.arrays()[0]
+
+    def arrays(self):
         t, c = [0.0], [self.steps[0][1]]
         t0 = 0.0
         for dur, rate in self.steps:
@@ -115,7 +221,7 @@ def run_pair(profile, temperature=298.15, parameter_set="Chen2020", soc0=0.95,
              cache_dir=None, dt=10.0):
     """Solve SPMe and DFN for one profile; return dict of arrays.
 
-    Keys: t [s], features (N, 5), v_spme [V], v_dfn [V], residual [V]
+    Keys: t [s], features (N, len(FEATURE_NAMES)), v_spme [V], v_dfn [V], residual [V]
     (DFN - SPMe), over the time both ran; plus name/kind/temperature.
     Cached as .npz keyed by all inputs (atomic write).
     """
@@ -126,8 +232,7 @@ def run_pair(profile, temperature=298.15, parameter_set="Chen2020", soc0=0.95,
     if path.exists():
         with np.load(path, allow_pickle=False) as z:
             out = {k: z[k] for k in z.files}
-        out.update(name=profile.name, kind=profile.kind, temperature=temperature)
-        return out
+        return _finish(out, profile, temperature, parameter_set)
 
     import pybamm
 
@@ -139,22 +244,19 @@ def run_pair(profile, temperature=298.15, parameter_set="Chen2020", soc0=0.95,
         "Ambient temperature [K]": temperature,
         "Initial temperature [K]": temperature,
     })
-    t_eval = np.arange(0.0, tt[-1], dt)
+    # IDAKLU stops and re-initialises at every t_eval point: give it the
+    # current steps (so no step is smeared) and read the grid via t_interp.
+    t_stop = profile.breakpoints()
+    t_grid = np.arange(0.0, t_stop[-1], dt)
     sols = {}
-    for name, model in (("spme", pybamm.lithium_ion.SPMe()), ("dfn", pybamm.lithium_ion.DFN())):
+    for name, model in (("spme", feature_model()), ("dfn", pybamm.lithium_ion.DFN())):
         sim = pybamm.Simulation(model, parameter_values=param)
-        sols[name] = sim.solve(t_eval=t_eval, t_interp=t_eval, initial_soc=soc0)
+        sols[name] = sim.solve(t_eval=t_stop, t_interp=t_grid, initial_soc=soc0)
     t_end = min(sols["spme"].t[-1], sols["dfn"].t[-1])
-    t = t_eval[t_eval <= t_end]
+    t = t_grid[t_grid <= t_end]
     s = sols["spme"]
-    feats = np.stack([
-        s["Current [A]"](t) / cap,
-        s["X-averaged negative particle surface stoichiometry"](t),
-        s["X-averaged positive particle surface stoichiometry"](t),
-        s["X-averaged positive electrolyte concentration [mol.m-3]"](t)
-        - s["X-averaged negative electrolyte concentration [mol.m-3]"](t),
-        s["Volume-averaged cell temperature [K]"](t),
-    ], axis=1)
+    feats = np.stack([np.ravel(s[n](t)) for n in FEATURE_VARIABLES[:len(BASE_FEATURE_NAMES)]],
+                     axis=1)
     v_s = s["Voltage [V]"](t)
     v_d = sols["dfn"]["Voltage [V]"](t)
     out = dict(t=t, features=feats, v_spme=v_s, v_dfn=v_d, residual=v_d - v_s)
@@ -163,6 +265,13 @@ def run_pair(profile, temperature=298.15, parameter_set="Chen2020", soc0=0.95,
     os.close(fd)
     np.savez(tmp, **out)
     os.replace(tmp, path)
+    return _finish(out, profile, temperature, parameter_set)
+
+
+def _finish(out, profile, temperature, parameter_set):
+    """Append the derived (OCP-slope) feature columns and the run's labels."""
+    base = out["features"]
+    out["features"] = np.concatenate([base, derived_features(base, parameter_set)], axis=1)
     out.update(name=profile.name, kind=profile.kind, temperature=temperature)
     return out
 

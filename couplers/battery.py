@@ -17,10 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from continuum.battery_data import FEATURE_NAMES, feature_symbols
+from continuum.battery_data import FEATURE_NAMES, FEATURE_VARIABLES, add_feature_states
+
+from .errors import InputError
 
 
-class ParameterSetMismatch(ValueError):
+class ParameterSetMismatch(InputError):
     """A residual trained for one parameter set applied to another."""
 
 
@@ -29,7 +31,8 @@ class Residual:
     """Trained residual network (tanh MLP) and everything needed to apply it.
 
     weights/biases: lists of float64 arrays, layer k maps (n_k,) -> (n_{k+1},).
-    mean/scale: feature standardisation, shape (5,). lo/hi: training ranges (5,).
+    mean/scale: feature standardisation, shape (n_features,). lo/hi: training
+    ranges (n_features,), in feature units (FEATURE_NAMES order).
     bound_V: |correction| <= bound_V [V]. out_scale: residual scale [V].
     """
 
@@ -49,7 +52,7 @@ class Residual:
         return cls([np.zeros((1, n))], [np.zeros(1)], np.zeros(n), np.ones(n),
                    np.full(n, -np.inf), np.full(n, np.inf), parameter_set)
 
-    # numpy forward: (N, 5) -> (N,) [V], without guard/bound
+    # numpy forward: (N, n_features) -> (N,) [V], without guard/bound
     def raw_numpy(self, x):
         h = (np.asarray(x, float) - self.mean) / self.scale
         for k, (W, b) in enumerate(zip(self.weights, self.biases)):
@@ -77,28 +80,37 @@ class Residual:
         return np.any((x < self.lo) | (x > self.hi), axis=1)
 
     def symbols(self, feats):
-        """PyBaMM expression of the guarded correction [V] from feature symbols."""
+        """PyBaMM expression (shape (1, 1)) of the guarded correction [V].
+
+        feats: domain-less (1, 1) feature symbols in FEATURE_NAMES order.
+        Vectorised: the features are stacked into one (n, 1) vector and each
+        layer is one ``pybamm.Matrix @ h + pybamm.Vector`` with an
+        element-wise ``pybamm.tanh``, so the casadi graph has a handful of
+        nodes whatever the width (a scalar expansion had ~1000 MX nodes and
+        doubled the solve time: the voltage events evaluate it every step).
+        """
         import pybamm
 
-        z = [(f - float(m)) / float(s) for f, m, s in zip(feats, self.mean, self.scale)]
-        # Layer-by-layer as scalar sums: the features live on the (0-D)
-        # current-collector domain, which pybamm concatenation would mix with
-        # domain-less ones; scalar expansion is exact and casadi folds it.
+        n = len(feats)
+        eye = np.eye(n)
+        x = sum((pybamm.Vector(eye[:, i]) * f for i, f in enumerate(feats)), pybamm.Vector(np.zeros(n)))
+        z = (x - pybamm.Vector(self.mean)) * pybamm.Vector(1.0 / self.scale)
         h = z
         for k, (W, b) in enumerate(zip(self.weights, self.biases)):
-            h = [sum((float(W[j, i]) * h[i] for i in range(W.shape[1])), float(b[j]))
-                 for j in range(W.shape[0])]
+            h = pybamm.Matrix(W) @ h + pybamm.Vector(b)
             if k < len(self.weights) - 1:
-                h = [pybamm.tanh(v) for v in h]
-        raw = h[0] * self.out_scale
-        d2 = 0
-        for zi, lo, hi, m, s in zip(z, self.lo, self.hi, self.mean, self.scale):
-            if np.isfinite(hi):
-                d2 = d2 + pybamm.maximum(zi - float((hi - m) / s), 0) ** 2
-            if np.isfinite(lo):
-                d2 = d2 + pybamm.maximum(float((lo - m) / s) - zi, 0) ** 2
-        fade = pybamm.exp(-d2 / self.FADE_WIDTH**2) if not isinstance(d2, int) else 1
-        return self.bound_V * pybamm.tanh(raw / self.bound_V) * fade
+                h = pybamm.tanh(h)
+        raw = h * self.out_scale
+        out = self.bound_V * pybamm.tanh(raw / self.bound_V)
+        lo, hi = (self.lo - self.mean) / self.scale, (self.hi - self.mean) / self.scale
+        if not (np.all(np.isinf(lo)) and np.all(np.isinf(hi))):
+            # Unbounded sides contribute 0 (finite stand-in far outside).
+            lo, hi = np.nan_to_num(lo, neginf=-1e100), np.nan_to_num(hi, posinf=1e100)
+            d = (pybamm.maximum(z - pybamm.Vector(hi), 0) ** 2
+                 + pybamm.maximum(pybamm.Vector(lo) - z, 0) ** 2)
+            d2 = pybamm.Matrix(np.ones((1, n))) @ d
+            out = out * pybamm.exp(-d2 / self.FADE_WIDTH**2)
+        return out
 
     def to_dict(self):
         return dict(weights=[w.tolist() for w in self.weights],
@@ -121,6 +133,10 @@ class Residual:
     def load(cls, path, parameter_set=None):
         with open(path) as f:
             d = json.load(f)
+        if d.get("features") != list(FEATURE_NAMES):
+            raise InputError(
+                f"residual in {path}: features {d.get('features')} != this version's "
+                f"{list(FEATURE_NAMES)}; retrain it")
         if parameter_set is not None and d["parameter_set"] != parameter_set:
             raise ParameterSetMismatch(
                 f"residual in {path} was trained for parameter set "
@@ -137,14 +153,6 @@ def _import_pybamm():
     return pybamm
 
 
-def _spme_base():
-    return _import_pybamm().lithium_ion.SPMe
-
-
-class _HybridMeta(type):
-    """Defers subclassing pybamm's SPMe until first use (no engine at import)."""
-
-
 def _make_class():
     pybamm = _import_pybamm()
 
@@ -153,8 +161,9 @@ def _make_class():
 
         Parameters: options (not mutated), name, residual (Residual or path;
         None = zero correction), parameter_set (checked against the residual).
-        Variables added: "SPMe voltage [V]", "Voltage correction [V]",
-        "Residual fade [-]".
+        Variables added: "SPMe voltage [V]", "Voltage correction [V]" and
+        one "Residual feature: <name>" per feature (FEATURE_VARIABLES); two
+        ODE states (filtered C-rate) that do not feed back into the cell.
         """
 
         def __init__(self, options=None, name="HybridSPMe", build=True,
@@ -177,7 +186,7 @@ def _make_class():
 
             There the correction fades smoothly to zero, i.e. back to SPMe.
             """
-            x = np.stack([solution[n].entries for n in _FEATURE_VARS], axis=1)
+            x = np.stack([np.ravel(solution[n].entries) for n in FEATURE_VARIABLES], axis=1)
             frac = float(np.mean(self.residual.out_of_range(x)))
             if frac > 0:
                 warnings.warn(f"HybridSPMe: {100 * frac:.1f}% of the solution lies outside "
@@ -191,16 +200,13 @@ def _make_class():
 
         def _add_correction(self):
             v = self.variables["Voltage [V]"]
-            cap = self.param.Q  # nominal capacity [A.h] symbol
-            feats = feature_symbols(self.variables, cap)
+            feats = add_feature_states(self)  # filtered-current ODEs + feature variables
             corr = self.residual.symbols(feats)
             v_h = v + corr
             self.variables.update({
                 "SPMe voltage [V]": v,
                 "Voltage correction [V]": corr,
                 "Voltage [V]": v_h,
-                "Residual C-rate [-]": feats[0],
-                "Residual electrolyte dc [mol.m-3]": feats[3],
                 "Battery voltage [V]": v_h * self.param.n_cells,
             })
             # Voltage cut-off events must see the corrected voltage.
@@ -217,12 +223,6 @@ def _make_class():
 
     return HybridSPMe
 
-
-_FEATURE_VARS = ("Residual C-rate [-]",
-                 "X-averaged negative particle surface stoichiometry",
-                 "X-averaged positive particle surface stoichiometry",
-                 "Residual electrolyte dc [mol.m-3]",
-                 "Volume-averaged cell temperature [K]")
 
 _CLS = None
 

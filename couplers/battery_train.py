@@ -3,31 +3,66 @@
 from __future__ import annotations
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
 
-from couplers.battery import Residual
+from .battery import Residual
 
 
-def train_residual(runs, parameter_set="Chen2020", hidden=(16, 16), seed=0,
-                   epochs=1500, lr=3e-3, bound_V=0.05):
-    """Fit tanh MLP to DFN - SPMe voltage over all samples of ``runs``.
+def training_arrays(runs, bound_V, max_per_run=200):
+    """Stack features/targets/weights of ``runs``; drop samples |residual| > bound_V.
+
+    Such samples are SPMe breaking down (e.g. its electrolyte depleting at
+    >= 2.5C for Chen2020, a ~1 V collapse at cut-off): a bounded correction
+    cannot represent them and, left in, they dominate the squared loss.
+    Each run gets equal total weight, so short high-C runs (few samples)
+    count as much as long low-C ones, and is thinned to at most
+    ``max_per_run`` evenly spaced samples (a 0.25C discharge on a 10 s grid
+    has ~1400 nearly collinear ones) to keep full-batch training cheap.
+    Returns X (N, n_features), y (N,) [V], w (N,) summing to 1, n_dropped.
+    """
+    X, y, w = [], [], []
+    dropped = 0
+    for r in runs:
+        keep = np.abs(r["residual"]) <= bound_V
+        dropped += int(np.sum(~keep))
+        if not np.any(keep):
+            continue
+        idx = np.flatnonzero(keep)
+        keep = idx[np.unique(np.linspace(0, len(idx) - 1, min(len(idx), max_per_run)).round()
+                             .astype(int))]
+        X.append(r["features"][keep])
+        y.append(r["residual"][keep])
+        w.append(np.full(len(keep), 1.0 / len(keep)))
+    w = np.concatenate(w)
+    return np.concatenate(X), np.concatenate(y), w / w.sum(), dropped
+
+
+def train_residual(runs, parameter_set="Chen2020", hidden=(32, 32), seed=0,
+                   epochs=3000, lr=3e-3, bound_V=0.1, max_per_run=200):
+    """Fit a tanh MLP to DFN - SPMe voltage over the samples of ``runs``.
 
     runs: list of run dicts from continuum.battery_data.run_pair (split by
-    whole experiment beforehand). Returns a Residual with training ranges.
+    whole experiment beforehand). Full-batch Adam with cosine learning-rate
+    decay on the run-weighted squared error (see ``training_arrays``), in
+    float32 (about 2.5x faster here than float64; the residual is O(10 mV)
+    and needs nowhere near float32's 1e-7). The weights are then used in
+    float64 everywhere. Returns (Residual with training ranges, float64
+    torch network carrying exactly the Residual's weights).
     """
     import torch
 
     torch.manual_seed(seed)
-    X = np.concatenate([r["features"] for r in runs])
-    y = np.concatenate([r["residual"] for r in runs])
+    X, y, w, _ = training_arrays(runs, bound_V, max_per_run)
     mean, scale = X.mean(0), X.std(0)
     scale[scale < 1e-12] = 1.0  # constant feature (one temperature): no scaling
     out_scale = float(np.abs(y).max()) or 1e-3
-    Xt = torch.tensor((X - mean) / scale, dtype=torch.float64)
-    yt = torch.tensor(y / out_scale, dtype=torch.float64)
+    Xt = torch.tensor((X - mean) / scale, dtype=torch.float32)
+    yt = torch.tensor(y / out_scale, dtype=torch.float32)
+    wt = torch.tensor(w, dtype=torch.float32)
     sizes = [X.shape[1], *hidden, 1]
     layers = []
     for k in range(len(sizes) - 1):
-        layers.append(torch.nn.Linear(sizes[k], sizes[k + 1], dtype=torch.float64))
+        layers.append(torch.nn.Linear(sizes[k], sizes[k + 1], dtype=torch.float32))
         if k < len(sizes) - 2:
             layers.append(torch.nn.Tanh())
     net = torch.nn.Sequential(*layers)
@@ -35,12 +70,89 @@ def train_residual(runs, parameter_set="Chen2020", hidden=(16, 16), seed=0,
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     for _ in range(epochs):
         opt.zero_grad()
-        loss = torch.mean((net(Xt)[:, 0] - yt) ** 2)
+        loss = torch.sum(wt * (net(Xt)[:, 0] - yt) ** 2)
         loss.backward()
         opt.step()
         sched.step()
+    net = net.double()
     lin = [m for m in net if isinstance(m, torch.nn.Linear)]
     return Residual([m.weight.detach().numpy().copy() for m in lin],
                     [m.bias.detach().numpy().copy() for m in lin],
                     mean, scale, X.min(0), X.max(0), parameter_set,
                     out_scale, bound_V), net
+
+
+class TrainingConfig(BaseModel):
+    """What ``multiscale battery train CONFIG`` reads (TOML, all keys optional).
+
+    Temperatures [K]; C-rates positive = discharge (from 95 % SOC), negative
+    = charge (from 10 % SOC); pulses are 300 s on / 600 s rest x 6; drive
+    cycles are the seeded synthetic generator. Paths are relative to the
+    config file.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    parameter_set: str = "Chen2020"
+    temperatures: list[float] = Field(default_factory=lambda: [283.15, 313.15], min_length=1)
+    cc_c_rates: list[float] = Field(
+        default_factory=lambda: [0.25, 0.5, 0.75, 1.0, 1.25, 1.75, 2.0, -0.5, -1.0])
+    pulse_c_rates: list[float] = Field(default_factory=lambda: [1.0, 2.0])
+    drive_cycle_seeds: list[int] = Field(default_factory=lambda: [0, 1, 2, 3])
+    hidden: list[int] = Field(default_factory=lambda: [32, 32], min_length=1)
+    epochs: int = Field(3000, ge=1)
+    lr: float = Field(3e-3, gt=0)
+    bound_V: float = Field(0.1, gt=0)
+    seed: int = 0
+    output: str = "residual.json"
+    cache_dir: str | None = None
+
+
+def training_jobs(cfg):
+    """(Profile, temperature) pairs of a training config."""
+    from continuum.battery_data import cc_profile, drive_cycle_profile, pulse_profile
+
+    profiles = ([cc_profile(c) for c in cfg.cc_c_rates]
+                + [pulse_profile(c) for c in cfg.pulse_c_rates]
+                + [drive_cycle_profile(s) for s in cfg.drive_cycle_seeds])
+    return [(p, T) for p in profiles for T in cfg.temperatures]
+
+
+def load_config(path):
+    """Read and validate a TOML training config; InputError names the bad key."""
+    import tomllib
+
+    from pydantic import ValidationError
+
+    from .errors import InputError
+
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"config {path}: cannot read: {exc}") from exc
+    try:
+        return TrainingConfig(**data)
+    except ValidationError as exc:
+        msgs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e.get('input')!r}: {e['msg']}"
+                         for e in exc.errors())
+        raise InputError(f"config {path}: {msgs}") from exc
+
+
+def train_from_config(path, progress=True):
+    """Generate (cached) paired runs, train, save the residual; returns (output path, report dict)."""
+    from pathlib import Path
+
+    from continuum.battery_data import generate
+
+    cfg = load_config(path)
+    base = Path(path).resolve().parent
+    cache = (base / cfg.cache_dir) if cfg.cache_dir else None
+    runs = generate(training_jobs(cfg), cache_dir=cache, progress=progress)
+    res, _ = train_residual(runs, cfg.parameter_set, tuple(cfg.hidden), cfg.seed, cfg.epochs,
+                            cfg.lr, cfg.bound_V)
+    out = base / cfg.output
+    res.save(out)
+    X, y, w, dropped = training_arrays(runs, cfg.bound_V)
+    e = y - res.correction_numpy(X)
+    return out, {"runs": len(runs), "samples": len(y), "dropped_samples": dropped,
+                 "train_rmse_mV": 1e3 * float(np.sqrt(np.sum(w * e**2)))}

@@ -26,10 +26,9 @@ def battery_hybrid(ctx) -> dict:
     import shutil
 
     import numpy as np
-    import pybamm
 
     from continuum.battery_data import cc_profile, drive_cycle_profile, generate
-    from couplers.battery import HybridSPMe
+    from couplers.battery_compare import solve_hybrid
     from couplers.battery_train import train_residual
 
     p = ctx.params
@@ -50,16 +49,11 @@ def battery_hybrid(ctx) -> dict:
                                  epochs=p.epochs)
     residual.save(ctx.dir / "residual.json")
     # Solve the held-out cycle with the PyBaMM model itself, not just the network.
-    t, c = drive_cycle_profile(p.test_drive_cycle_seed).arrays()
-    values = pybamm.ParameterValues(p.parameter_set)
-    cap = values["Nominal cell capacity [A.h]"]
-    values.update({"Current function [A]": pybamm.Interpolant(t, c * cap, pybamm.t),
-                   "Ambient temperature [K]": T, "Initial temperature [K]": T})
-    sol = pybamm.Simulation(HybridSPMe(residual=residual, parameter_set=p.parameter_set),
-                            parameter_values=values).solve([0, held_out["t"][-1]],
-                                                           t_interp=held_out["t"], initial_soc=0.95)
+    _, sol = solve_hybrid(residual, drive_cycle_profile(p.test_drive_cycle_seed), T,
+                          p.parameter_set, t_interp=held_out["t"])
     n = len(sol.t)
-    v_h, v_d, v_s = sol["Voltage [V]"].entries, held_out["v_dfn"][:n], held_out["v_spme"][:n]
+    v_h = np.ravel(sol["Voltage [V]"].entries)
+    v_d, v_s = held_out["v_dfn"][:n], held_out["v_spme"][:n]
     rmse_h = float(np.sqrt(np.mean((v_h - v_d) ** 2)) * 1e3)
     rmse_s = float(np.sqrt(np.mean((v_s - v_d) ** 2)) * 1e3)
     _plot(ctx.dir / "drive_cycle.png", sol.t, v_d, v_s, v_h)
