@@ -47,6 +47,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from atomistic.dipole_layer import DipoleLayer
+from continuum import errors as continuum_errors
+
 from .errors import ConvergenceError, InputError
 
 K_B_EV = 8.617333262e-5  # eV/K
@@ -207,7 +209,12 @@ def solve_interface(potential: float, adsorbate: Adsorbate, electrolyte: dict, *
 
     def step(x):
         theta, chi = x[0], x[1] * vt
-        dl = solve(potential, dipole_jump=chi, **electrolyte)
+        try:
+            dl = solve(potential, dipole_jump=chi, **electrolyte)
+        except continuum_errors.InputError as exc:  # one error tree for callers of the coupler
+            raise InputError(f"electrolyte: {exc}") from exc
+        except continuum_errors.ConvergenceError as exc:
+            raise ConvergenceError(f"double layer at U = {potential:.4g} V, chi = {chi:.4g} V: {exc}") from exc
         e_field = dl.surface_field * V_PER_M_TO_V_PER_A
         theta_new = adsorbate.coverage(e_field, potential, temperature)
         chi_new = float(adsorbate.layer.work_function_shift(

@@ -85,7 +85,7 @@ def test_fields_outside_the_stark_fit_are_refused():
 
 
 def test_unphysical_electrolyte_is_refused_by_name():
-    with pytest.raises(Exception, match="permittivity"):
+    with pytest.raises(InputError, match="permittivity"):
         solve_interface(0.1, adsorbate(), {**ELECTROLYTE, "permittivity": -3.0})
 
 
