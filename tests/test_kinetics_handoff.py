@@ -71,3 +71,24 @@ def test_pybamm_runs_with_handed_off_kinetics():
         # a 1C discharge of Chen2020's cell for 10 min stays inside its 2.5-4.2 V window
         assert np.all((voltages[option] > 2.5) & (voltages[option] < 4.3))
     assert set(voltages) == {"asymmetric Butler-Volmer", "Marcus-Hush-Chidsey"}
+
+
+def test_cli_kinetics_writes_a_handoff_that_handoff_show_validates(tmp_path):
+    import subprocess
+    import sys
+
+    csv = tmp_path / "barriers.csv"
+    csv.write_text("# potential_V, barrier_eV, barrier_std_eV\n-0.2,0.33,0.01\n0.0,0.40,0.01\n0.2,0.47,0.01\n")
+    out = tmp_path / "k.toml"
+    run = [sys.executable, "-m", "multiscale.cli"]
+    proc = subprocess.run(run + ["kinetics", "--barriers", str(csv), "--reference", "Li/Li+",
+                                 "--model", "linear", "-o", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Negative electrode Butler-Volmer transfer coefficient = 0.65" in proc.stdout
+    show = subprocess.run(run + ["handoff", "show", str(out)], capture_output=True, text=True, timeout=120)
+    assert show.returncode == 0 and "valid" in show.stdout
+    # the same barriers without their reference electrode: refused, naming the fix
+    proc = subprocess.run(run + ["kinetics", "--barriers", str(csv), "-o", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "reference_electrode" in proc.stderr

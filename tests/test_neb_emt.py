@@ -82,3 +82,18 @@ def test_endpoints_in_different_order_are_refused_naming_the_fix(hop):
     order[0], order[-1] = order[-1], order[0]
     with pytest.raises(InputError, match="different order.*reorder final"):
         run_neb(initial, final[order], EMT)
+
+
+def test_cli_refuses_endpoints_of_different_size_naming_the_fix(hop, tmp_path):
+    import subprocess
+    import sys
+
+    from ase.io import write
+
+    write(tmp_path / "a.xyz", hop[0])
+    write(tmp_path / "b.xyz", hop[1][:-1])
+    proc = subprocess.run([sys.executable, "-m", "multiscale.cli", "neb", str(tmp_path / "a.xyz"),
+                           str(tmp_path / "b.xyz"), "-q", "-o", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "build final from initial.copy()" in proc.stderr

@@ -32,16 +32,17 @@ def show(file: Annotated[Path, typer.Argument(help="Handoff file (.toml or .json
         raise typer.Exit(2)
     con = Console()
     con.print(f"[bold]{file}[/bold]  schema v{h.schema_version}  T = {h.temperature} K  "
-              f"eps_r = {h.relative_permittivity}")
+              f"eps_r = {h.relative_permittivity if h.relative_permittivity is not None else '-'}")
     t = Table("species", "z", f"c_bulk ({h.concentration_unit})", "D", "stderr", "unit", "method",
               "fit window")
-    for s in h.species:
+    for s in h.species if h.species else []:
         d = next((d for d in h.diffusivities if d.species == s.name), None)
         t.add_row(s.name, str(s.charge_number), f"{h.bulk_concentrations.get(s.name, float('nan')):.4g}",
                   f"{d.value:.4g}" if d else "-", f"{d.stderr:.2g}" if d else "-",
                   d.unit if d else "-", d.method if d else "-",
                   str(d.fit_window) if d and d.fit_window else "-")
-    con.print(t)
+    if h.species:
+        con.print(t)
     if h.profiles:
         p = Table("profile", "points", "grid range", "unit", "reference")
         for pr in h.profiles:
@@ -57,6 +58,16 @@ def show(file: Annotated[Path, typer.Argument(help="Handoff file (.toml or .json
                   f"{min(dl.capacitance):.3g}..{max(dl.capacitance):.3g} {dl.capacitance_unit}{band}")
         for key, value in dl.pybamm_parameters.items():
             con.print(f"  PyBaMM: {key} = {value:.4g} (at U = {dl.reference_potential:g} V)")
+    if h.kinetics:
+        k = Table("electrode", "reaction", "alpha (anodic)", "lambda (eV)", "reference", "PyBaMM option")
+        for e in h.kinetics:
+            a = "-" if e.transfer_coefficient is None else (
+                f"{e.transfer_coefficient:.3f} ± {e.transfer_coefficient_stderr or 0:.3f}")
+            lam = "-" if e.reorganisation_energy is None else (
+                f"{e.reorganisation_energy:.3f} ± {e.reorganisation_energy_stderr or 0:.3f}")
+            k.add_row(e.electrode, e.reaction or "-", a, lam, e.reference_electrode or "-",
+                      e.pybamm_option or "-")
+        con.print(k)
     pv = h.provenance
     con.print(f"provenance: trajectory sha256 {pv.trajectory_sha256 or '-'}, code {pv.code_version or '-'}, "
               f"created {pv.created}")
