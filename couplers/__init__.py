@@ -11,6 +11,7 @@ transport, SPMe <-> DFN). Couplers may import ``atomistic`` and
 _LAZY: dict[str, str] = {
     "HybridCalculator": "qmml",
     "Handoff": "handoff",
+    "kinetics_handoff": "reaction_kinetics",
     "HybridSPMe": "battery",
     "Adsorbate": "electrified_interface",
     "solve_interface": "electrified_interface",
