@@ -95,6 +95,10 @@ class HybridCalculator(Calculator):
     conserve_momentum: remove the net force the mixing leaves (force mode); the removed
         net force is reported in ``step_info["net_force_removed"]`` (eV/Angstrom, (3,)).
     vacuum: vacuum (Angstrom) around the finite cluster, for codes that need a box.
+    grid_spacing: the high-level code's real-space grid spacing (Angstrom), e.g. GPAW's
+        ``h``: the cluster box is then aligned to a fixed grid so atoms do not slide across
+        grid points between steps (egg-box noise) and a finite system and its cluster share
+        one grid. See ``couplers.qmml_cluster.cut_cluster``.
     state_file: optional JSON sidecar, rewritten atomically each step and read back at
         construction, holding the region membership and step count (restart-safe). The
         same state is also stored in ``atoms.info["qmml_state"]`` so trajectories carry it.
@@ -107,6 +111,7 @@ class HybridCalculator(Calculator):
                  switch: str | Switch = "quintic", buffer: float | None = None,
                  mode: str = "force", hydrogen_caps: bool = False,
                  conserve_momentum: bool = False, vacuum: float = 4.0,
+                 grid_spacing: float | None = None,
                  state_file: str | os.PathLike | None = None,
                  failure_dir: str | os.PathLike = ".", **kwargs):
         super().__init__(**kwargs)
@@ -125,6 +130,7 @@ class HybridCalculator(Calculator):
         self.hydrogen_caps = bool(hydrogen_caps)
         self.conserve_momentum = bool(conserve_momentum)
         self.vacuum = float(vacuum)
+        self.grid_spacing = None if grid_spacing is None else float(grid_spacing)
         self.state_file = None if state_file is None else Path(state_file)
         self.failure_dir = Path(failure_dir)
         self.step = 0
@@ -266,7 +272,7 @@ class HybridCalculator(Calculator):
         members = region.update_members(d, self._buffer, step=self.step, frozen=frozen)
         self._refresh = False
         cl = cut_cluster(atoms, members, region.centre(atoms, d), vacuum=self.vacuum,
-                         hydrogen_caps=self.hydrogen_caps)
+                         hydrogen_caps=self.hydrogen_caps, grid_spacing=self.grid_spacing)
         self.cluster = cl
         info["t_cluster"] = time.perf_counter() - t0
 

@@ -61,7 +61,8 @@ def _plane_spacings(atoms: Atoms) -> np.ndarray:
 
 
 def cut_cluster(atoms: Atoms, indices: np.ndarray, centre: np.ndarray, vacuum: float = 4.0,
-                hydrogen_caps: bool = False, cap_scale: float = 1.2) -> Cluster:
+                hydrogen_caps: bool = False, cap_scale: float = 1.2,
+                grid_spacing: float | None = None) -> Cluster:
     """Cut atoms ``indices`` out of ``atoms`` as a finite cluster around ``centre``.
 
     Each atom is placed at its minimum-image position relative to ``centre`` (correct for
@@ -69,6 +70,14 @@ def cut_cluster(atoms: Atoms, indices: np.ndarray, centre: np.ndarray, vacuum: f
     images could both belong to it, the cut is ambiguous and an InputError says so.
     With ``hydrogen_caps``, every bond (covalent radii x ``cap_scale``) from a cluster atom
     to an atom outside it is replaced by an H atom along the bond, at the fraction (R_i + R_H) / (R_i + R_j) of the bond (R = covalent radius).
+
+    ``grid_spacing`` (Angstrom): for real-space codes (GPAW) run with that grid spacing.
+    The box is then a multiple of 4 spacings in each direction and is shifted only by
+    whole spacings, so every atom keeps its position relative to the grid points of a
+    grid anchored at the system's origin. Without it, the box follows the cluster's extent
+    continuously and the atoms slide across the grid from one step to the next (the
+    egg-box effect then adds position-dependent noise to the high-level forces, and the
+    cluster sees a different grid than a full-system calculation of the same atoms).
     """
     indices = np.asarray(indices, dtype=int)
     rel = mic_vectors(atoms.positions[indices] - centre, atoms)
@@ -108,7 +117,14 @@ def cut_cluster(atoms: Atoms, indices: np.ndarray, centre: np.ndarray, vacuum: f
             values = np.zeros(len(cluster))
             values[:len(indices)] = atoms.arrays[name][indices]
             cluster.set_array(name, values)
-    lo, hi = pos.min(axis=0), pos.max(axis=0)
-    cluster.cell = np.diag(hi - lo + 2.0 * vacuum)
-    cluster.positions += vacuum - lo
+    lo, hi = pos.min(axis=0) - vacuum, pos.max(axis=0) + vacuum
+    if grid_spacing is not None:
+        if not np.isfinite(grid_spacing) or grid_spacing <= 0:
+            raise InputError(f"grid_spacing={grid_spacing!r}: expected a grid spacing > 0 Angstrom")
+        lo = np.floor(lo / grid_spacing) * grid_spacing
+        # multiples of 4 points: real-space codes (GPAW's multigrid) round up to those
+        cells = np.ceil((hi - lo) / (4 * grid_spacing)) * 4
+        hi = lo + cells * grid_spacing
+    cluster.cell = np.diag(hi - lo)
+    cluster.positions -= lo
     return Cluster(cluster, indices, cap_bonds, cap_fraction)

@@ -17,21 +17,18 @@ from __future__ import annotations
 import os
 import sys
 
-import matplotlib
+import numpy as np
+from ase import units
+from ase.build import bulk
+from ase.calculators.emt import EMT
+from ase.io.trajectory import Trajectory
+from ase.md.velocitydistribution import thermalize_momenta
+from ase.md.verlet import VelocityVerlet
+from gpaw import GPAW
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from ase import units  # noqa: E402
-from ase.build import bulk  # noqa: E402
-from ase.calculators.emt import EMT  # noqa: E402
-from ase.io.trajectory import Trajectory  # noqa: E402
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution  # noqa: E402
-from ase.md.verlet import VelocityVerlet  # noqa: E402
-from gpaw import GPAW  # noqa: E402
-
-from couplers import HybridCalculator  # noqa: E402
-from couplers.regions import SphereRegion  # noqa: E402
+from couplers import HybridCalculator
+from couplers.qmml_trace import HybridTrace
+from couplers.regions import SphereRegion
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
 
@@ -50,57 +47,33 @@ def low_level():
 
 def main():
     atoms = bulk("Al", "fcc", a=4.05, cubic=True).repeat(3)
-    MaxwellBoltzmannDistribution(atoms, temperature_K=600, rng=np.random.default_rng(0))
-    high = GPAW(mode="lcao", basis="sz(dzp)", h=0.3, xc="LDA", txt=None,
+    thermalize_momenta(atoms, 600, rng=np.random.default_rng(0))
+    # symmetry off: the cluster found symmetric at step 0 (a perfect lattice) is not later
+    high = GPAW(mode="lcao", basis="sz(dzp)", h=0.3, xc="LDA", txt=None, symmetry="off",
                 occupations={"name": "fermi-dirac", "width": 0.1})
     calc = HybridCalculator(high, low_level(), SphereRegion(2.6, 3.1, atoms=[0], hysteresis=0.2),
-                            buffer=0.5, vacuum=3.0, mode="force")
+                            buffer=0.5, vacuum=3.0, mode="force", grid_spacing=0.3)
     atoms.calc = calc
     dyn = VelocityVerlet(atoms, 2 * units.fs)
     traj = Trajectory("qmml_gpaw_md.traj", "w", atoms)
+    trace = HybridTrace(calc, atoms, dyn)  # follows atoms that start in the shell
     steps = 3 if FAST else 15
-    log = {"t": [], "w": [], "f": [], "epot": [], "etot": [], "t_high": [], "t_low": []}
-    shell = None
 
     def record():
-        nonlocal shell
-        info = calc.step_info
-        if shell is None:  # follow the atoms that start in the shell
-            shell = np.flatnonzero((calc.weights > 0) & (calc.weights < 1))[:6]
-        log["t"].append(dyn.get_time() / units.fs)
-        log["w"].append(calc.weights[shell].copy())
-        log["f"].append(np.linalg.norm(atoms.get_forces()[shell], axis=1))
-        log["epot"].append(atoms.get_potential_energy())
-        log["etot"].append(atoms.get_potential_energy() + atoms.get_kinetic_energy())
-        log["t_high"].append(info["t_high"])
-        log["t_low"].append(info["t_low"])
+        trace.record()
         traj.write()
-        print(f"t = {log['t'][-1]:5.1f} fs  E_tot = {log['etot'][-1]:.4f} eV  "
+        info = calc.step_info
+        print(f"t = {trace.time_fs[-1]:5.1f} fs  E_tot = {trace.epot[-1] + trace.ekin[-1]:.4f} eV  "
               f"cluster {info['n_cluster']} atoms  high {info['t_high']:.2f} s  "
               f"low {info['t_low']:.3f} s", flush=True)
 
-    atoms.get_forces()
-    record()
-    for _ in range(steps):
-        dyn.run(1)
-        record()
+    dyn.attach(record, interval=1)  # also called once before the first step
+    dyn.run(steps)
     traj.close()
-
-    t = np.array(log["t"])
-    fig, ax = plt.subplots(3, 1, figsize=(6, 8), sharex=True)
-    ax[0].plot(t, np.array(log["w"]))
-    ax[0].set_ylabel("weight w (shell atoms)")
-    ax[1].plot(t, np.array(log["f"]))
-    ax[1].set_ylabel("|F| shell atoms (eV/A)")
-    ax[2].plot(t, np.array(log["etot"]) - log["etot"][0], label="E_kin + E (conserved estimate)")
-    ax[2].plot(t, np.array(log["epot"]) - log["epot"][0], label="E (low + mixing work)")
-    ax[2].set_ylabel("energy change (eV)")
-    ax[2].set_xlabel("time (fs)")
-    ax[2].legend(fontsize=8)
-    fig.suptitle("GPAW region in a low-level environment (force mixing, quintic)")
-    fig.tight_layout()
-    fig.savefig("qmml_gpaw_md.png", dpi=100)
-    print(f"mean time per step: high {np.mean(log['t_high']):.2f} s, low {np.mean(log['t_low']):.3f} s;"
+    trace.plot("qmml_gpaw_md.png", title="GPAW region in a low-level environment "
+                                         "(force mixing, quintic)")
+    s = trace.summary()
+    print(f"mean time per step: high {s['t_high_s']:.2f} s, low {s['t_low_s']:.3f} s;"
           " wrote qmml_gpaw_md.png and qmml_gpaw_md.traj")
 
 

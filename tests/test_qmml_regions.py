@@ -113,3 +113,23 @@ def test_index_and_function_regions_weight_the_chosen_atoms():
     w = z.weights(atoms, sw)
     assert np.all(w[np.abs(atoms.positions[:, 2] - 5.4) < 0.5] == 1.0)
     assert np.all(w[np.abs(atoms.positions[:, 2] - 5.4) > 1.5] == 0.0)
+
+
+def test_grid_aligned_cluster_keeps_every_atom_at_the_same_place_relative_to_the_grid():
+    from couplers.qmml_cluster import cut_cluster
+    from couplers.regions import mic_vectors
+
+    h = 0.2
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(4)
+    atoms.rattle(0.05, seed=2)
+    idx = np.flatnonzero(SphereRegion(2.0, 3.0, atoms=[0]).distances(atoms) < 4.0)
+    for centre in (atoms.positions[0], atoms.positions[0] + [0.37, -0.21, 0.13]):
+        cl = cut_cluster(atoms, idx, centre, vacuum=3.0, grid_spacing=h)
+        # the cluster's unwrapped (minimum-image) positions, moved by whole spacings only
+        unwrapped = centre + mic_vectors(atoms.positions[idx] - centre, atoms)
+        shift = cl.atoms.positions[:len(idx)] - unwrapped
+        # whole grid spacings only (rounding of float sums: 1e-9 A)
+        assert np.allclose(shift / h, np.round(shift / h), atol=1e-9)
+        cells = cl.atoms.cell.lengths() / (4 * h)
+        assert np.allclose(cells, np.round(cells), atol=1e-9)  # a box of 4k spacings
+        assert cl.atoms.positions.min() >= 3.0 - 1e-9  # at least the requested vacuum

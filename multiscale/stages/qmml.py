@@ -83,7 +83,9 @@ def _high(p):
     if p.high == "gpaw":
         from gpaw import GPAW
 
+        # symmetry off: a cluster that is symmetric at step 0 (perfect lattice) is not later
         return GPAW(mode="lcao", basis=p.gpaw_basis, h=p.gpaw_h, xc=p.gpaw_xc, txt=None,
+                    symmetry="off",
                     occupations={"name": "fermi-dirac", "width": 0.1})
     from ase.calculators.emt import EMT
 
