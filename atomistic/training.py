@@ -13,6 +13,10 @@
    validation loss, early stopping with the best weights restored.
 5. Checkpoints (atomic) after every epoch under ``checkpoint_dir``; calling
    again with the same settings and data resumes where it stopped.
+   ``warm_start=<potential file>`` starts every member from that committee's
+   weights and keeps its standardisation and reference energies (step 3 is
+   skipped), so a few epochs on a grown dataset refine rather than restart
+   (the active-learning loop retrains this way).
 6. Save the committee with the training-set hash and validation metrics.
 
 Deterministic for a given seed: initialisation, bootstrap and batch order are
@@ -205,8 +209,13 @@ def _settings_key(settings: TrainSettings, data_hash: str, member: int) -> str:
 
 
 def train_member(train_graphs, valid_graphs, elements, settings: TrainSettings, member: int,
-                 checkpoint: Path | None = None, key: str = "", progress=None):
-    """Train one committee member; returns (model, metrics). Resumes from ``checkpoint``."""
+                 checkpoint: Path | None = None, key: str = "", progress=None,
+                 init_state: dict | None = None):
+    """Train one committee member; returns (model, metrics). Resumes from ``checkpoint``.
+
+    ``init_state``: a state dict to start from (warm start): weights, feature
+    statistics and reference energies are kept instead of drawn and fitted.
+    """
     torch = import_engine("torch")
     from .mlip_model import MomentPotential
     from .potential import atomic_torch_save
@@ -219,7 +228,10 @@ def train_member(train_graphs, valid_graphs, elements, settings: TrainSettings, 
     if settings.bootstrap and settings.n_members > 1:
         pick = rng.integers(0, len(train_graphs), len(train_graphs))
         train_graphs = [train_graphs[k] for k in pick]
-    _prepare(model, train_graphs, torch, dtype)
+    if init_state is not None:
+        model.load_state_dict(init_state)
+    else:
+        _prepare(model, train_graphs, torch, dtype)
     opt = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
         opt, factor=settings.lr_factor, patience=settings.lr_patience,
@@ -283,20 +295,41 @@ def train_member(train_graphs, valid_graphs, elements, settings: TrainSettings, 
 
 def _member_job(args):
     """Top-level (picklable) wrapper so Dask workers can train a member."""
-    train_graphs, valid_graphs, elements, settings, member, checkpoint, key = args
+    train_graphs, valid_graphs, elements, settings, member, checkpoint, key, init = args
     torch = import_engine("torch")
     torch.set_num_threads(1)
     model, metrics = train_member(train_graphs, valid_graphs, elements, settings, member,
-                                  checkpoint, key)
+                                  checkpoint, key, init_state=init)
     return {k: v.detach().clone() for k, v in model.state_dict().items()}, metrics
 
 
 # --- the committee ------------------------------------------------------------
 
+def _warm_start_states(path, s: TrainSettings, elements: list[int]):
+    """(member states, the file's elements, a key naming the file's content) for a warm start."""
+    from .potential import read_potential_file
+
+    path = Path(path)
+    payload = read_potential_file(path)
+    known = [int(z) for z in payload["elements"]]
+    missing = sorted(set(elements) - set(known))
+    if missing:
+        raise InputError(f"warm_start: {str(path)!r} knows elements {known}, the frames also "
+                         f"contain {missing}; train from scratch to add elements")
+    if payload["hyperparameters"] != s.model_kwargs():
+        raise InputError(f"warm_start: {str(path)!r}: hyperparameters "
+                         f"{payload['hyperparameters']} differ from the settings' "
+                         f"{s.model_kwargs()}; expected the same architecture")
+    members = payload["members"]
+    states = [members[m % len(members)] for m in range(s.n_members)]
+    key = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return states, known, key
+
+
 def train_committee(frames, settings: dict | TrainSettings | None = None,
                     path: str | Path = "potential.mlip.pt", valid_frames=None,
                     checkpoint_dir: str | Path | None = None, progress: bool = True,
-                    dask_client=None):
+                    dask_client=None, warm_start: str | Path | None = None):
     """Train ``settings.n_members`` potentials on labelled ``frames`` and save them.
 
     Args:
@@ -310,6 +343,9 @@ def train_committee(frames, settings: dict | TrainSettings | None = None,
         progress: show a rich progress bar.
         dask_client: a ``distributed.Client``; when given, members train in
             parallel on its workers (sequentially in this process otherwise).
+        warm_start: a potential file (same hyperparameters) whose members are the
+            starting points (member m starts from member m mod its size); its
+            elements must include every element of ``frames``.
 
     Returns:
         The trained committee as an ASE calculator (``CommitteeCalculator``).
@@ -329,6 +365,9 @@ def train_committee(frames, settings: dict | TrainSettings | None = None,
     else:
         train, valid = frames, list(valid_frames or [])
     elements = sorted({int(z) for atoms in frames + valid for z in atoms.numbers})
+    inits, warm_key = [None] * s.n_members, ""
+    if warm_start is not None:
+        inits, elements, warm_key = _warm_start_states(warm_start, s, elements)
     train_g = frames_to_graphs(train, elements, s.cutoff)
     valid_g = frames_to_graphs(valid, elements, s.cutoff)
     data_hash = dataset_hash(frames + valid if valid_frames is not None else frames)
@@ -336,7 +375,7 @@ def train_committee(frames, settings: dict | TrainSettings | None = None,
     ckdir = Path(checkpoint_dir) if checkpoint_dir else path.with_name(path.name + ".ckpt")
     ckdir.mkdir(parents=True, exist_ok=True)
     jobs = [(train_g, valid_g, elements, s, m, ckdir / f"member{m}.pt",
-             _settings_key(s, data_hash, m)) for m in range(s.n_members)]
+             _settings_key(s, data_hash + warm_key, m), inits[m]) for m in range(s.n_members)]
     models, metrics = [], []
     from .mlip_model import MomentPotential
 
@@ -353,8 +392,9 @@ def train_committee(frames, settings: dict | TrainSettings | None = None,
         with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn(
                 "epoch {task.completed}/{task.total}"), TimeElapsedColumn(),
                 disable=not progress) as bar:
-            for job in jobs:
-                model, met = train_member(*job, progress=bar if progress else None)
+            for *job, init in jobs:
+                model, met = train_member(*job, progress=bar if progress else None,
+                                          init_state=init)
                 models.append(model)
                 metrics.append(met)
     summary = {

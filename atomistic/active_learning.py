@@ -1,0 +1,667 @@
+"""On-the-fly active learning: the committee explores, the reference labels only where it is unsure.
+
+``ActiveLearner(structures, reference, folder, settings).run()`` drives
+Langevin MD walkers (one per structure and seed, temperature ramped from
+``temperature_K`` to ``final_temperature_K``) with the committee potential
+and watches every step's ``max_force_dev`` (eV/Angstrom) against the trust
+levels (``atomistic.trust_levels``):
+
+- ``mode="onthefly"``: a step with ``trust_lo < dev <= trust_hi`` pauses the
+  walker; the frame is labelled by the reference calculator, added to the
+  dataset, the committee is retrained from its current weights (warm start,
+  ``retrain_epochs`` at most), and the walker resumes from the paused state
+  with the new committee.
+- ``mode="batch"``: each round every walker runs ``steps`` steps collecting
+  candidates (``trust_lo < dev <= trust_hi``); up to ``select_per_round``
+  of the most uncertain, mutually different ones
+  (``atomistic.frame_selection``) are labelled in parallel (Dask, local or
+  ``scheduler``), then one warm-start retrain.
+- In both, a step with ``dev > trust_hi`` is not labelled: the walker rolls
+  back to its last trusted state (the last step with ``dev <= trust_lo``, or
+  the last labelled one) with fresh Maxwell-Boltzmann velocities.
+- A failed reference calculation (SCF not converged, any engine error) is
+  recorded in the log and skipped; the walker does not ask again for
+  ``failure_cooldown_steps`` steps.
+
+Everything is checkpointed in ``folder`` (``atomistic.learning_store``):
+killing the process at any moment and calling ``run()`` again resumes
+without losing a labelled frame or labelling one twice. A run starts by
+labelling the structures themselves plus ``initial_rattled`` rattled copies
+of each (counted as reference calls) and training a committee from scratch,
+unless ``folder`` already has a dataset. ``max_calls`` bounds the reference
+calls of the whole run.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import InputError
+from .learning_store import LearningStore, log_entry, reconcile
+from .trust_levels import TRUST_HI, TRUST_LO
+
+
+class ActiveLearningSettings(BaseModel):
+    """Everything that decides an active-learning run. Units: eV/Angstrom, K, fs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["onthefly", "batch"] = "onthefly"
+    trust_lo: float = Field(TRUST_LO, gt=0.0, description="eV/A; above: label the frame")
+    trust_hi: float = Field(TRUST_HI, gt=0.0, description="eV/A; above: roll back, no label")
+    steps: int = Field(1000, ge=1, description="MD steps per walker (batch: per round)")
+    rounds: int = Field(10, ge=1, description="batch mode: exploration rounds")
+    select_per_round: int = Field(8, ge=1, description="batch mode: frames labelled per round")
+    min_separation_steps: int = Field(10, ge=0,
+                                      description="MD steps between two labels of one walker")
+    max_calls: int = Field(100, ge=1, description="reference calls in the whole run")
+    timestep_fs: float = Field(2.0, gt=0.0, le=10.0)
+    temperature_K: float = Field(300.0, gt=0.0)
+    final_temperature_K: float | None = Field(None, gt=0.0,
+                                              description="linear ramp end (default: constant)")
+    friction: float = Field(0.02, gt=0.0, description="Langevin friction (1/fs, ASE units)")
+    walkers_per_structure: int = Field(1, ge=1)
+    initial_rattled: int = Field(2, ge=0, description="rattled copies per structure labelled first")
+    initial_rattle_A: float = Field(0.05, ge=0.0)
+    failure_cooldown_steps: int = Field(20, ge=0)
+    max_rollbacks: int = Field(50, ge=1, description="per walker; then the walker stops")
+    checkpoint_every: int = Field(100, ge=1, description="MD steps between state checkpoints")
+    pool_every: int = Field(0, ge=0, description="keep every n-th MD frame in pool.extxyz (0: off)")
+    train: dict[str, Any] = Field(default_factory=dict,
+                                  description="TrainSettings for the first training")
+    retrain_epochs: int = Field(20, ge=1)
+    retrain_learning_rate: float = Field(2e-3, gt=0.0)
+    reference_workers: int = Field(1, ge=1, description="parallel reference calculations (Dask)")
+    scheduler: str | None = Field(None, description="Dask scheduler address for labelling")
+    seed: int = 0
+
+    @pydantic.model_validator(mode="after")
+    def _ordered(self):
+        if self.trust_hi <= self.trust_lo:
+            raise ValueError(f"trust_hi ({self.trust_hi}) must exceed trust_lo ({self.trust_lo})")
+        return self
+
+
+def validate_learning_settings(settings, where: str = "settings") -> ActiveLearningSettings:
+    """``ActiveLearningSettings`` from a dict; errors name the offending key."""
+    from .training import describe_validation_error, validate_settings
+
+    if isinstance(settings, ActiveLearningSettings):
+        s = settings
+    else:
+        try:
+            s = ActiveLearningSettings.model_validate(settings or {})
+        except pydantic.ValidationError as exc:
+            raise InputError(describe_validation_error(exc, lambda k: f"{where}.{k}")) from None
+    validate_settings(s.train, where=f"{where}.train")
+    return s
+
+
+@dataclass
+class LearningResult:
+    """What a run did: counts, the learning curve, where its files are."""
+
+    folder: Path
+    potential: Path
+    dataset: Path
+    n_calls: int
+    n_labelled: int
+    n_failed: int
+    n_rejected: int
+    md_steps: int
+    stop_reason: str
+    curve: list = field(default_factory=list)
+    rounds: list = field(default_factory=list)
+    log: list = field(default_factory=list)
+
+
+# --- walkers ----------------------------------------------------------------
+
+def _atoms_to_json(atoms) -> dict:
+    return {"numbers": atoms.numbers.tolist(), "positions": atoms.positions.tolist(),
+            "momenta": atoms.get_momenta().tolist(), "cell": atoms.cell.array.tolist(),
+            "pbc": [bool(p) for p in atoms.pbc]}
+
+
+def _atoms_from_json(d: dict):
+    from ase import Atoms
+
+    atoms = Atoms(numbers=d["numbers"], positions=d["positions"], cell=d["cell"], pbc=d["pbc"])
+    atoms.set_momenta(np.asarray(d["momenta"]))
+    return atoms
+
+
+class _Walker:
+    """One Langevin trajectory: its atoms, thermostat RNG, step counter and trusted state."""
+
+    def __init__(self, index: int, data: dict):
+        self.index = index
+        self.atoms = _atoms_from_json(data["atoms"])
+        self.trusted = data["trusted"]
+        self.step = int(data["step"])
+        self.rollbacks = int(data["rollbacks"])
+        self.skip_until = int(data["skip_until"])
+        self.stopped = bool(data.get("stopped", False))
+        self.rng = np.random.default_rng()
+        self.rng.bit_generator.state = data["rng"]
+        self.dyn = None
+
+    @classmethod
+    def new(cls, index: int, atoms, temperature_K: float, seed: int):
+        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+        atoms = atoms.copy()
+        rng = np.random.default_rng([seed, index])
+        MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
+        snap = _atoms_to_json(atoms)
+        return cls(index, {"atoms": snap, "trusted": snap, "step": 0, "rollbacks": 0,
+                           "skip_until": 0, "rng": rng.bit_generator.state})
+
+    def to_json(self) -> dict:
+        return {"atoms": _atoms_to_json(self.atoms), "trusted": self.trusted, "step": self.step,
+                "rollbacks": self.rollbacks, "skip_until": self.skip_until,
+                "stopped": self.stopped, "rng": self.rng.bit_generator.state}
+
+    def attach(self, calc, s: ActiveLearningSettings, temperature_K: float) -> None:
+        from ase import units
+        from ase.md.langevin import Langevin
+
+        self.atoms.calc = calc
+        self.dyn = Langevin(self.atoms, s.timestep_fs * units.fs, temperature_K=temperature_K,
+                            friction=s.friction, fixcm=False, rng=self.rng)
+
+    def advance(self, temperature_K: float) -> float:
+        """One MD step at ``temperature_K``; returns the new frame's max_force_dev (eV/A)."""
+        self.dyn.set_temperature(temperature_K=temperature_K)
+        with np.errstate(all="ignore"):
+            self.dyn.step()
+        self.step += 1
+        dev = float(self.atoms.calc.results["max_force_dev"])
+        return dev if np.isfinite(dev) else float("inf")
+
+    def trust_here(self) -> None:
+        self.trusted = _atoms_to_json(self.atoms)
+
+    def roll_back(self, temperature_K: float) -> None:
+        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+        calc = self.atoms.calc
+        back = _atoms_from_json(self.trusted)
+        self.atoms.positions[:] = back.positions
+        MaxwellBoltzmannDistribution(self.atoms, temperature_K=temperature_K, rng=self.rng)
+        self.atoms.calc = calc
+        self.rollbacks += 1
+
+    def frame(self, dev: float):
+        """A copy of the current frame, named for this walker and step."""
+        atoms = self.atoms.copy()
+        atoms.calc = None
+        atoms.info.update(al_id=f"w{self.index}-s{self.step}", al_walker=self.index,
+                          al_step=self.step, al_dev=float(dev))
+        return atoms
+
+
+# --- the loop ---------------------------------------------------------------
+
+class ActiveLearner:
+    """The active-learning loop (see module docstring).
+
+    Args:
+        structures: starting ``ase.Atoms`` (unlabelled is fine); one walker per
+            structure and ``walkers_per_structure`` seed.
+        reference: ASE calculator or zero-argument factory (picklable for Dask).
+        folder: run folder (created; an existing run there is resumed).
+        settings: ``ActiveLearningSettings`` or a dict of its fields.
+        test_frames: labelled held-out frames; the force MAE on them is recorded
+            after every (re)training.
+        initial_frames: labelled frames to start from instead of labelling the
+            structures (not counted as reference calls).
+        progress: show a live rich display.
+        callback: called with a dict per event ("step", "labelled", "failed",
+            "rejected", "trained"); steps carry walker, step, dev, temperature_K.
+    """
+
+    def __init__(self, structures, reference, folder: str | Path, settings=None,
+                 test_frames=None, initial_frames=None, progress: bool = True, callback=None):
+        self.s = validate_learning_settings(settings)
+        self.structures = [a.copy() for a in structures]
+        if not self.structures:
+            raise InputError("structures: empty; expected at least one starting structure")
+        self.reference = reference
+        self.store = LearningStore(folder)
+        self.test_frames = list(test_frames or [])
+        self.initial_frames = list(initial_frames or [])
+        self.progress = progress
+        self.callback = callback
+        self.calc = None
+        self.dataset: list = []
+        self.pool: list = []
+        self._labeller = None
+        self._display = None
+
+    # --- bookkeeping ---------------------------------------------------------
+    @property
+    def n_walkers(self) -> int:
+        return len(self.structures) * self.s.walkers_per_structure
+
+    def _total_steps(self) -> int:
+        return self.s.steps * (self.s.rounds if self.s.mode == "batch" else 1)
+
+    def _temperature(self, step: int) -> float:
+        t0 = self.s.temperature_K
+        t1 = self.s.final_temperature_K or t0
+        return t0 + (t1 - t0) * min(1.0, step / max(self._total_steps(), 1))
+
+    def _emit(self, event: str, **data) -> None:
+        if self.callback is not None:
+            self.callback({"event": event, **data})
+        if self._display is not None:
+            self._display.update(self, event, data)
+
+    def _save(self) -> None:
+        self.state["walkers"] = [w.to_json() for w in self.walkers]
+        self.store.write_state(self.state)
+
+    def _new_state(self) -> dict:
+        s = self.s
+        walkers = [_Walker.new(k, self.structures[k // s.walkers_per_structure],
+                               s.temperature_K, s.seed) for k in range(self.n_walkers)]
+        self.walkers = walkers
+        return {"settings": s.model_dump(), "walkers": [w.to_json() for w in walkers],
+                "pending": [], "trained_on": 0, "n_calls": 0, "round": 0, "log": [],
+                "curve": [], "rounds": [], "stop_reason": None}
+
+    def _load(self) -> None:
+        state = self.store.read_state()
+        self.dataset = self.store.read_dataset()
+        if state is None:
+            self.state = self._new_state()
+            if self.dataset:  # a dataset without state: keep it, start exploring from it
+                self.state["log"] = [log_entry(a.info.get("al_id", f"d{k}"), -1, -1, None,
+                                               "initial") for k, a in enumerate(self.dataset)]
+            self._save()
+        else:
+            self.state = state
+            self.walkers = [_Walker(k, d) for k, d in enumerate(state["walkers"])]
+            if len(self.walkers) != self.n_walkers:
+                raise InputError(f"{self.store.state_file}: {len(self.walkers)} walkers saved, "
+                                 f"{self.n_walkers} configured; use a new folder to change them")
+            if reconcile(self.state, self.dataset):
+                self._save()
+        self.pool = [a for a in self.store.read_pool()
+                     if a.info.get("al_step", 0) <= self.walkers[a.info["al_walker"]].step]
+
+    # --- labelling and training -----------------------------------------------
+    def _get_labeller(self):
+        if self._labeller is None:
+            from .reference_labelling import ReferenceLabeller
+
+            self._labeller = ReferenceLabeller(self.reference, workers=self.s.reference_workers,
+                                               scheduler=self.s.scheduler)
+        return self._labeller
+
+    def _calls_left(self) -> int:
+        return self.s.max_calls - self.state["n_calls"]
+
+    def _label_pending(self) -> int:
+        """Label the pending frames, committing each result; returns how many were labelled."""
+        frames = self.store.read_pending(self.state["pending"])
+        have = {a.info.get("al_id") for a in self.dataset}
+        frames = [a for a in frames if a.info["al_id"] not in have]
+        self.state["pending"] = [a.info["al_id"] for a in frames]
+        by_id = {a.info["al_id"]: a for a in frames}
+        labelled = 0
+
+        def commit(outcome):
+            nonlocal labelled
+            src = by_id[outcome.frame_id]
+            walker, step, dev = src.info["al_walker"], src.info["al_step"], src.info.get("al_dev")
+            self.state["n_calls"] += 1
+            if outcome.error is None:
+                atoms = outcome.atoms
+                atoms.info.update(src.info)
+                atoms.info["al_dft_s"] = float(outcome.seconds)
+                self.dataset.append(atoms)
+                self.store.write_dataset(self.dataset)  # commit point of the label
+                decision = "initial" if walker < 0 else "labelled"
+                labelled += 1
+            else:
+                decision = "failed"
+                if walker >= 0:
+                    w = self.walkers[walker]
+                    w.skip_until = max(w.skip_until, w.step + self.s.failure_cooldown_steps)
+            self.state["pending"].remove(outcome.frame_id)
+            self.state["log"].append(log_entry(outcome.frame_id, walker, step, dev, decision,
+                                               dft_s=outcome.seconds, error=outcome.error,
+                                               calls=self.state["n_calls"]))
+            self._save()
+            self._emit("failed" if outcome.error else "labelled", frame=outcome.frame_id,
+                       dev=dev, seconds=outcome.seconds, error=outcome.error)
+
+        if frames:
+            self._get_labeller().label([(a.info["al_id"], a) for a in frames], on_result=commit)
+        return labelled
+
+    def _queue(self, frames) -> None:
+        """Make ``frames`` pending: written to disk before the state names them."""
+        self.store.write_pending(frames)
+        self.state["pending"] = [a.info["al_id"] for a in frames]
+        self._save()
+
+    def _train(self) -> None:
+        """(Re)train on the whole dataset when it grew; warm start once a committee exists."""
+        from .potential import load_potential
+        from .training import train_committee, validate_settings
+
+        n = len(self.dataset)
+        if self.state["trained_on"] == n and self.store.potential.is_file():
+            if self.calc is None:
+                self.calc = load_potential(self.store.potential)
+            return
+        if n < 2:
+            raise InputError(f"dataset: {n} labelled frame(s); expected at least 2 to train "
+                             "(did the reference fail on the initial structures? see log.jsonl)")
+        base = {"seed": self.s.seed, **self.s.train}
+        warm = self.store.potential if self.state["trained_on"] > 0 and \
+            self.store.potential.is_file() else None
+        if warm is not None:
+            base.update(epochs=min(self.s.retrain_epochs, base.get("epochs", 10 ** 9)),
+                        learning_rate=self.s.retrain_learning_rate)
+        settings = validate_settings(base, where="settings.train")
+        t0 = time.perf_counter()
+        self._emit("training", frames=n)
+        # train to a temporary name: the warm start reads the current file
+        tmp = self.store.folder / "potential.next.mlip.pt"
+        train_committee(self.dataset, settings, tmp, checkpoint_dir=self.store.train_dir,
+                        progress=False, warm_start=warm)
+        tmp.replace(self.store.potential)
+        self.calc = load_potential(self.store.potential, dtype=settings.dtype)
+        self.state["trained_on"] = n
+        point = {"calls": self.state["n_calls"], "labelled": n,
+                 "md_steps": sum(w.step for w in self.walkers), "round": self.state["round"],
+                 "train_s": time.perf_counter() - t0}
+        if self.test_frames:
+            from .evaluation import prediction_errors
+
+            err = prediction_errors(self.calc, self.test_frames)
+            point.update(force_mae=err.force_mae, energy_mae=err.energy_mae)
+        self.state["curve"].append(point)
+        self._save()
+        self._emit("trained", **point)
+
+    # --- the phases -------------------------------------------------------------
+    def _initial(self) -> None:
+        if self.dataset or self.state["pending"]:
+            return
+        if self.initial_frames:
+            from ase.calculators.singlepoint import SinglePointCalculator
+
+            from .dataset import labels_of
+
+            self.dataset = []
+            for k, a in enumerate(self.initial_frames):
+                b = a.copy()
+                b.calc = SinglePointCalculator(b, **labels_of(a))
+                b.info.update(al_id=f"init-{k}", al_walker=-1, al_step=-1)
+                self.dataset.append(b)
+            self.store.write_dataset(self.dataset)
+            self.state["log"] += [log_entry(a.info["al_id"], -1, -1, None, "initial")
+                                  for a in self.dataset]
+            self._save()
+            return
+        rng = np.random.default_rng([self.s.seed, 7])
+        frames = []
+        for k, atoms in enumerate(self.structures):
+            for r in range(self.s.initial_rattled + 1):
+                a = atoms.copy()
+                a.calc = None
+                if r:
+                    a.positions += rng.normal(0.0, self.s.initial_rattle_A, a.positions.shape)
+                a.info.update(al_id=f"init-{k}-{r}", al_walker=-1, al_step=-1)
+                frames.append(a)
+        self._queue(frames[:max(self._calls_left(), 0)])
+
+    def _stop(self, reason: str) -> None:
+        self.state["stop_reason"] = reason
+        self._save()
+
+    def _run_onthefly(self) -> None:
+        s = self.s
+        for w in self.walkers:
+            if w.stopped:
+                continue
+            w.attach(self.calc, s, self._temperature(w.step))
+            while w.step < s.steps:
+                temp = self._temperature(w.step)
+                dev = w.advance(temp)
+                self._emit("step", walker=w.index, step=w.step, dev=dev, temperature_K=temp)
+                self._keep_pool(w)
+                if dev > s.trust_hi:
+                    self._reject(w, dev, temp)
+                    if w.stopped:
+                        break
+                elif dev > s.trust_lo and w.step >= w.skip_until:
+                    if self._calls_left() <= 0:
+                        self._stop("max_calls")
+                        return
+                    self._queue([w.frame(dev)])  # checkpoint at the pause, frame pending
+                    # the next few frames are near-copies of this one: do not ask again at once
+                    w.skip_until = w.step + s.min_separation_steps
+                    if self._label_pending():
+                        self._train()
+                        w.trust_here()  # the paused frame is now in the training set
+                        w.attach(self.calc, s, temp)
+                    self._save()
+                else:
+                    if dev <= s.trust_lo:
+                        w.trust_here()
+                    if w.step % s.checkpoint_every == 0:
+                        self._save_with_pool()
+            self._save_with_pool()
+        self._stop("steps")
+
+    def _reject(self, w: _Walker, dev: float, temp: float) -> None:
+        fid = f"w{w.index}-s{w.step}"
+        self.state["log"].append(log_entry(fid, w.index, w.step, dev, "rejected",
+                                           calls=self.state["n_calls"]))
+        w.roll_back(temp)
+        if w.rollbacks >= self.s.max_rollbacks:
+            w.stopped = True
+        self._emit("rejected", frame=fid, dev=dev, walker=w.index)
+
+    def _keep_pool(self, w: _Walker) -> None:
+        if self.s.pool_every and w.step % self.s.pool_every == 0:
+            self.pool.append(w.frame(float(w.atoms.calc.results["max_force_dev"])))
+
+    def _save_with_pool(self) -> None:
+        self.store.write_pool(self.pool)
+        self._save()
+
+    def _run_batch(self) -> None:
+        s = self.s
+        from .frame_selection import select_diverse, uncertain_atom_fingerprint
+
+        while self.state["round"] < s.rounds:
+            if self.state["pending"]:  # resumed between selection and retraining
+                self._label_pending()
+                self._train()
+                self._finish_round()
+                continue
+            if self._calls_left() <= 0:
+                self._stop("max_calls")
+                return
+            cands, steps0 = [], sum(w.step for w in self.walkers)
+            n_rejected = 0
+            for w in self.walkers:
+                if w.stopped:
+                    continue
+                end = (self.state["round"] + 1) * s.steps
+                w.attach(self.calc, s, self._temperature(w.step))
+                while w.step < end:
+                    temp = self._temperature(w.step)
+                    dev = w.advance(temp)
+                    self._emit("step", walker=w.index, step=w.step, dev=dev, temperature_K=temp)
+                    self._keep_pool(w)
+                    if dev > s.trust_hi:
+                        self._reject(w, dev, temp)
+                        n_rejected += 1
+                        if w.stopped:
+                            break
+                    elif dev > s.trust_lo and w.step >= w.skip_until:
+                        cands.append((w.frame(dev),
+                                      uncertain_atom_fingerprint(self.calc, w.atoms)))
+                    elif dev <= s.trust_lo:
+                        w.trust_here()
+            k = min(s.select_per_round, self._calls_left())
+            pick = select_diverse([c[0].info["al_dev"] for c in cands], [c[1] for c in cands],
+                                  k, groups=[c[0].info["al_walker"] for c in cands],
+                                  steps=[c[0].info["al_step"] for c in cands],
+                                  min_separation=s.min_separation_steps) if cands else []
+            self.state["rounds"].append({
+                "round": self.state["round"], "md_steps": sum(w.step for w in self.walkers) - steps0,
+                "candidates": len(cands), "selected": len(pick), "rejected": n_rejected,
+                "temperature_K": self._temperature(max(w.step for w in self.walkers)),
+                "calls_before": self.state["n_calls"]})
+            self.store.write_pool(self.pool)
+            self._queue([cands[i][0] for i in pick])  # walkers and choice saved together
+            self._label_pending()
+            self._train()
+            self._finish_round()
+        self._stop("rounds")
+
+    def _finish_round(self) -> None:
+        self.state["round"] += 1
+        self._save()
+
+    # --- entry point ----------------------------------------------------------
+    def run(self) -> LearningResult:
+        """Run (or resume) the loop to its end; returns a ``LearningResult``."""
+        from ._engines import import_engine
+
+        import_engine("torch")
+        self._load()
+        try:
+            with _Display(self) as self._display:
+                if self.state["stop_reason"] is None:
+                    self._initial()
+                    # pending frames of the first data set or of an on-the-fly pause are
+                    # labelled now; a batch round labels its own when it resumes
+                    if self.state["pending"] and (not self.state["trained_on"]
+                                                  or self.s.mode == "onthefly"):
+                        self._label_pending()
+                    self._train()
+                    if self.s.mode == "onthefly":
+                        self._run_onthefly()
+                    else:
+                        self._run_batch()
+        finally:
+            self._display = None
+            if self._labeller is not None:
+                self._labeller.close()
+                self._labeller = None
+        return self.result()
+
+    def result(self) -> LearningResult:
+        log = self.state["log"]
+        count = lambda d: sum(e["decision"] == d for e in log)  # noqa: E731
+        return LearningResult(
+            folder=self.store.folder, potential=self.store.potential,
+            dataset=self.store.dataset, n_calls=self.state["n_calls"],
+            n_labelled=count("labelled"), n_failed=count("failed"), n_rejected=count("rejected"),
+            md_steps=sum(w.step for w in self.walkers), stop_reason=self.state["stop_reason"] or "",
+            curve=list(self.state["curve"]), rounds=list(self.state["rounds"]), log=list(log))
+
+
+class _Display:
+    """A live one-line rich display: MD steps, reference calls, deviation, test error."""
+
+    def __init__(self, learner: ActiveLearner):
+        self.enabled = learner.progress
+        self.bar = None
+        self.task = None
+        self.dev = 0.0
+        self.total = learner._total_steps() * learner.n_walkers
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("MD steps"), BarColumn(),
+                                TextColumn("{task.completed}/{task.total}"),
+                                TextColumn("{task.description}"), TimeElapsedColumn())
+            self.bar.__enter__()
+            self.task = self.bar.add_task("", total=self.total)
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def update(self, learner: ActiveLearner, event: str, data: dict) -> None:
+        if self.bar is None:
+            return
+        if event == "step":
+            self.dev = data["dev"]
+            if data["step"] % 10:
+                return
+        st = learner.state
+        curve = st["curve"]
+        test = (f" | test F MAE {1000 * curve[-1]['force_mae']:.1f} meV/Å"
+                if curve and "force_mae" in curve[-1] else "")
+        note = {"training": " | retraining", "labelled": " | labelled",
+                "failed": " | reference FAILED", "rejected": " | rolled back"}.get(event, "")
+        self.bar.update(self.task, completed=sum(w.step for w in learner.walkers),
+                        description=f"| calls {st['n_calls']}/{learner.s.max_calls} | dev "
+                                    f"{1000 * self.dev:.0f} meV/Å{test}{note}")
+
+
+def plot_learning_curve(result_or_folder, path: str | Path) -> Path:
+    """Test force MAE (meV/Angstrom) against reference calls, as a PNG at ``path``."""
+    import json
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if isinstance(result_or_folder, LearningResult):
+        curve, log = result_or_folder.curve, result_or_folder.log
+    else:
+        state = json.loads((Path(result_or_folder) / "state.json").read_text())
+        curve, log = state["curve"], state["log"]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.6))
+    pts = [p for p in curve if "force_mae" in p]
+    if pts:
+        a.plot([p["calls"] for p in pts], [1000 * p["force_mae"] for p in pts], "o-")
+        a.set_yscale("log")
+    a.set_xlabel("reference calls")
+    a.set_ylabel("held-out force MAE (meV/Å)" if pts else "(no test set given)")
+    devs = [(e["calls"], 1000 * e["dev"]) for e in log if e["dev"] is not None
+            and e["decision"] in ("labelled", "failed")]
+    if devs:
+        b.plot(*zip(*devs), ".", label="labelled / failed")
+    rej = [(e["calls"], 1000 * e["dev"]) for e in log if e["decision"] == "rejected"
+           and e["dev"] is not None and np.isfinite(e["dev"])]
+    if rej:
+        b.plot(*zip(*rej), "x", color="C3", label="rejected (rolled back)")
+    b.set_xlabel("reference calls")
+    b.set_ylabel("max force deviation (meV/Å)")
+    if devs or rej:
+        b.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def learn(structures, reference, folder, settings=None, **kwargs) -> LearningResult:
+    """Run (or resume) an active-learning loop; see ``ActiveLearner`` for the arguments."""
+    return ActiveLearner(structures, reference, folder, settings, **kwargs).run()

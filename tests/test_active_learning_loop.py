@@ -1,0 +1,91 @@
+"""The active-learning loop on EMT copper with a real (tiny) committee: trigger, rollback, learning."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from ase.build import bulk
+from ase.calculators.emt import EMT
+
+from atomistic.active_learning import learn, plot_learning_curve
+from atomistic.dataset import emt_calculator, read_frames
+from atomistic.frame_selection import select_diverse
+from atomistic.reference_frames import langevin_frames, rattled_fcc
+
+TINY = {"n_members": 2, "epochs": 15, "hidden": [16, 16], "n_channels": 6, "cutoff": 4.0,
+        "batch_size": 4, "early_stopping_patience": 30}
+
+
+def vacancy_cell():
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat((2, 2, 1))
+    del atoms[3]
+    return atoms
+
+
+@pytest.fixture(scope="module")
+def onthefly(tmp_path_factory):
+    torch.set_num_threads(1)
+    folder = tmp_path_factory.mktemp("al") / "run"
+    test = langevin_frames(vacancy_cell(), EMT(), 700, 6, interval=15, equilibrate=60, seed=21)
+    initial = rattled_fcc("Cu", EMT(), 4, size=(2, 2, 1), rattle=0.03, seed=5)
+    events = []
+    settings = {"mode": "onthefly", "trust_lo": 0.08, "trust_hi": 0.15, "steps": 60,
+                "max_calls": 6, "temperature_K": 400, "final_temperature_K": 900,
+                "min_separation_steps": 5, "retrain_epochs": 4, "train": TINY, "seed": 2}
+    result = learn([vacancy_cell()], emt_calculator, folder, settings, test_frames=test,
+                   initial_frames=initial, progress=False, callback=events.append)
+    return result, events, settings, folder
+
+
+def test_trigger_fires_exactly_when_deviation_crosses_trust_levels(onthefly):
+    result, events, s, _ = onthefly
+    seen = {"labelled": 0, "rejected": 0, "trusted": 0, "cooldown": 0}
+    quiet_until = 0  # after a label the walker does not ask again for min_separation_steps
+    for k, e in enumerate(events):
+        if e["event"] != "step":
+            continue
+        following = events[k + 1]["event"] if k + 1 < len(events) else "end"
+        if e["dev"] > s["trust_hi"]:
+            assert following == "rejected", (e, following)  # rolled back, never labelled
+            seen["rejected"] += 1
+        elif e["dev"] > s["trust_lo"] and e["step"] >= quiet_until:
+            # a pause: the very next thing is the reference call on this frame (or the end,
+            # when the budget of reference calls is spent)
+            assert following == "labelled" or (
+                following == "end" and result.stop_reason == "max_calls"), (e, following)
+            seen["labelled"] += following == "labelled"
+            quiet_until = e["step"] + s["min_separation_steps"]
+        else:
+            assert following in ("step", "end"), (e, following)
+            seen["trusted" if e["dev"] <= s["trust_lo"] else "cooldown"] += 1
+    # the tiny committee meets all three regimes on the 400 -> 900 K ramp
+    assert seen["labelled"] == result.n_labelled >= 3 and seen["trusted"] >= 3, seen
+    assert seen["rejected"] >= 1, seen
+    frames = {a.info["al_id"]: a for a in read_frames(result.dataset)}
+    rejected = {e["frame"] for e in result.log if e["decision"] == "rejected"}
+    for e in result.log:
+        if e["decision"] == "labelled":
+            assert s["trust_lo"] < e["dev"] <= s["trust_hi"]
+            assert e["frame"] in frames and e["frame"] not in rejected
+
+
+def test_loop_reduces_held_out_force_error(onthefly, tmp_path):
+    result, _, _, folder = onthefly
+    first, last = result.curve[0]["force_mae"], result.curve[-1]["force_mae"]
+    # a few labels from the loop's own trajectory must help on independent 700 K frames; the
+    # 4 initial rattled cells (0.03 A) leave the committee far off at 700 K (seen: ~150 ->
+    # ~120 meV/A after 6 labels with 4 warm-start epochs each; bound: 10 % better)
+    assert result.n_labelled >= 3
+    assert last < 0.9 * first, (first, last)
+    assert plot_learning_curve(folder, tmp_path / "curve.png").stat().st_size > 1000
+
+
+def test_selection_prefers_uncertain_and_skips_near_duplicates():
+    devs = [0.30, 0.29, 0.10, 0.20]
+    fps = [[0.0, 0.0], [0.01, 0.0], [5.0, 5.0], [3.0, -3.0]]  # frame 1 duplicates frame 0
+    pick = select_diverse(devs, fps, 3)
+    assert pick[0] == 0 and 1 not in pick and set(pick) == {0, 2, 3}
+    # same walker, 2 steps apart: excluded by the step separation however different it looks
+    assert select_diverse([0.3, 0.2], [[0, 0], [9, 9]], 2, groups=[0, 0], steps=[10, 12],
+                          min_separation=5) == [0]
+    assert np.all(np.asarray(select_diverse(devs, fps, 10)) < 4)

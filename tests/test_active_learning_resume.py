@@ -1,0 +1,127 @@
+"""Active learning survives SIGKILL at any moment, and a failing reference is recorded and skipped."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from atomistic.dataset import read_frames
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SCRIPT = """
+import sys, torch
+torch.set_num_threads(1)
+from ase.build import bulk
+from atomistic.active_learning import learn
+from atomistic.dataset import emt_calculator
+atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat((2, 2, 1))
+del atoms[3]
+learn([atoms], emt_calculator, sys.argv[1], {
+    "mode": sys.argv[2], "trust_lo": 0.03, "trust_hi": 0.5, "steps": 12, "rounds": 3,
+    "select_per_round": 2, "min_separation_steps": 3, "max_calls": 9, "initial_rattled": 1,
+    "checkpoint_every": 5, "retrain_epochs": 2, "seed": 4,
+    "train": {"n_members": 2, "epochs": 4, "hidden": [8], "n_channels": 4, "cutoff": 4.0}},
+    progress=False)
+"""
+
+
+def _state(folder: Path) -> dict | None:
+    f = folder / "state.json"
+    return json.loads(f.read_text()) if f.is_file() else None
+
+
+def _ids(folder: Path) -> list[str]:
+    f = folder / "dataset.extxyz"
+    return [a.info["al_id"] for a in read_frames(f)] if f.is_file() else []
+
+
+def _mtime(path: Path) -> float:
+    return path.stat().st_mtime_ns if path.is_file() else 0.0
+
+
+@pytest.mark.parametrize("mode", ["batch", "onthefly"])
+def test_sigkill_at_any_moment_loses_and_duplicates_no_frame(tmp_path, mode):
+    folder = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    seen: set[str] = set()
+    kills = 0
+    # each run is killed a staggered moment after it next checkpoints (so it is killed
+    # while labelling, training or running MD, not while importing), then one finishes
+    for extra in (0.0, 0.7, 0.3, 1.2, None):
+        proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(folder), mode], env=env,
+                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if extra is not None:
+            before = _mtime(folder / "state.json")
+            while proc.poll() is None and _mtime(folder / "state.json") == before:
+                time.sleep(0.05)
+            time.sleep(extra)
+        if extra is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate()
+            kills += 1
+            ids = _ids(folder)
+            assert len(ids) == len(set(ids)), ids  # never a frame twice, even mid-run
+            seen |= set(ids)
+            continue
+        _, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err.decode()[-3000:]
+        state = _state(folder)
+        if state and state["stop_reason"]:
+            break
+    state = _state(folder)
+    assert state["stop_reason"], "the run did not finish"
+    assert kills >= 2  # the test must actually have interrupted the run
+    ids = _ids(folder)
+    assert len(ids) == len(set(ids)), ids
+    assert seen <= set(ids), seen - set(ids)  # nothing labelled before a kill was lost
+    # the log and the dataset tell the same story, one entry per reference call
+    logged = [e["frame"] for e in state["log"] if e["decision"] in ("labelled", "initial")]
+    assert sorted(logged) == sorted(ids)
+    calls = [e for e in state["log"] if e["decision"] in ("labelled", "initial", "failed")]
+    assert state["n_calls"] == len(calls) <= 9
+    assert not state["pending"]
+    assert state["trained_on"] == len(ids)
+
+
+def test_failed_scf_is_recorded_and_skipped(tmp_path):
+    """GPAW stopped after one SCF iteration raises KohnShamConvergenceError: logged, not fatal."""
+    pytest.importorskip("gpaw")
+    import functools
+
+    from ase import Atoms
+    from ase.calculators.emt import EMT
+
+    from atomistic.active_learning import learn
+    from atomistic.dataset import gpaw_lcao_calculator
+    from atomistic.reference_frames import _label
+
+    torch.set_num_threads(1)
+    dimer = Atoms("Cu2", positions=[[0, 0, 0], [0, 0, 2.3]], cell=[6, 6, 7], pbc=False)
+    dimer.center()
+    initial = []
+    for k, d in enumerate((2.2, 2.3, 2.45, 2.6)):
+        a = dimer.copy()
+        a.positions[1, 2] = a.positions[0, 2] + d
+        initial.append(_label(a, EMT()))
+    failing = functools.partial(gpaw_lcao_calculator, kpts=(1, 1, 1), basis="sz(dzp)", h=0.3,
+                                maxiter=1)
+    s = {"mode": "onthefly", "trust_lo": 1e-6, "trust_hi": 1e3, "steps": 12,
+         "failure_cooldown_steps": 5, "min_separation_steps": 0, "max_calls": 5,
+         "temperature_K": 300, "train": {"n_members": 2, "epochs": 5, "hidden": [8],
+                                         "n_channels": 4, "cutoff": 4.0}}
+    t0 = time.perf_counter()
+    result = learn([dimer], failing, tmp_path / "run", s, initial_frames=initial, progress=False)
+    failed = [e for e in result.log if e["decision"] == "failed"]
+    # every step is "uncertain" (trust_lo ~ 0): calls at steps 1, 6 and 11 (5-step cooldown)
+    assert [e["step"] for e in failed] == [1, 6, 11], failed
+    assert all("Convergence" in e["error"] and e["dft_s"] > 0 for e in failed)
+    assert result.n_labelled == 0 and result.md_steps == 12 and result.stop_reason == "steps"
+    assert len(read_frames(result.dataset)) == len(initial)  # nothing added
+    assert time.perf_counter() - t0 < 120
