@@ -69,6 +69,11 @@ def test_committee_gives_error_bars_and_doubted_frames(hop, emt_band):
     assert res.doubted == [i for i in range(5) if res.max_force_dev[i] > 0]
     frames = res.doubted_frames
     assert all(f.calc is None and f.info["source"] == "neb" for f in frames)
+    # ... ready for the reference calculator, as an active-learning loop labels them
+    from atomistic.dataset import label_frames
+
+    labelled = label_frames(frames, EMT, progress=False)
+    assert len(labelled.frames) == len(frames) and not labelled.failures
 
 
 def test_endpoints_with_different_atom_counts_are_refused(hop):
