@@ -104,10 +104,12 @@ def serial_map(func: Callable, items: Sequence, desc: str = "tasks", quiet: bool
     return [func(x) for x in track(items, description=desc, transient=True)]
 
 
-def dask_map(scheduler: str = "processes", num_workers: int | None = None) -> Callable:
+def dask_map(scheduler: str = "processes", num_workers: int | None = None,
+             quiet: bool = True) -> Callable:
     """A ``map(func, items)`` that runs each item as a Dask task (dask imported on first call).
 
     scheduler: "processes", "threads", "synchronous", or a ``distributed.Client``.
+    quiet: False shows dask's progress bar (local schedulers).
     """
     def run(func, items, desc: str = "tasks"):
         from ._engines import import_engine
@@ -119,7 +121,12 @@ def dask_map(scheduler: str = "processes", num_workers: int | None = None) -> Ca
         if hasattr(scheduler, "compute"):  # a distributed.Client
             return list(scheduler.gather(scheduler.compute(tasks)))
         kwargs = {"num_workers": num_workers} if num_workers else {}
-        return list(dask.compute(*tasks, scheduler=scheduler, **kwargs))
+        if quiet:
+            return list(dask.compute(*tasks, scheduler=scheduler, **kwargs))
+        from dask.diagnostics import ProgressBar
+
+        with ProgressBar():
+            return list(dask.compute(*tasks, scheduler=scheduler, **kwargs))
 
     return run
 

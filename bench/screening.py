@@ -18,11 +18,17 @@ Sizes follow the space, not the answer: the committee sees the best quarter
 by the cheap model, the reference the committee's best 10 % plus the 5 %
 it is least sure are unstable.
 
-Calibration: the committee evaluates every candidate; P(stable) from the
-per-member hulls over all of them. The spread scale k (deviations from the
+Calibration: a committee evaluates every candidate; P(stable) from the
+per-member hulls over all of them. Three committees: the funnel's (0.1 %
+perturbations), a noisier one (0.3 %, the EMTCommittee default) and a
+noisy one (1 %) whose spread of energies above the hull is comparable to
+the distances from the hull, so that P(stable) takes values between 0 and 1. The spread scale k (deviations from the
 member mean x k, atomistic.stability_calibration) is fitted on the Cu-Au,
-Cu-Ni and Au-Pt candidates and the reliability diagram is measured on the
-held-out compositions: Cu-Pt, Au-Ni, Ni-Pt and all ternaries.
+Cu-Ni and Au-Pt candidates and the reliability is measured on the held-out
+compositions: Cu-Pt, Au-Ni, Ni-Pt and all ternaries. Then, so that every
+candidate is held out once, leave-one-composition-group-out (the six pairs
+and the ternaries): k fitted on the other groups, P(stable) predicted on the
+held-out group, pooled into one reliability diagram (the PNG).
 Evaluations run as Dask tasks (--workers > 1) and are cached under
 bench/out/screening_cache (resumable; --fresh deletes it first).
 """
@@ -75,6 +81,39 @@ def evaluate_all(level, structures, cache, run_map):
     return run_map(_evaluate, tasks)
 
 
+def calibrate(level, structures, names, formulas, ok, truth_stable, cache, run_map):
+    """Held-out reliability of ``level``'s P(stable) against the reference labels ``truth_stable``."""
+    com_all = evaluate_all(level, structures, cache, run_map)
+    good = [g and r["error"] is None for g, r in zip(ok, com_all)]
+    entries = [(nm, f, r["energy"]) for nm, f, r, g in zip(names, formulas, com_all, good) if g]
+    members = np.array([r["member_energies"] for r, g in zip(com_all, good) if g]).T
+    y = np.array([truth_stable[e[0]] for e in entries])
+    is_cand = np.array([e[0].startswith("fcc") for e in entries])
+    elements_of = [set(a.get_chemical_symbols()) for a, g in zip(structures, good) if g]
+    train = np.array([is_cand[i] and elements_of[i] in TRAIN_PAIRS for i in range(len(entries))])
+    test = is_cand & ~train
+    k, _ = fit_spread_scale(entries, members, y, train)
+    h = hull_from_energies(entries, member_energies=members)
+    p_raw = p_stable(entries, members, 1.0)
+    # leave-one-composition-group-out: every candidate held out once (6 pairs + the ternaries)
+    group = np.array(["-".join(sorted(e)) if len(e) == 2 else "ternary" for e in elements_of])
+    p_cv, ks = np.zeros(len(entries)), {}
+    for g in sorted(set(group[is_cand])):
+        held = is_cand & (group == g)
+        ks[g], _ = fit_spread_scale(entries, members, y, is_cand & ~held)
+        p_cv[held] = p_stable(entries, members, ks[g])[held]
+    return {"k": k, "raw": reliability(p_raw[test], y[test]),
+            "cal": reliability(p_stable(entries, members, k)[test], y[test]),
+            "cv_raw": reliability(p_raw[is_cand], y[is_cand]),
+            "cv": reliability(p_cv[is_cand], y[is_cand]), "cv_k": ks,
+            "n_cand": int(is_cand.sum()), "n_cand_stable": int(y[is_cand].sum()),
+            "n_between": int(np.sum((p_raw[is_cand] > 0) & (p_raw[is_cand] < 1))),
+            "n_test": int(test.sum()), "n_stable": int(y[test].sum()),
+            "base_rate": float(np.mean(y[test])),
+            "spread_meV": float(np.median(h.formation_energy_std[is_cand]) * 1e3),
+            "ehull_spread_meV": float(np.median(h.e_above_hull_std[is_cand]) * 1e3)}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--workers", type=int, default=2)
@@ -91,6 +130,8 @@ def main():
                   key="perturbed-emt-1%-seed11")
     committee = Level("committee", EMTCommittee(8, spread=0.001, seed=1), key="emt-committee-8x0.1%-seed1")
     reference = Level("reference", EMT(), key="emt")
+    noisy = Level("committee", EMTCommittee(8, spread=0.003, seed=2), key="emt-committee-8x0.3%-seed2")
+    noisiest = Level("committee", EMTCommittee(8, spread=0.01, seed=3), key="emt-committee-8x1%-seed3")
 
     t0 = time.perf_counter()
     res = screen(cands, refs, cheap, committee, reference, n_committee=round(0.25 * n),
@@ -112,32 +153,24 @@ def main():
     missed = sorted(set(exact) - set(found))
     spurious = sorted(set(found) - set(exact))
 
-    # calibration: committee on everything
-    com_all = evaluate_all(committee, refs + cands, cache, run_map)
-    good = [g and r["error"] is None for g, r in zip(ok, com_all)]
-    c_entries = [(nm, f, r["energy"]) for nm, f, r, g in zip(names, formulas, com_all, good) if g]
-    members = np.array([r["member_energies"] for r, g in zip(com_all, good) if g]).T
+    # calibration: each committee on everything, P(stable) from per-member hulls over all of them
     truth_stable = {nm: bool(s) for nm, s in zip(truth_hull.names, truth_hull.stable)}
-    y = np.array([truth_stable[e[0]] for e in c_entries])
-    is_cand = np.array([e[0].startswith("fcc") for e in c_entries])
-    elements_of = [set(a.get_chemical_symbols()) for a, g in zip(refs + cands, good) if g]
-    train = np.array([is_cand[i] and elements_of[i] in TRAIN_PAIRS for i in range(len(c_entries))])
-    test = is_cand & ~train
-    k, _ = fit_spread_scale(c_entries, members, y, train)
-    p_raw = p_stable(c_entries, members, 1.0)
-    p_cal = p_stable(c_entries, members, k)
-    rel_raw = reliability(p_raw[test], y[test])
-    rel_cal = reliability(p_cal[test], y[test])
+    cal = {}
+    for label, level in (("funnel committee (0.1 %)", committee),
+                         ("noisier committee (0.3 %)", noisy),
+                         ("noisiest committee (1 %)", noisiest)):
+        cal[label] = calibrate(level, refs + cands, names, formulas, ok, truth_stable, cache, run_map)
 
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5, 4.5))
-    plot_reliability(rel_raw, ax, label="raw spread (k = 1)")
-    plot_reliability(rel_cal, ax, label=f"spread x {k:.2g} (fit on train pairs)")
-    ax.set_title(f"held-out compositions: {int(test.sum())} candidates")
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    for ax, (label, c) in zip(axes, cal.items()):
+        plot_reliability(c["cv_raw"], ax, label="raw spread (k = 1)")
+        plot_reliability(c["cv"], ax, label="k fitted with the group held out")
+        ax.set_title(f"{label}: {c['n_cand']} candidates, leave-one-group-out", fontsize=9)
     save_png(fig, OUT / "screening_reliability.png")
 
     rows = [
@@ -152,21 +185,35 @@ def main():
          "exhaustive reuses the funnel's cached reference results"],
     ]
     table1 = markdown_table(["", "funnel", "all candidates with reference", "note"], rows)
-    bins = [[f"{rel_raw['edges'][b]:.1f}-{rel_raw['edges'][b + 1]:.1f}",
-             rel_raw["count"][b], f"{rel_raw['mean_p'][b]:.3f}", f"{rel_raw['frequency'][b]:.3f}",
-             rel_cal["count"][b], f"{rel_cal['mean_p'][b]:.3f}", f"{rel_cal['frequency'][b]:.3f}"]
-            for b in range(len(rel_raw["count"]))]
-    table2 = markdown_table(["P bin", "n (k=1)", "mean P", "observed", f"n (k={k:.2g})", "mean P",
-                             "observed"], bins)
-    summary = (f"ECE raw {rel_raw['ece']:.3f}, calibrated {rel_cal['ece']:.3f}; Brier raw "
-               f"{rel_raw['brier']:.4f}, calibrated {rel_cal['brier']:.4f} "
-               f"(always-'unstable' Brier {float(np.mean(y[test])):.4f}); "
-               f"{int(y[test].sum())} of {int(test.sum())} held-out candidates reference-stable.")
+    cal_text = ""
+    for label, c in cal.items():
+        rel_raw, rel_cal, k = c["raw"], c["cal"], c["k"]
+        bins = [[f"{rel_raw['edges'][b]:.1f}-{rel_raw['edges'][b + 1]:.1f}",
+                 rel_raw["count"][b], f"{rel_raw['mean_p'][b]:.3f}", f"{rel_raw['frequency'][b]:.3f}",
+                 rel_cal["count"][b], f"{rel_cal['mean_p'][b]:.3f}", f"{rel_cal['frequency'][b]:.3f}"]
+                for b in range(len(rel_raw["count"]))]
+        cal_text += (f"**{label}**: spread scale k = {k:.3g} fitted on the Cu-Au, Cu-Ni, Au-Pt "
+                     f"candidates; median formation-energy spread {c['spread_meV']:.1f} meV/atom.\n\n"
+                     + markdown_table(["P bin", "n (k=1)", "mean P", "observed", f"n (k={k:.2g})",
+                                       "mean P", "observed"], bins) + "\n\n"
+                     f"ECE raw {rel_raw['ece']:.3f}, calibrated {rel_cal['ece']:.3f}; Brier raw "
+                     f"{rel_raw['brier']:.4f}, calibrated {rel_cal['brier']:.4f} (always-'unstable' "
+                     f"Brier {c['base_rate']:.4f}); {c['n_stable']} of {c['n_test']} held-out "
+                     "candidates reference-stable.\n\n"
+                     f"Leave-one-composition-group-out over all {c['n_cand']} candidates "
+                     f"({c['n_cand_stable']} stable; {c['n_between']} with 0 < P < 1 at k = 1; "
+                     f"median e_above_hull spread {c['ehull_spread_meV']:.1f} meV/atom): ECE raw "
+                     f"{c['cv_raw']['ece']:.3f}, cross-validated {c['cv']['ece']:.3f}; Brier raw "
+                     f"{c['cv_raw']['brier']:.4f}, cross-validated {c['cv']['brier']:.4f}; bins "
+                     f"(n, mean P, observed): "
+                     + "; ".join(f"({n_}, {m_:.2f}, {o_:.2f})" for n_, m_, o_ in
+                                 zip(c["cv"]["count"], c["cv"]["mean_p"], c["cv"]["frequency"]) if n_)
+                     + "; k per fold: " + ", ".join(f"{g} {kk:.2g}" for g, kk in c["cv_k"].items())
+                     + ".\n\n")
     body = (f"Search space: {n} Cu-Au-Pt-Ni fcc decorations; calls per level: {res.calls}.\n\n"
             + table1 + "\n\nStable set (EMT-exact): " + ", ".join(exact) + "\n\n"
-            "Committee P(stable) on held-out compositions (Cu-Pt, Au-Ni, Ni-Pt, ternaries); "
-            f"spread scale k fitted on Cu-Au, Cu-Ni, Au-Pt: k = {k:.3g}.\n\n" + table2 + "\n\n"
-            + summary + "\n\nReliability diagram: bench/out/screening_reliability.png\n")
+            "Committee P(stable) on held-out compositions (Cu-Pt, Au-Ni, Ni-Pt, ternaries):\n\n"
+            + cal_text + "Reliability diagrams: bench/out/screening_reliability.png\n")
     print(body)
     record("screening", "python bench/screening.py", body)
 
