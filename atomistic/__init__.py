@@ -38,6 +38,10 @@ _LAZY: dict[str, str] = {
     "phases_at_potential": "electrode_potential",
     "adsorption_energies": "adsorption",
     "screen": "screening",
+    "learn": "active_learning",
+    "ActiveLearner": "active_learning",
+    "ActiveLearningSettings": "active_learning",
+    "calibrate_trust_levels": "trust_levels",
 }
 
 
