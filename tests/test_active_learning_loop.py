@@ -89,3 +89,43 @@ def test_selection_prefers_uncertain_and_skips_near_duplicates():
     assert select_diverse([0.3, 0.2], [[0, 0], [9, 9]], 2, groups=[0, 0], steps=[10, 12],
                           min_separation=5) == [0]
     assert np.all(np.asarray(select_diverse(devs, fps, 10)) < 4)
+
+
+LEARN_TOML = """
+folder = "run"
+[[structures]]
+element = "Cu"
+kind = "vacancy"
+size = 1
+[settings]
+mode = "batch"
+steps = 8
+rounds = 1
+select_per_round = 2
+trust_lo = 0.02
+trust_hi = 5.0
+min_separation_steps = 2
+initial_rattled = 1
+retrain_epochs = 1
+[settings.train]
+n_members = 2
+epochs = 3
+hidden = [8]
+n_channels = 4
+cutoff = 4.0
+"""
+
+
+def test_learn_config_runs_and_names_bad_keys(tmp_path):
+    from typer.testing import CliRunner
+
+    from multiscale.cli import app
+
+    (tmp_path / "learn.toml").write_text(LEARN_TOML)
+    out = CliRunner().invoke(app, ["learn", str(tmp_path / "learn.toml"), "-q"])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "run" / "learning_curve.png").stat().st_size > 1000
+    assert len(read_frames(tmp_path / "run" / "dataset.extxyz")) == 4  # 2 initial + 2 selected
+    (tmp_path / "bad.toml").write_text(LEARN_TOML.replace("trust_lo", "trust_low"))
+    out = CliRunner().invoke(app, ["learn", str(tmp_path / "bad.toml")])
+    assert out.exit_code == 2 and "settings.trust_low: unknown key" in out.output
