@@ -157,12 +157,14 @@ def label_frames(frames, calc, properties=("energy", "forces"), progress: bool =
     from rich.progress import Progress
 
     result = LabelResult()
+    # A calculator class (EMT) has a ``calculate`` attribute too, but it is a factory.
+    factory = isinstance(calc, type) or (callable(calc) and not hasattr(calc, "calculate"))
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("labelling", total=len(frames))
         for k, atoms in enumerate(frames):
             atoms = atoms.copy()
             try:
-                atoms.calc = calc() if callable(calc) and not hasattr(calc, "calculate") else calc
+                atoms.calc = calc() if factory else calc
                 res = {"energy": atoms.get_potential_energy()}
                 if "forces" in properties:
                     res["forces"] = atoms.get_forces()
@@ -174,8 +176,8 @@ def label_frames(frames, calc, properties=("energy", "forces"), progress: bool =
                 result.failures.append((k, f"{type(exc).__name__}: {exc}"))
             else:
                 atoms.calc = SinglePointCalculator(atoms, **res)
-                atoms.info.setdefault("label_source", type(calc).__name__ if hasattr(
-                    calc, "calculate") else getattr(calc, "__name__", "calculator"))
+                atoms.info.setdefault("label_source", getattr(calc, "__name__", "calculator")
+                                      if factory else type(calc).__name__)
                 result.frames.append(atoms)
             bar.advance(task)
     return result

@@ -161,6 +161,12 @@ def test_labelling_records_a_failed_frame_and_goes_on():
     assert result.failures == [(1, "RuntimeError: SCF did not converge")]
 
 
+def test_a_calculator_class_labels_frames_as_a_factory():
+    result = label_frames([bulk("Cu", "fcc", a=3.6)] * 2, EMT, progress=False)
+    assert result.failures == [] and len(result.frames) == 2
+    assert result.frames[0].info["label_source"] == "EMT"
+
+
 def test_multiscale_train_cli_trains_from_toml_and_names_bad_keys(emt_data, tmp_path):
     from typer.testing import CliRunner
 
