@@ -91,10 +91,14 @@ def plot_voltage(profile, ax=None, n: int = 400):
     return ax
 
 
-def plot_reliability(rel: dict, ax=None, label: str = "committee"):
-    """Reliability diagram from ``atomistic.stability_calibration.reliability`` numbers."""
+def plot_reliability(rel: dict, ax=None, label: str = "committee", diagonal: bool = True):
+    """Reliability diagram from ``atomistic.stability_calibration.reliability`` numbers.
+
+    diagonal: draw the perfect-calibration line (once per Axes when overlaying curves).
+    """
     ax = _axes(ax)
-    ax.plot([0, 1], [0, 1], "k:", lw=1, label="perfect")
+    if diagonal:
+        ax.plot([0, 1], [0, 1], "k:", lw=1, label="perfect")
     mp, fr, cnt = (np.array(rel[k], dtype=float) for k in ("mean_p", "frequency", "count"))
     ok = cnt > 0
     ax.plot(mp[ok], fr[ok], "o-", label=f"{label} (ECE {rel['ece']:.3f})")
@@ -104,5 +108,5 @@ def plot_reliability(rel: dict, ax=None, label: str = "committee"):
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("predicted P(stable)")
     ax.set_ylabel("observed frequency of reference-stable")
-    ax.legend()
+    ax.legend(loc="upper left", fontsize=8)
     return ax

@@ -169,8 +169,8 @@ def main():
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     for ax, (label, c) in zip(axes, cal.items()):
         plot_reliability(c["cv_raw"], ax, label="raw spread (k = 1)")
-        plot_reliability(c["cv"], ax, label="k fitted with the group held out")
-        ax.set_title(f"{label}: {c['n_cand']} candidates, leave-one-group-out", fontsize=9)
+        plot_reliability(c["cv"], ax, label="k fitted with the group held out", diagonal=False)
+        ax.set_title(f"{label}\n{c['n_cand']} candidates, leave-one-group-out", fontsize=9)
     save_png(fig, OUT / "screening_reliability.png")
 
     rows = [
