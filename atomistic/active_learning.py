@@ -488,7 +488,9 @@ class ActiveLearner:
         from .frame_selection import select_diverse, uncertain_atom_fingerprint
 
         while self.state["round"] < s.rounds:
-            if self.state["pending"]:  # resumed between selection and retraining
+            rounds = self.state["rounds"]
+            if rounds and rounds[-1]["round"] == self.state["round"]:
+                # resumed after this round's MD and selection were saved: finish the round
                 self._label_pending()
                 self._train()
                 self._finish_round()

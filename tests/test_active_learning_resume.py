@@ -88,6 +88,8 @@ def test_sigkill_at_any_moment_loses_and_duplicates_no_frame(tmp_path, mode):
     assert state["n_calls"] == len(calls) <= 9
     assert not state["pending"]
     assert state["trained_on"] == len(ids)
+    # one record per batch round, however often a round was interrupted
+    assert [r["round"] for r in state["rounds"]] == list(range(len(state["rounds"])))
 
 
 def test_failed_scf_is_recorded_and_skipped(tmp_path):
