@@ -1,18 +1,41 @@
-"""Force continuity of HybridCalculator: drag one atom radially through the switching shell.
+"""Force continuity of HybridCalculator: one atom crosses the switching shell in steps of h.
 
-Run:  .venv/bin/python bench/qmml_continuity.py        (about 6 minutes on one core)
+Run:  .venv/bin/python bench/qmml_continuity.py        (about 4 minutes on one free core)
 
-System: Cu fcc 4x4x4 cubic cell (256 atoms, rattled 0.03 A), high = EMT, low =
-Lennard-Jones fitted to Cu (deliberately different), shell 3.1 -> 4.1 A around a fixed
-point at atom 0, buffer 2.0 A. The second neighbour of atom 0 (3.61 A) is moved radially
-from 3.08 A to 4.12 A in steps h. Per switch and step we report:
+System: a Cu fcc ball, every atom within 8 A of atom 0 (177 atoms, rattled 0.03 A, not
+periodic: every atom whose force the path can change is at least 2 A inside the surface, so
+periodic images would add cost, not physics); high = EMT; shell 3.1 -> 4.1 A around a fixed
+point at atom 0; buffer 2.0 A.
 
-- max jump: largest |F(n+1) - F(n)| over all atoms and components (eV/A). It includes
-  the moved atom's own force constant times h, which pure EMT (and pure LJ) show too;
-- weight-induced jump: the part of the jump that comes from the weights changing,
-  |dF_hybrid - (w dF_high + (1-w) dF_low)| = |dw| |F_high - F_low|;
-- max 2nd difference |F(n+1) - 2F(n) + F(n-1)|: O(h^2) for a smooth force, O(h) at a
-  kink (C0 weights), O(1) at a jump.
+Low levels. The realistic use is a low level *fitted to* the high level (an MLIP trained
+on it): on the geometries here such a model differs from its reference by a few tens of
+meV/A (our Cu MLIP: force MAE 14 meV/A at 1000 K, BENCHMARKS.md mlip-accuracy). Training one
+takes minutes, so the stand-in is EMT with every Cu parameter multiplied by (1 + 0.003 N(0,1))
+(``atomistic.emt_committee.PerturbedEMT``, seed 0; 0.003 is the project's EMTCommittee default
+spread, chosen there to mimic a committee's disagreement, not here): a refit of the same
+functional form. Its force MAE vs EMT on the cell rattled by 0.1 A (about the thermal
+amplitude of Cu at 1000 K) and the largest |F_high - F_low| on the path are printed below the
+table, next to the MLIP's 14 meV/A. Lennard-Jones fitted to Cu is kept as a
+deliberately distant low level (|F_high - F_low| of order 1 eV/A).
+
+Two paths, both stepping through the whole shell:
+
+A. drag: the second neighbour of atom 0 moves radially from 3.08 to 4.12 A in steps h. The
+   dragged atom has a physical force constant k (~10 eV/A^2 here, compressing and
+   stretching real bonds), so *any* potential, the pure high level included, changes its
+   force by k h per step: the raw jump cannot fall below k h. We report the raw jump,
+   the same path with pure EMT, and the excess max |dF_hybrid - dF_EMT|: the part of the
+   jump the coupling adds;
+B. moving shell: the atoms stay fixed and the region's centre moves by h per step along
+   the same line, so the same atom crosses the shell. Pure potentials give exactly zero
+   jump on this path: every bit of the raw jump is the coupling's. Moving the region also
+   moves the cluster edge, so atoms join and leave the cluster; with a buffer of the EMT
+   cutoff (6 A) that changes the weighted atoms' forces by < 1e-6 eV/A and the jump is the
+   switching's alone; one row with the 2 A buffer shows the membership jump.
+
+Per row: max jump = largest |F(n+1) - F(n)| over all atoms and components (eV/A); max 2nd
+difference |F(n+1) - 2F(n) + F(n-1)|: O(h^2) for a smooth force, O(h) at a kink (linear
+switching), O(1) at a jump (abrupt switching).
 """
 from __future__ import annotations
 
@@ -22,91 +45,169 @@ from pathlib import Path
 
 import numpy as np
 from ase.build import bulk
-from ase.calculators.emt import EMT
+from ase.calculators.emt import EMT, parameters
 from ase.calculators.lj import LennardJones
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from atomistic.emt_committee import PerturbedEMT  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 from couplers import HybridCalculator  # noqa: E402
 from couplers.regions import SphereRegion  # noqa: E402
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
 R_IN, R_OUT = 3.1, 4.1
+SPREAD = 0.003
 
 
-def low():
+def fitted_low():
+    f = 1 + SPREAD * np.random.default_rng(0).standard_normal(7)
+    return PerturbedEMT({"Cu": tuple(np.asarray(parameters["Cu"]) * f)})
+
+
+def lj_low():
     return LennardJones(epsilon=0.4093, sigma=2.338, rc=5.5, ro=4.5, smooth=True)
 
 
-def drag(calc_factory, h):
-    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(4)
+def system():
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(6)
+    atoms = atoms[np.linalg.norm(atoms.positions - 3 * 3.61, axis=1) < 8.0]  # around site (3,3,3)a
+    atoms.pbc = False
     atoms.rattle(0.03, seed=3)
-    centre = atoms.positions[0].copy()
-    # the second neighbour along [100] (3.61 A): moving it radially strains bonds least
-    dist = np.linalg.norm(atoms.positions - centre, axis=1)
-    mover = int(np.argmin(np.abs(dist - 3.61)))
+    first = int(np.argmin(np.linalg.norm(atoms.positions - 3 * 3.61, axis=1)))
+    centre = atoms.positions[first].copy()
+    # a second neighbour (3.61 A): moving it radially strains bonds least
+    mover = int(np.argmin(np.abs(np.linalg.norm(atoms.positions - centre, axis=1) - 3.61)))
     u = atoms.positions[mover] - centre
-    u /= np.linalg.norm(u)
-    atoms.calc = calc_factory(centre)
-    f, fh, fl, w = [], [], [], []
+    return atoms, centre, mover, u / np.linalg.norm(u)
+
+
+def drag(make_calc, h):
+    """Path A: forces (steps, N, 3) and, for hybrids, the (F_high - F_low) on the path."""
+    atoms, centre, mover, u = system()
+    atoms.calc = make_calc(centre)
+    forces, gap = [], 0.0
     for r in np.arange(R_IN - 0.02, R_OUT + 0.02, h):
         atoms.positions[mover] = centre + r * u
-        f.append(atoms.get_forces().copy())
+        forces.append(atoms.get_forces().copy())
         comp = getattr(atoms.calc, "components", None)
         if comp:
-            fh.append(comp["forces_high"].copy())
-            fl.append(comp["forces_low"].copy())
-            w.append(comp["weights"].copy())
-    f = np.array(f)
-    out = {"jump": np.max(np.abs(np.diff(f, axis=0))),
-           "curv": np.max(np.abs(np.diff(f, 2, axis=0)))}
-    if w:
-        fh, fl, w = np.array(fh), np.array(fl), np.array(w)[..., None]
-        wm = 0.5 * (w[1:] + w[:-1])
-        smooth_part = wm * np.diff(fh, axis=0) + (1 - wm) * np.diff(fl, axis=0)
-        out["wjump"] = np.max(np.abs(np.diff(f, axis=0) - smooth_part))
-    return out
+            sel = comp["weights"] > 0
+            gap = max(gap, np.abs(comp["forces_high"][sel] - comp["forces_low"][sel]).max())
+    return np.array(forces), gap
+
+
+def moving_shell(make_low, switch, h, buffer):
+    """Path B: atoms fixed, region centre moved by h per step; forces (steps, N, 3)."""
+    atoms, centre, mover, u = system()
+    r0 = np.linalg.norm(atoms.positions[mover] - centre)
+    region = SphereRegion(R_IN, R_OUT, centre=centre)
+    atoms.calc = HybridCalculator(EMT(), make_low(), region, switch=switch, buffer=buffer)
+    forces = []
+    for r in np.arange(R_IN - 0.02, R_OUT + 0.02, h):
+        # the mover's distance from the centre goes from R_IN - 0.02 to R_OUT + 0.02
+        region.point = centre + (r0 - r) * u
+        atoms.calc.reset()
+        forces.append(atoms.get_forces().copy())
+    return np.array(forces)
+
+
+def jumps(f):
+    return float(np.abs(np.diff(f, axis=0)).max()), float(np.abs(np.diff(f, 2, axis=0)).max())
 
 
 def main():
-    steps = [4e-3, 2e-3] if FAST else [4e-3, 2e-3, 1e-3]
-    switches = ["quintic", "abrupt"] if FAST else ["quintic", "septic", "cosine", "cubic",
-                                                   "linear", "abrupt"]
-    ref = drag(lambda c: EMT(), steps[-1])
-    ref_low = drag(lambda c: low(), steps[-1])
-    print("references done", flush=True)
-    rows = []
-    results = {}
-    for sw in switches:
-        # the other switches at the middle step, to keep the run to minutes
-        for h in (steps if sw == "quintic" else steps[1:2]):
-            r = drag(lambda c: HybridCalculator(EMT(), low(), SphereRegion(R_IN, R_OUT, centre=c),
-                                                switch=sw, buffer=2.0), h)
-            results[(sw, h)] = r
-            rows.append([sw, h, r["jump"], r["wjump"], r["curv"]])
-            print(rows[-1], flush=True)
-    rows.append(["pure EMT (high)", steps[-1], ref["jump"], "-", ref["curv"]])
-    rows.append(["pure LJ (low)", steps[-1], ref_low["jump"], "-", ref_low["curv"]])
-    table = markdown_table(["switch", "step h (A)", "max jump (eV/A)",
-                            "weight-induced jump (eV/A)", "max 2nd difference (eV/A)"], rows)
-    q = [results[("quintic", h)] for h in steps]
-    ratio_jump = q[0]["jump"] / q[-1]["jump"]
-    ratio_w = q[0]["wjump"] / q[-1]["wjump"]
-    h = steps[-1]
+    # two steps a factor 2 apart show the scaling; the target is set at h = 1e-3 A
+    steps = [8e-3, 4e-3] if FAST else [2e-3, 1e-3]
+    all_h = ["quintic", "linear", "abrupt"]
+    pure = {h: drag(lambda c: EMT(), h)[0] for h in steps}
+    print("pure path done", flush=True)
+
+    rows_a, res_a, gaps = [], {}, {}
+    cases = [("quintic", h, "fitted") for h in steps]
+    cases += [("quintic", steps[-1], "LJ")]
+    for sw, h, which in cases:
+        make = fitted_low if which == "fitted" else lj_low
+        f, gap = drag(lambda c: HybridCalculator(EMT(), make(), SphereRegion(R_IN, R_OUT, centre=c),
+                                                 switch=sw, buffer=2.0), h)
+        gaps[which] = max(gaps.get(which, 0.0), gap)
+        jump, curv = jumps(f)
+        excess = float(np.abs(np.diff(f, axis=0) - np.diff(pure[h], axis=0)).max())
+        res_a[(sw, h, which)] = (jump, excess)
+        rows_a.append([which, sw, h, f"{jump:.3e}", f"{jumps(pure[h])[0]:.3e}", f"{excess:.3e}",
+                       f"{curv:.2e}"])
+        print(rows_a[-1], flush=True)
+    pj, pc = jumps(pure[steps[-1]])
+    rows_a.append(["(pure EMT, high)", "-", steps[-1], f"{pj:.3e}", f"{pj:.3e}", "0", f"{pc:.2e}"])
+    table_a = markdown_table(["low level", "switch", "step h (A)", "raw max jump (eV/A)",
+                              "pure EMT, same path (eV/A)", "excess over pure EMT (eV/A)",
+                              "max 2nd difference (eV/A)"], rows_a)
+
+    rows_b, res_b, curv_b = [], {}, {}
+    cases_b = [("quintic", steps[-1], 2.0)] + [("quintic", h, 6.0) for h in steps]
+    cases_b += [(sw, steps[-1], 6.0) for sw in ("linear", "abrupt")]
+    for sw, h, buffer in cases_b:
+        jump, curv = jumps(moving_shell(fitted_low, sw, h, buffer))
+        if buffer == 6.0:
+            res_b[(sw, h)] = jump
+            curv_b[(sw, h)] = curv
+        else:
+            membership_jump = jump
+        rows_b.append([sw, h, buffer, f"{jump:.3e}", f"{curv:.2e}"])
+        print(rows_b[-1], flush=True)
+    table_b = markdown_table(["switch", "step h (A)", "buffer (A)", "raw max jump (eV/A)",
+                              "max 2nd difference (eV/A)"], rows_b)
+
+    probe, _, _, _ = system()
+    probe.rattle(0.1, seed=11)
+    probe.calc = EMT()
+    f_emt = probe.get_forces()
+    probe.calc = fitted_low()
+    mae = float(np.abs(probe.get_forces() - f_emt).mean())
+    h0, h1 = steps[0], steps[-1]
+    fall = lambda d, key: d[key(h0)] / d[key(h1)]  # noqa: E731
+    qa = res_a[("quintic", h1, "fitted")]
+    ratio_raw = res_a[("quintic", h0, "fitted")][0] / qa[0]
+    ratio_ex = res_a[("quintic", h0, "fitted")][1] / qa[1]
+    ratio_b = fall(res_b, lambda h: ("quintic", h))
+    ok_b = res_b[("quintic", h1)] < 1e-3
+    ok_ex = qa[1] < 1e-3
     summary = (
-        f"\nQuintic, step {steps[0]:g} -> {h:g} A ({steps[0] / h:g}x smaller): max jump falls "
-        f"{ratio_jump:.2f}x, weight-induced jump {ratio_w:.2f}x (linear in h = continuous force).\n\n"
-        f"Target: largest jump < 1e-3 eV/A at h = 1e-3 A. The raw jump at h = {h:g} is "
-        f"{q[-1]['jump']:.2e} eV/A, but pure EMT alone gives {ref['jump']:.2e}: that is the dragged "
-        "atom's force constant times h, which no switching can remove. The part the switching adds "
-        f"(weight-induced jump) is {q[-1]['wjump']:.2e} eV/A "
-        f"({'met' if q[-1]['wjump'] < 1e-3 else 'missed'} for that part); it is |dS/dx| h / "
-        "(shell width) x |F_high - F_low|, so it falls with a wider shell or a closer low level. "
-        "Abrupt switching gives an O(1) jump; linear switching a kink (2nd difference O(h) instead "
-        "of O(h^2)).\n")
-    print(table + summary)
+        f"\nFitted low level vs EMT: force MAE {mae * 1000:.1f} meV/A on the cell rattled by 0.1 A "
+        f"(our Cu MLIP: 14 meV/A at 1000 K). "
+        f"Measured max |F_high - F_low| over weighted atoms on path A: fitted low level "
+        f"{gaps['fitted']:.3f} eV/A, Lennard-Jones {gaps['LJ']:.3f} eV/A.\n\n"
+        f"Target: largest jump < 1e-3 eV/A at h = 1e-3 A, shrinking linearly with h; abrupt and "
+        f"linear side by side.\n\n"
+        f"- Path B (moving shell, pure potentials jump 0), buffer 6 A (= EMT cutoff, so the "
+        "cluster's forces on weighted atoms are exact to ~1e-7 eV/A): quintic raw jump "
+        f"{res_b[('quintic', h1)]:.2e} "
+        f"eV/A at h = {h1:g} ({'met' if ok_b else 'missed'}); it falls {ratio_b:.2f}x for a "
+        f"{h0 / h1:g}x smaller step (linear). Abrupt: {res_b[('abrupt', h1)]:.2e} eV/A, the crossing atom's whole "
+        f"F_high - F_low in one step, whatever h (O(1)); linear switching: a similar jump but a "
+        f"kink, 2nd difference {curv_b[('linear', h1)]:.1e} vs {curv_b[('quintic', h1)]:.1e} "
+        f"eV/A for the quintic (O(h) instead of O(h^2)). With the 2 A buffer the moving region also moves the cluster edge: atoms join "
+        f"and leave the cluster, and the forces on weighted atoms change by the buffer's "
+        f"truncation error ({membership_jump:.2e} eV/A, at any h; cf. 5.8e-2 eV/A core error at "
+        "a 2 A buffer in qmml_accuracy). In MD this is the jump to expect when cluster "
+        "membership changes; it is set by the buffer, not the switch: choose the buffer from "
+        "the accuracy benchmark, and use hysteresis so it happens rarely.\n"
+        f"- Path A (dragged atom), fitted low level, quintic: raw jump {qa[0]:.2e} eV/A at h = "
+        f"{h1:g} (missed as a raw number), but pure EMT on the same path jumps "
+        f"{jumps(pure[h1])[0]:.2e}: that is k h, the physics of the dragged atom, and no coupling "
+        f"can remove it (it would need k < 1 eV/A^2). The coupling's excess over pure EMT is "
+        f"{qa[1]:.2e} eV/A ({'met' if ok_ex else 'missed'}). Both fall linearly: "
+        f"{ratio_raw:.2f}x and {ratio_ex:.2f}x for {h0 / h1:g}x smaller h.\n"
+        f"- With the distant Lennard-Jones low level the excess is "
+        f"{res_a[('quintic', h1, 'LJ')][1]:.2e} eV/A at h = {h1:g}: the switching's part is "
+        "|dS/dx| (h / shell width) |F_high - F_low| plus (1 - w) (k_low - k_high) h, so it scales "
+        "with how far the low level is from the high level; a low level that far away needs a "
+        "wider shell.\n")
+    body = ("### Path A: drag one atom through the shell\n\n" + table_a +
+            "\n\n### Path B: move the shell over fixed atoms (fitted low level)\n\n" + table_b +
+            "\n" + summary)
+    print(body)
     if not FAST:
-        record("qmml_continuity", "python bench/qmml_continuity.py", table + "\n" + summary)
+        record("qmml_continuity", "python bench/qmml_continuity.py", body)
 
 
 if __name__ == "__main__":
