@@ -89,7 +89,8 @@ def main():
         i += len(v)
 
     t0 = time.time()
-    models = [train_residual(R, seed=s, hidden=tuple(cfg.hidden), epochs=cfg.epochs, lr=cfg.lr)
+    models = [train_residual(R, cfg.parameter_set, tuple(cfg.hidden), s, cfg.epochs, cfg.lr,
+                             cfg.bound_V, cfg.max_per_run, cfg.lbfgs_steps)
               for s in range(N_SEEDS)]
     t_train = (time.time() - t0) / N_SEEDS
     lines = ["| held-out set | SPMe RMSE mV | Hybrid RMSE mV (seed 0) | Hybrid max mV (seed 0) | "
@@ -114,7 +115,8 @@ def main():
     h = "-".join(str(n) for n in cfg.hidden)
     lines.append(f"\n{len(train)} training runs; data generation {t_data:.0f} s (cached after the "
                  f"first run); training {t_train:.0f} s per seed (tanh MLP {len(res.mean)}-{h}-1, "
-                 f"Adam {cfg.epochs} full-batch epochs, float32, 2 shared cores).")
+                 f"Adam {cfg.epochs} full-batch epochs + {cfg.lbfgs_steps} L-BFGS steps, float32, "
+                 "2 shared cores under load from other jobs).")
 
     # The held-out drive cycle solved by the HybridSPMe PyBaMM model itself.
     r = by["drive cycle seed 100"][0]

@@ -14,7 +14,8 @@ def solve_hybrid(residual, profile, temperature=298.15, parameter_set="Chen2020"
     """Solve ``profile`` (continuum.battery_data.Profile) with HybridSPMe.
 
     residual: Residual or path to a saved one. IDAKLU stops at the profile's
-    current steps (``t_eval``); ``t_interp`` [s] is the output grid.
+    current steps (``t_eval``); ``t_interp`` [s] is the output grid, but
+    ``sol.t`` holds the stops too: read variables as ``sol[name](t)``.
     Returns (model, pybamm.Solution).
     """
     import pybamm
@@ -45,8 +46,10 @@ def compare_to_dfn(residual, profile, temperature=298.15, parameter_set="Chen202
     run = run_pair(profile, temperature, parameter_set, soc0=profile.meta.get("soc0", 0.95),
                    cache_dir=cache_dir)
     model, sol = solve_hybrid(residual, profile, temperature, parameter_set, t_interp=run["t"])
-    n = min(len(sol.t), len(run["t"]))
-    v_h = np.ravel(sol["Voltage [V]"].entries)[:n]
+    # sol.t also holds the t_eval stops: read the hybrid on the run's grid.
+    t = run["t"][run["t"] <= sol.t[-1]]
+    n = len(t)
+    v_h = np.ravel(sol["Voltage [V]"](t))
     v_d, v_s = run["v_dfn"][:n], run["v_spme"][:n]
     import warnings
 
@@ -54,7 +57,7 @@ def compare_to_dfn(residual, profile, temperature=298.15, parameter_set="Chen202
         warnings.simplefilter("ignore")
         frac = model.check_range(sol)
     e_h, e_s = v_h - v_d, v_s - v_d
-    return dict(t=sol.t[:n], v_dfn=v_d, v_spme=v_s, v_hybrid=v_h,
+    return dict(t=t, v_dfn=v_d, v_spme=v_s, v_hybrid=v_h,
                 rmse_spme_mV=1e3 * float(np.sqrt(np.mean(e_s**2))),
                 rmse_hybrid_mV=1e3 * float(np.sqrt(np.mean(e_h**2))),
                 max_spme_mV=1e3 * float(np.max(np.abs(e_s))),

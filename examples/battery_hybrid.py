@@ -26,12 +26,13 @@ FAST = os.environ.get("MULTISCALE_FAST") == "1"
 def main():
     if FAST:  # two CC discharges and one drive cycle, tiny network
         cfg = TrainingConfig(temperatures=[298.15], cc_c_rates=[0.5, 2.0], pulse_c_rates=[],
-                             drive_cycle_seeds=[0], hidden=[16], epochs=300, lr=1e-2)
+                             drive_cycle_seeds=[0], hidden=[16], epochs=300, lr=1e-2,
+                             lbfgs_steps=0)  # L-BFGS overfits three runs
     else:
         cfg = TrainingConfig()
     runs = generate(training_jobs(cfg), progress=not FAST)
-    residual, _ = train_residual(runs, cfg.parameter_set, tuple(cfg.hidden), epochs=cfg.epochs,
-                                 lr=cfg.lr)
+    residual, _ = train_residual(runs, cfg.parameter_set, tuple(cfg.hidden), cfg.seed, cfg.epochs,
+                                 cfg.lr, cfg.bound_V, cfg.max_per_run, cfg.lbfgs_steps)
     residual.save("residual.json")
     print(f"trained on {len(runs)} runs; residual saved to residual.json")
 
