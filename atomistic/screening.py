@@ -76,10 +76,12 @@ def _evaluate(task: dict) -> dict:
     if hit is not None:
         return {**hit, "cached": True}
     import copy
+    import time
 
     # a private copy: calculators keep per-structure state, and thread workers share task objects
     atoms, name, calc = task["atoms"], task["name"], copy.deepcopy(task["calc"])
     out = {"name": name, "energy": None, "member_energies": None, "error": None, "steps": 0}
+    t0 = time.perf_counter()
     try:
         if task["relax"]:
             r = relax(atoms, calc, name=name, fmax=task["fmax"], steps=task["steps"])
@@ -91,6 +93,7 @@ def _evaluate(task: dict) -> dict:
             out["member_energies"] = [single_point(geometry, m, name=name) for m in members]
     except (CalculationFailed, InputError, RuntimeError) as exc:  # ConvergenceError is a RuntimeError
         out["error"] = str(exc)
+    out["seconds"] = time.perf_counter() - t0  # what a cache hit saves, for cost accounting
     cache.put(task["level"], task["key"], out)
     return {**out, "cached": False}
 

@@ -151,11 +151,9 @@ def part_voltages():
     rows = []
     worst = 0.0
     for name, ours, pm, hand in cases:
-        err = max(abs(ours - hand), abs(pm - hand))
         worst = max(worst, abs(ours - hand))
         rows.append([name, f"{ours:.9f}", f"{pm:.9f}", f"{hand:.9f}", f"{abs(ours - hand):.1e}",
                      f"{abs(pm - hand):.1e}"])
-    del err
     table = markdown_table(["average voltage (V vs Li/Li+)", "ours", "pymatgen InsertionElectrode",
                             "hand formula", "|ours - hand|", "|pymatgen - hand|"], rows)
     energies = "; ".join(f"{n} {e:.3f}" for n, _, e in LICOO2_SET + LIFEPO4_SET[1:])
