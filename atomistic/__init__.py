@@ -30,7 +30,6 @@ _LAZY: dict[str, str] = {
     "fit_depolarisation": "dipole_layer",
     "helmholtz_shift": "dipole_layer",
     "fit_stark": "stark",
-    "capacitance_from_charge_fluctuations": "charge_fluctuations",
     "fluctuation_capacitance": "charge_fluctuations",
     "formation_hull": "hull",
     "hull_from_energies": "hull",
