@@ -8,6 +8,18 @@ in ASE's Voigt order) plus the spread:
 - ``max_force_dev`` (eV/Angstrom): max_i of ``forces_std``, the DeePMD/DP-GEN
   model-deviation measure used to pick frames for labelling.
 
+These are raw spreads. With a ``calibration`` (variance scale factors fitted
+on held-out frames, see ``atomistic.committee_calibration``; stored in the
+potential file and loaded with it) the calculator also reports the calibrated
+uncertainties, what an error bar should quote:
+
+- ``energy_sigma`` (eV): energy_scale * (members' energy std, ddof=1);
+- ``forces_sigma`` (N,) eV/Angstrom: force_scale * sqrt(M/(M-1)) * ``forces_std``
+  (ddof=1, per atom, as per-component calibration fits it).
+
+Without a calibration both equal the ddof=1 spreads (scale 1). The raw
+``max_force_dev`` is left as it is: trust levels are defined on it.
+
 Every member sees the same neighbour list, built once per call.
 A one-member committee reports zero spread.
 """
@@ -27,12 +39,16 @@ class CommitteeCalculator(Calculator):
         models: the committee members (torch modules sharing elements and cutoff).
         dtype: "float32" (fast, default) or "float64".
         metadata: free-form information kept as ``.metadata`` (file provenance, metrics).
+        calibration: a dict from ``CommitteeCalibration.to_dict()`` (variance scale
+            factors), kept as ``.calibration``; None: uncalibrated.
     """
 
     implemented_properties = ("energy", "free_energy", "forces", "stress", "energies",
-                              "energy_std", "forces_std", "max_force_dev")
+                              "energy_std", "forces_std", "max_force_dev", "energy_sigma",
+                              "forces_sigma")
 
-    def __init__(self, models, dtype: str = "float32", metadata: dict | None = None, **kwargs):
+    def __init__(self, models, dtype: str = "float32", metadata: dict | None = None,
+                 calibration: dict | None = None, **kwargs):
         super().__init__(**kwargs)
         import torch
 
@@ -46,6 +62,7 @@ class CommitteeCalculator(Calculator):
         self.elements = list(self.models[0].elements)
         self.cutoff = float(self.models[0].cutoff)
         self.metadata = dict(metadata or {})
+        self.calibration = dict(calibration) if calibration else None
 
     @property
     def members(self):
@@ -84,5 +101,14 @@ class CommitteeCalculator(Calculator):
             "max_force_dev": float(f_std.max()) if len(f_std) else 0.0,
             "member_energies": energies,
         }
+        m = len(energies)
+        if m > 1:
+            cal = self.calibration or {}
+            ddof1 = np.sqrt(m / (m - 1))
+            self.results["energy_sigma"] = float(cal.get("energy_scale", 1.0) * energies.std(ddof=1))
+            self.results["forces_sigma"] = cal.get("force_scale", 1.0) * ddof1 * f_std
+        else:
+            self.results["energy_sigma"] = 0.0
+            self.results["forces_sigma"] = np.zeros_like(f_std)
         if want_stress:
             self.results["stress"] = full_3x3_to_voigt_6_stress(np.mean(stresses, axis=0))

@@ -11,7 +11,11 @@ the band is relaxed on the committee mean, then every member is evaluated on
 the converged images. Each member's barrier is its own maximum along the
 path minus its own initial-state energy, so errors correlated between
 images cancel as they should; the reported error bars are the standard
-deviations over members. Per image the committee's force disagreement
+deviations over members. A calibrated committee (``calc.calibration``, see
+:mod:`atomistic.committee_calibration`) first has every member's deviation
+from the committee mean stretched by its energy-difference scale factor,
+E_m -> <E> + alpha (E_m - <E>) per image, so the error bars are calibrated
+ones (the raw spread is kept as ``barrier_std_raw``). Per image the committee's force disagreement
 ``max_force_dev`` (eV/Angstrom, max over atoms of sqrt(<|F_m - <F>|^2>_m), the
 DeePMD/DP-GEN measure ``CommitteeCalculator`` reports) flags the images the
 committee doubts; ``NEBResult.doubted_frames`` returns them as bare
@@ -50,6 +54,9 @@ class NEBResult:
         initial state (eV); None without a committee.
     member_barriers, member_reaction_energies: (M,) per member (eV).
     barrier_std, reaction_energy_std: standard deviations over members (eV); 0 without a committee.
+        Calibrated (member deviations scaled by ``uncertainty_scale``) when the committee is.
+    uncertainty_scale: the variance scale factor alpha applied (1: raw committee spread).
+    barrier_std_raw, reaction_energy_std_raw: the same from the unscaled members (eV).
     max_force_dev: (n_images,) committee force disagreement per image (eV/Angstrom); None without one.
     trust_level: the max_force_dev above which an image is doubted (eV/Angstrom).
     doubted: indices of doubted images.
@@ -71,6 +78,9 @@ class NEBResult:
     member_reaction_energies: np.ndarray | None = None
     barrier_std: float = 0.0
     reaction_energy_std: float = 0.0
+    uncertainty_scale: float = 1.0
+    barrier_std_raw: float = 0.0
+    reaction_energy_std_raw: float = 0.0
     max_force_dev: np.ndarray | None = None
     trust_level: float | None = None
     doubted: list[int] = field(default_factory=list)
@@ -95,7 +105,10 @@ class NEBResult:
                "steps": self.steps, "fmax_eV_per_A": self.fmax,
                "path_A": self.path.tolist(), "energies_eV": self.energies.tolist(),
                "fit_path_A": self.fit_path.tolist(), "fit_energies_eV": self.fit_energies.tolist(),
-               "doubted_images": list(self.doubted), "trust_level_eV_per_A": self.trust_level}
+               "doubted_images": list(self.doubted), "trust_level_eV_per_A": self.trust_level,
+               "uncertainty_scale": self.uncertainty_scale,
+               "barrier_std_raw_eV": self.barrier_std_raw,
+               "reaction_energy_std_raw_eV": self.reaction_energy_std_raw}
         if self.member_energies is not None:
             out["member_energies_eV"] = self.member_energies.tolist()
             out["member_barriers_eV"] = self.member_barriers.tolist()
@@ -184,7 +197,8 @@ def run_neb(initial: Atoms, final: Atoms, calc: Calculator | Callable[[], Calcul
             n_images: int = 5, climb: bool = True, fmax: float = 0.03, steps: int = 1000,
             k: float = 0.1, method: str = "improvedtangent", interpolation: str = "idpp",
             optimizer: str = "FIRE", relax_endpoints: bool = False, trust_level: float = 0.15,
-            members=None, progress: Callable[[str], None] | None = None) -> NEBResult:
+            members=None, uncertainty_scale: float | None = None,
+            progress: Callable[[str], None] | None = None) -> NEBResult:
     """Relax a (climbing-image) NEB between ``initial`` and ``final``.
 
     Args:
@@ -205,6 +219,9 @@ def run_neb(initial: Atoms, final: Atoms, calc: Calculator | Callable[[], Calcul
         trust_level: images whose committee ``max_force_dev`` exceeds it are doubted (eV/Angstrom).
         members: committee members to evaluate along the converged path; default
             ``members_of(calc)`` (none for a plain calculator or a factory).
+        uncertainty_scale: variance scale factor alpha for the members' energies along
+            the path; default: the committee's calibrated energy-difference scale
+            (``committee_calibration.energy_difference_scale(calc)``), 1 if uncalibrated.
         progress: called with short status strings.
 
     Returns:
@@ -213,6 +230,7 @@ def run_neb(initial: Atoms, final: Atoms, calc: Calculator | Callable[[], Calcul
     from ase.mep import NEB
     from ase.utils.forcecurve import fit_images
 
+    from .committee_calibration import energy_difference_scale
     from .ensemble import members_of
 
     check_endpoints(initial, final)
@@ -227,6 +245,10 @@ def run_neb(initial: Atoms, final: Atoms, calc: Calculator | Callable[[], Calcul
     calcs, shared = _calculators(calc, n_images + 2)
     if members is None and shared:
         members = members_of(calc)
+    if uncertainty_scale is None:
+        uncertainty_scale = energy_difference_scale(calc) if shared else 1.0
+    if not uncertainty_scale > 0:
+        raise InputError(f"uncertainty_scale = {uncertainty_scale}; expected > 0")
 
     ends = []
     for name, atoms, c in (("initial", initial, calcs[0]), ("final", final, calcs[-1])):
@@ -279,6 +301,11 @@ def run_neb(initial: Atoms, final: Atoms, calc: Calculator | Callable[[], Calcul
         say(f"evaluating {len(members)} committee members on the path")
         e_m, dev = _member_evaluation(band, members)
         e_m = e_m - e_m[:, :1]
+        result.barrier_std_raw = float(e_m.max(axis=1).std(ddof=1))
+        result.reaction_energy_std_raw = float(e_m[:, -1].std(ddof=1))
+        # calibrated: each member's deviation from the mean stretched by alpha, image by image
+        e_m = e_m.mean(axis=0) + uncertainty_scale * (e_m - e_m.mean(axis=0))
+        result.uncertainty_scale = float(uncertainty_scale)
         result.member_energies = e_m
         result.member_barriers = e_m.max(axis=1)
         result.member_reaction_energies = e_m[:, -1]

@@ -7,7 +7,8 @@ no pickled code. It holds only tensors and plain data::
     {"format": "multiscale-mlip", "version": 1,
      "elements": [29, ...], "cutoff": 5.0, "hyperparameters": {...},
      "members": [state_dict, ...], "training_set_hash": "sha256...",
-     "metrics": {...}, "created": "ISO time"}
+     "metrics": {...}, "created": "ISO time",
+     "calibration": {...}}   # optional: atomistic.committee_calibration.store_calibration
 
 Writes are atomic (temp file + rename). A file that is not ours, or is
 truncated/corrupt, raises ``PotentialFileError`` naming the path and the fault.
@@ -114,6 +115,9 @@ def load_potential(path: str | Path, dtype: str = "float32"):
     Args:
         path: a file written by ``save_potential`` / ``train_committee``.
         dtype: "float32" (fast) or "float64".
+
+    A calibration stored in the file (``committee_calibration.store_calibration``)
+    comes with the calculator: it then reports calibrated uncertainties.
     """
     from .mlip_calculator import CommitteeCalculator
 
@@ -123,4 +127,5 @@ def load_potential(path: str | Path, dtype: str = "float32"):
     meta = {k: payload.get(k) for k in ("training_set_hash", "metrics", "created", "cutoff",
                                         "elements", "hyperparameters")}
     meta["path"] = str(path)
-    return CommitteeCalculator(build_models(payload), dtype=dtype, metadata=meta)
+    return CommitteeCalculator(build_models(payload), dtype=dtype, metadata=meta,
+                               calibration=payload.get("calibration"))
