@@ -87,11 +87,13 @@ class NEBResult:
 
     @property
     def doubted_frames(self) -> list[Atoms]:
-        """Copies of the doubted images without a calculator, ``info`` saying where they came from."""
+        """Copies of the doubted images without a calculator or constraints (labels must be the
+        true forces on every atom, fixed ones included), ``info`` saying where they came from."""
         frames = []
         for i in self.doubted:
             a = self.images[i].copy()
             a.calc = None
+            a.set_constraint()
             a.info.update(source="neb", image=int(i), max_force_dev=float(self.max_force_dev[i]))
             frames.append(a)
         return frames
