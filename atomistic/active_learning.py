@@ -1,10 +1,12 @@
 """On-the-fly active learning: the committee explores, the reference labels only where it is unsure.
 
 ``ActiveLearner(structures, reference, folder, settings).run()`` drives
-Langevin MD walkers (one per structure and seed, temperature ramped from
-``temperature_K`` to ``final_temperature_K``) with the committee potential
-and watches every step's ``max_force_dev`` (eV/Angstrom) against the trust
-levels (``atomistic.trust_levels``):
+Langevin MD walkers with the committee potential: one per structure and seed,
+either each at one of the constant ``temperatures_K`` (so the whole
+temperature range is explored from the first round on) or all ramped from
+``temperature_K`` to ``final_temperature_K`` over the run. It watches every
+step's ``max_force_dev`` (eV/Angstrom) against the trust levels
+(``atomistic.trust_levels``):
 
 - ``mode="onthefly"``: a step with ``trust_lo < dev <= trust_hi`` pauses the
   walker; the frame is labelled by the reference calculator, added to the
@@ -15,7 +17,11 @@ levels (``atomistic.trust_levels``):
   candidates (``trust_lo < dev <= trust_hi``); up to ``select_per_round``
   of the most uncertain, mutually different ones
   (``atomistic.frame_selection``) are labelled in parallel (Dask, local or
-  ``scheduler``), then one warm-start retrain.
+  ``scheduler``), then one warm-start retrain. With ``full_round_fraction``
+  the quota follows the uncertain fraction f of the round's MD steps:
+  ``ceil(select_per_round * min(1, f / full_round_fraction))`` frames, so
+  the reference calls per MD step fall as the committee improves instead of
+  staying at the quota while any candidate is left.
 - In both, a step with ``dev > trust_hi`` is not labelled: the walker rolls
   back to its last trusted state (the last step with ``dev <= trust_lo``, or
   the last labelled one) with fresh Maxwell-Boltzmann velocities.
@@ -65,6 +71,12 @@ class ActiveLearningSettings(BaseModel):
     temperature_K: float = Field(300.0, gt=0.0)
     final_temperature_K: float | None = Field(None, gt=0.0,
                                               description="linear ramp end (default: constant)")
+    temperatures_K: list[float] | None = Field(
+        None, min_length=1, description="constant walker temperatures, one walker per structure,"
+        " temperature and seed (instead of temperature_K and a ramp)")
+    full_round_fraction: float | None = Field(
+        None, gt=0.0, le=1.0, description="batch: uncertain fraction of a round's steps at which "
+        "the full select_per_round is labelled; proportionally fewer below (None: always full)")
     friction: float = Field(0.02, gt=0.0, description="Langevin friction (1/fs, ASE units)")
     walkers_per_structure: int = Field(1, ge=1)
     initial_rattled: int = Field(2, ge=0, description="rattled copies per structure labelled first")
@@ -85,6 +97,12 @@ class ActiveLearningSettings(BaseModel):
     def _ordered(self):
         if self.trust_hi <= self.trust_lo:
             raise ValueError(f"trust_hi ({self.trust_hi}) must exceed trust_lo ({self.trust_lo})")
+        if self.temperatures_K is not None:
+            if self.final_temperature_K is not None:
+                raise ValueError("temperatures_K and final_temperature_K: give one (constant "
+                                 "walker temperatures or a ramp), not both")
+            if min(self.temperatures_K) <= 0:
+                raise ValueError(f"temperatures_K ({self.temperatures_K}) must all be > 0 K")
         return self
 
 
@@ -247,13 +265,24 @@ class ActiveLearner:
 
     # --- bookkeeping ---------------------------------------------------------
     @property
+    def _temps_per_structure(self) -> int:
+        return len(self.s.temperatures_K) if self.s.temperatures_K else 1
+
+    @property
     def n_walkers(self) -> int:
-        return len(self.structures) * self.s.walkers_per_structure
+        return len(self.structures) * self._temps_per_structure * self.s.walkers_per_structure
+
+    def _structure_of(self, walker: int):
+        return self.structures[walker // (self._temps_per_structure * self.s.walkers_per_structure)]
 
     def _total_steps(self) -> int:
         return self.s.steps * (self.s.rounds if self.s.mode == "batch" else 1)
 
-    def _temperature(self, step: int) -> float:
+    def _temperature(self, walker: int, step: int) -> float:
+        """Thermostat temperature (K) of ``walker`` at ``step``."""
+        if self.s.temperatures_K:
+            temps = self.s.temperatures_K
+            return float(temps[(walker // self.s.walkers_per_structure) % len(temps)])
         t0 = self.s.temperature_K
         t1 = self.s.final_temperature_K or t0
         return t0 + (t1 - t0) * min(1.0, step / max(self._total_steps(), 1))
@@ -270,8 +299,8 @@ class ActiveLearner:
 
     def _new_state(self) -> dict:
         s = self.s
-        walkers = [_Walker.new(k, self.structures[k // s.walkers_per_structure],
-                               s.temperature_K, s.seed) for k in range(self.n_walkers)]
+        walkers = [_Walker.new(k, self._structure_of(k), self._temperature(k, 0), s.seed)
+                   for k in range(self.n_walkers)]
         self.walkers = walkers
         return {"settings": s.model_dump(), "walkers": [w.to_json() for w in walkers],
                 "pending": [], "trained_on": 0, "n_calls": 0, "round": 0, "log": [],
@@ -436,9 +465,9 @@ class ActiveLearner:
         for w in self.walkers:
             if w.stopped:
                 continue
-            w.attach(self.calc, s, self._temperature(w.step))
+            w.attach(self.calc, s, self._temperature(w.index, w.step))
             while w.step < s.steps:
-                temp = self._temperature(w.step)
+                temp = self._temperature(w.index, w.step)
                 dev = w.advance(temp)
                 self._emit("step", walker=w.index, step=w.step, dev=dev, temperature_K=temp)
                 self._keep_pool(w)
@@ -504,9 +533,9 @@ class ActiveLearner:
                 if w.stopped:
                     continue
                 end = (self.state["round"] + 1) * s.steps
-                w.attach(self.calc, s, self._temperature(w.step))
+                w.attach(self.calc, s, self._temperature(w.index, w.step))
                 while w.step < end:
-                    temp = self._temperature(w.step)
+                    temp = self._temperature(w.index, w.step)
                     dev = w.advance(temp)
                     self._emit("step", walker=w.index, step=w.step, dev=dev, temperature_K=temp)
                     self._keep_pool(w)
@@ -520,15 +549,16 @@ class ActiveLearner:
                                       uncertain_atom_fingerprint(self.calc, w.atoms)))
                     elif dev <= s.trust_lo:
                         w.trust_here()
-            k = min(s.select_per_round, self._calls_left())
+            md_steps = sum(w.step for w in self.walkers) - steps0
+            k = min(self._round_quota(len(cands), md_steps), self._calls_left())
             pick = select_diverse([c[0].info["al_dev"] for c in cands], [c[1] for c in cands],
                                   k, groups=[c[0].info["al_walker"] for c in cands],
                                   steps=[c[0].info["al_step"] for c in cands],
                                   min_separation=s.min_separation_steps) if cands else []
             self.state["rounds"].append({
-                "round": self.state["round"], "md_steps": sum(w.step for w in self.walkers) - steps0,
+                "round": self.state["round"], "md_steps": md_steps,
                 "candidates": len(cands), "selected": len(pick), "rejected": n_rejected,
-                "temperature_K": self._temperature(max(w.step for w in self.walkers)),
+                "temperature_K": max(self._temperature(w.index, w.step) for w in self.walkers),
                 "calls_before": self.state["n_calls"]})
             self.store.write_pool(self.pool)
             self._queue([cands[i][0] for i in pick])  # walkers and choice saved together
@@ -536,6 +566,16 @@ class ActiveLearner:
             self._train()
             self._finish_round()
         self._stop("rounds")
+
+    def _round_quota(self, n_candidates: int, md_steps: int) -> int:
+        """Frames to label this round: select_per_round, or in proportion to the uncertain
+        fraction of the round's steps (``full_round_fraction``), at least one if any."""
+        s = self.s
+        if s.full_round_fraction is None or n_candidates == 0:
+            return s.select_per_round
+        f = n_candidates / max(md_steps, 1)
+        return max(1, min(s.select_per_round,
+                          int(np.ceil(s.select_per_round * f / s.full_round_fraction - 1e-9))))
 
     def _finish_round(self) -> None:
         self.state["round"] += 1

@@ -129,3 +129,23 @@ def test_learn_config_runs_and_names_bad_keys(tmp_path):
     (tmp_path / "bad.toml").write_text(LEARN_TOML.replace("trust_lo", "trust_low"))
     out = CliRunner().invoke(app, ["learn", str(tmp_path / "bad.toml")])
     assert out.exit_code == 2 and "settings.trust_low: unknown key" in out.output
+
+
+def test_walkers_span_the_temperatures_and_the_quota_follows_the_uncertain_fraction(tmp_path):
+    from atomistic.active_learning import ActiveLearner
+    from atomistic.errors import InputError
+
+    s = {"mode": "batch", "temperatures_K": [300, 650, 1000], "walkers_per_structure": 2,
+         "select_per_round": 10, "full_round_fraction": 0.25}
+    al = ActiveLearner([vacancy_cell(), vacancy_cell()], emt_calculator, tmp_path / "run", s,
+                       progress=False)
+    # one walker per structure, temperature and seed, each at its constant temperature
+    assert al.n_walkers == 12
+    assert [al._temperature(k, 500) for k in range(6)] == [300, 300, 650, 650, 1000, 1000]
+    # a round with >= 25 % uncertain steps labels the full 10; 10 % -> 4; one candidate -> 1
+    assert al._round_quota(300, 600) == 10
+    assert al._round_quota(60, 600) == 4
+    assert al._round_quota(1, 600) == 1
+    with pytest.raises(InputError, match="final_temperature_K"):
+        ActiveLearner([vacancy_cell()], emt_calculator, tmp_path / "x",
+                      {**s, "final_temperature_K": 900}, progress=False)

@@ -75,7 +75,10 @@ def _test_frames(structures, reference, n, settings, seed):
 
     calc = reference() if callable(reference) and not hasattr(reference, "calculate") \
         else reference
-    t0, t1 = settings.temperature_K, settings.final_temperature_K or settings.temperature_K
+    if settings.temperatures_K:  # constant walker temperatures: span their range
+        t0, t1 = min(settings.temperatures_K), max(settings.temperatures_K)
+    else:
+        t0, t1 = settings.temperature_K, settings.final_temperature_K or settings.temperature_K
     frames = []
     for k in range(n):
         atoms = structures[k % len(structures)]
