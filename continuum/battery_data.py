@@ -29,7 +29,10 @@ Features (why each carries the physics of the SPMe error):
                                computes them itself;
   log |dU/dsto| of each       -- the OCP slope at the surface stoichiometry
   electrode                    (central difference of the parameter set's
-                               own OCP function): the DFN - SPMe gap comes
+                               own OCP function, tabulated once per
+                               parameter set as a cubic pybamm.Interpolant
+                               so the model evaluates a table lookup, not
+                               four OCPs): the DFN - SPMe gap comes
                                from the spread of stoichiometry/reaction
                                through the thickness, which moves V by
                                dU/dsto times that spread; graphite's staging
@@ -40,6 +43,7 @@ Features (why each carries the physics of the SPMe error):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -77,41 +81,126 @@ def _scalar(symbol):
     return pybamm.yz_average(symbol) if symbol.domain == ["current collector"] else symbol
 
 
-def ocp_slope_features(param, sto_n, sto_p, T):
-    """log |dU/dsto| [log(V)] of each electrode at the given stoichiometries (symbols).
+# OCP-slope table grid: for sto in [0.02, 0.98] a cubic spline on 2001 points
+# is within 1e-6 (log units) of the central difference for analytic OCPs
+# (4e-9 Chen2020, 1e-6 Marquis2019) and 0.02 for OKane2022, whose graphite OCP
+# is itself a data table. Within ~0.01 of 0 or
+# 1 the OCP asymptotes make the spline ring (errors of order 1 in the log);
+# cut-off voltages keep cells out of there, and data and model read the same
+# table, so they agree there too. A "linear" table would need ~20x the
+# points, and casadi copies a linear table's data at every call (a 20001-point
+# table tripled the cost of a voltage event); a cubic spline is a casadi
+# Function holding its coefficients.
+_STO_TABLE = np.linspace(0.0, 1.0, 2001)
+_INTERP = "cubic"
 
-    param: a lithium-ion model's ``param``; central difference of its OCPs;
-    sqrt(g^2 + 1e-6) keeps the log smooth and finite on flat plateaus.
+
+def _central_slope(param, values, sto, T):
+    """Exact central-difference OCP slopes [V] of both electrodes at (sto, T) arrays."""
+    import pybamm
+
+    s = pybamm.Vector(np.asarray(sto, float))
+    out = []
+    for dom in (param.n.prim, param.p.prim):
+        g = (dom.U(s + _DSTO, T) - dom.U(s - _DSTO, T)) / (2 * _DSTO)
+        out.append(np.ravel(values.process_symbol(g).evaluate()))
+    return out
+
+
+def _log_abs(g):
+    # sqrt(g^2 + 1e-6) keeps the log smooth and finite where g ~ 0.
+    return np.log(np.sqrt(np.square(g) + 1e-6))
+
+
+@functools.lru_cache(maxsize=8)
+def ocp_slope_tables(parameter_set="Chen2020"):
+    """Tabulated OCP slopes of ``parameter_set`` on ``_STO_TABLE`` (cached per set).
+
+    PyBaMM's OCP is U_ref(sto) + (T - T_ref) dUdT(sto) (+ asymptotes in sto),
+    exactly linear in T, so the central-difference slope is
+    g(sto, T) = a(sto) + (T - T_ref) b(sto) with a = g(., T_ref) and
+    b = g(., T_ref + 1) - a. Returns {"T_ref": float, "n": (a, b), "p": (a, b)},
+    b None where dUdT is zero (e.g. Chen2020): then the feature is
+    tabulated directly as log|a|.
     """
     import pybamm
 
+    values = pybamm.ParameterValues(parameter_set)
+    param = pybamm.LithiumIonParameters()
+    T_ref = float(values["Reference temperature [K]"])
+    a = _central_slope(param, values, _STO_TABLE, pybamm.Scalar(T_ref))
+    a1 = _central_slope(param, values, _STO_TABLE, pybamm.Scalar(T_ref + 1.0))
+    out = {"T_ref": T_ref}
+    for k, ak, ak1 in zip("np", a, a1):
+        b = ak1 - ak
+        out[k] = (ak, b if np.any(np.abs(b) > 1e-12 * np.max(np.abs(ak))) else None)
+    return out
+
+
+def ocp_slope_features(sto_n, sto_p, T, parameter_set="Chen2020"):
+    """log |dU/dsto| [log(V)] of each electrode at the given stoichiometries (symbols).
+
+    The central-difference slope of the parameter set's own OCP, read from
+    linear ``pybamm.Interpolant`` tables (``ocp_slope_tables``) instead of
+    four symbolic OCP evaluations: the voltage cut-off events evaluate the
+    features at every solver step, and a table lookup is ~12 casadi
+    instructions where the OCPs were ~135 per electrode. Accuracy: see
+    ``_STO_TABLE`` (tested in tests/test_battery_hybrid.py); the data
+    pipeline (``derived_features``) reads the same tables, so data and
+    model agree exactly. The tables are built from the named parameter set
+    when the model is built: a residual is tied to that set anyway.
+    """
+    import pybamm
+
+    tab = ocp_slope_tables(parameter_set)
     out = []
-    for dom, sto in ((param.n.prim, sto_n), (param.p.prim, sto_p)):
-        g = (dom.U(sto + _DSTO, T) - dom.U(sto - _DSTO, T)) / (2 * _DSTO)
+    for k, sto in (("n", sto_n), ("p", sto_p)):
+        a, b = tab[k]
+        g = pybamm.Interpolant(_STO_TABLE, a, sto, name=f"ocp_slope_{k}", interpolator=_INTERP)
+        if b is not None:
+            g = g + (T - tab["T_ref"]) * pybamm.Interpolant(
+                _STO_TABLE, b, sto, name=f"ocp_slope_dT_{k}", interpolator=_INTERP)
+        # The log is taken after the lookup: tabulating log|g| itself would
+        # smear its sharp dips where g crosses zero (interpolated OCPs).
         out.append(pybamm.log(pybamm.sqrt(g**2 + 1e-6)))
     return out
+
+
+def ocp_slope_exact(sto_n, sto_p, T, parameter_set="Chen2020"):
+    """The untabulated feature (central difference of the OCP), for checking the tables.
+
+    sto_n, sto_p, T: arrays (N,). Returns (N, 2).
+    """
+    import pybamm
+
+    values = pybamm.ParameterValues(parameter_set)
+    param = pybamm.LithiumIonParameters()
+    T = pybamm.Vector(np.asarray(T, float))
+    gn = _central_slope(param, values, sto_n, T)[0]
+    gp = _central_slope(param, values, sto_p, T)[1]
+    return np.stack([_log_abs(gn), _log_abs(gp)], axis=1)
 
 
 def derived_features(base, parameter_set="Chen2020"):
     """Numeric OCP-slope features for base feature rows (N, len(BASE_FEATURE_NAMES)) -> (N, 2).
 
-    Evaluates the same expression as the model does, so data and model agree.
+    Evaluates the same expression (the same tables) as the model does, so
+    data and model agree.
     """
     import pybamm
 
     base = np.asarray(base, float)
-    param = pybamm.LithiumIonParameters()
     vec = [pybamm.Vector(base[:, i]) for i in (1, 2, 4)]
-    values = pybamm.ParameterValues(parameter_set)
-    return np.stack([np.ravel(values.process_symbol(f).evaluate())
-                     for f in ocp_slope_features(param, *vec)], axis=1)
+    return np.stack([np.ravel(f.evaluate())
+                     for f in ocp_slope_features(*vec, parameter_set=parameter_set)], axis=1)
 
 
-def add_feature_states(model):
+def add_feature_states(model, parameter_set="Chen2020"):
     """Add the filtered-current ODE states and one variable per feature to ``model``.
 
-    ``model`` is a built PyBaMM lithium-ion model (SPMe or a subclass). The
-    states do not feed back into the cell equations, so the voltage is
+    ``model`` is a built PyBaMM lithium-ion model (SPMe or a subclass);
+    ``parameter_set`` names the OCPs the slope features are tabulated from.
+    The states do not feed back into the cell equations, so the voltage is
     unchanged. Returns the list of feature symbols (domain-less, (1, 1)).
     """
     import pybamm
@@ -132,17 +221,17 @@ def add_feature_states(model):
         model.initial_conditions[f] = pybamm.Scalar(0.0)
         feats.append(f)
     feats = [_scalar(f) for f in feats]
-    feats += ocp_slope_features(model.param, feats[1], feats[2], feats[4])
+    feats += ocp_slope_features(feats[1], feats[2], feats[4], parameter_set)
     model.variables.update(dict(zip(FEATURE_VARIABLES, feats)))
     return feats
 
 
-def feature_model():
+def feature_model(parameter_set="Chen2020"):
     """A plain SPMe with the feature states and variables added (for data)."""
     import pybamm
 
     model = pybamm.lithium_ion.SPMe()
-    add_feature_states(model)
+    add_feature_states(model, parameter_set)
     return model
 
 
@@ -249,7 +338,7 @@ def run_pair(profile, temperature=298.15, parameter_set="Chen2020", soc0=0.95,
     t_stop = profile.breakpoints()
     t_grid = np.arange(0.0, t_stop[-1], dt)
     sols = {}
-    for name, model in (("spme", feature_model()), ("dfn", pybamm.lithium_ion.DFN())):
+    for name, model in (("spme", feature_model(parameter_set)), ("dfn", pybamm.lithium_ion.DFN())):
         sim = pybamm.Simulation(model, parameter_values=param)
         sols[name] = sim.solve(t_eval=t_stop, t_interp=t_grid, initial_soc=soc0)
     t_end = min(sols["spme"].t[-1], sols["dfn"].t[-1])

@@ -8,7 +8,7 @@ torch = pytest.importorskip("torch")
 
 from continuum.battery_data import (BASE_FEATURE_NAMES, FEATURE_NAMES,  # noqa: E402
                                     FEATURE_VARIABLES, cc_profile, derived_features,
-                                    run_pair)
+                                    ocp_slope_exact, run_pair)
 from couplers.battery import HybridSPMe, ParameterSetMismatch, Residual  # noqa: E402
 from couplers.battery_train import load_config, train_residual  # noqa: E402
 from couplers.errors import InputError  # noqa: E402
@@ -51,6 +51,17 @@ def test_model_features_equal_data_features():
     # The 100 s filtered current relaxes to the applied 1C (exp(-20) ~ 2e-9
     # off); what is left is IDAKLU's default rtol 1e-4.
     assert abs(x[-1, FEATURE_NAMES.index("C-rate filtered 100 s")] - 1.0) < 1e-3
+
+
+def test_tabulated_ocp_slope_equals_central_difference_of_the_ocp():
+    rng = np.random.default_rng(0)
+    n = 2000
+    base = np.zeros((n, len(BASE_FEATURE_NAMES)))
+    base[:, 1], base[:, 2] = rng.uniform(0.02, 0.98, (2, n))  # operating window
+    base[:, 4] = rng.uniform(263.15, 333.15, n)
+    exact = ocp_slope_exact(base[:, 1], base[:, 2], base[:, 4])
+    # Cubic spline on a 5e-4 grid of a smooth slope: measured 4e-9 (log units).
+    assert np.max(np.abs(derived_features(base) - exact)) < 1e-6
 
 
 def test_symbolic_mlp_equals_torch_mlp(trained):
