@@ -157,6 +157,26 @@ def stern_diffuse_potential(psi0, z, c_bulk, stern_length, nu=None):
     return 0.5 * (lo + hi)
 
 
+
+def electrolyte(species, z, c_bulk, degree: int = 1) -> tuple[list[str], list[int], np.ndarray]:
+    """Checked (species, valences, bulk concentrations in mol/m^3) of an electroneutral bulk.
+
+    Shared by every PNP/PB solver so that they refuse the same bad input with the same words.
+    """
+    species, z = list(species), [int(v) for v in z]
+    c_bulk = np.asarray(c_bulk, dtype=float)
+    if not (len(species) == len(z) == len(c_bulk)):
+        raise InputError(f"species, z, c_bulk: lengths {len(species)}, {len(z)}, "
+                         f"{len(c_bulk)}; expected equal")
+    if np.any(~np.isfinite(c_bulk)) or np.any(c_bulk <= 0):
+        raise InputError(f"c_bulk: {c_bulk.tolist()}; expected positive finite mol/m^3")
+    net = float(np.dot(z, c_bulk))
+    if abs(net) > 1e-9 * float(np.dot(np.abs(z), c_bulk)):
+        raise InputError(f"c_bulk: net bulk charge {net:g} mol/m^3; expected electroneutral bulk")
+    if degree not in (1, 2, 3):
+        raise InputError(f"degree: {degree}; expected 1, 2 or 3")
+    return species, z, c_bulk
+
 class PNPSolver1D:
     """Steady or transient PNP between an electrode (x=0) and a bulk reservoir or second electrode.
 
@@ -176,19 +196,7 @@ class PNPSolver1D:
                  length=None, n_cells=200, degree=1, h_min=None, stern_length=None,
                  ion_size=None, closed=False, phi_right=0.0, comm=None, petsc_options=None,
                  predictor="planar", width=None, n_cells_y=None, grading=None):
-        self.species = list(species)
-        self.z = [int(v) for v in z]
-        self.c_bulk = np.asarray(c_bulk, dtype=float)
-        if not (len(self.species) == len(self.z) == len(self.c_bulk)):
-            raise InputError(f"species, z, c_bulk: lengths {len(self.species)}, {len(self.z)}, "
-                             f"{len(self.c_bulk)}; expected equal")
-        if np.any(~np.isfinite(self.c_bulk)) or np.any(self.c_bulk <= 0):
-            raise InputError(f"c_bulk: {self.c_bulk.tolist()}; expected positive finite mol/m^3")
-        net = float(np.dot(self.z, self.c_bulk))
-        if abs(net) > 1e-9 * float(np.dot(np.abs(self.z), self.c_bulk)):
-            raise InputError(f"c_bulk: net bulk charge {net:g} mol/m^3; expected electroneutral bulk")
-        if degree not in (1, 2, 3):
-            raise InputError(f"degree: {degree}; expected 1, 2 or 3")
+        self.species, self.z, self.c_bulk = electrolyte(species, z, c_bulk, degree)
         self.D = D
         self.T = float(temperature)
         self.eps_r = float(epsilon_r)

@@ -42,7 +42,8 @@ import numpy as np
 
 from ._engines import import_engine
 from .errors import ConvergenceError, InputError
-from .pnp import E_CHARGE, EPS0, K_B, N_A, PNPResult, _collapse, debye_graded_nodes, debye_length, graded_nodes
+from .pnp import (E_CHARGE, EPS0, K_B, N_A, PNPResult, _collapse, debye_graded_nodes, debye_length,
+                  electrolyte, graded_nodes)
 
 FARADAY = E_CHARGE * N_A   # C/mol
 
@@ -154,19 +155,7 @@ class PNPSolver:
     def __init__(self, species, z, c_bulk, D, mesh, facet_tags, *, electrodes=(1,), bulk=(2,),
                  epsilon_r=78.5, temperature=298.15, degree=1, stern_length=None, ion_size=None,
                  reactions=(), petsc_options=None):
-        self.species = list(species)
-        self.z = [int(v) for v in z]
-        self.c_bulk = np.asarray(c_bulk, dtype=float)
-        if not (len(self.species) == len(self.z) == len(self.c_bulk)):
-            raise InputError(f"species, z, c_bulk: lengths {len(self.species)}, {len(self.z)}, "
-                             f"{len(self.c_bulk)}; expected equal")
-        if np.any(~np.isfinite(self.c_bulk)) or np.any(self.c_bulk <= 0):
-            raise InputError(f"c_bulk: {self.c_bulk.tolist()}; expected positive finite mol/m^3")
-        net = float(np.dot(self.z, self.c_bulk))
-        if abs(net) > 1e-9 * float(np.dot(np.abs(self.z), self.c_bulk)):
-            raise InputError(f"c_bulk: net bulk charge {net:g} mol/m^3; expected electroneutral bulk")
-        if degree not in (1, 2, 3):
-            raise InputError(f"degree: {degree}; expected 1, 2 or 3")
+        self.species, self.z, self.c_bulk = electrolyte(species, z, c_bulk, degree)
         self.electrodes, self.bulk = [int(t) for t in electrodes], [int(t) for t in bulk]
         if not self.electrodes or set(self.electrodes) & set(self.bulk):
             raise InputError(f"electrodes, bulk: {self.electrodes}, {self.bulk}; expected at least one "
