@@ -27,8 +27,9 @@ def hull(
     from rich.console import Console
     from rich.table import Table
 
-    from atomistic.errors import AtomisticError
     from atomistic.hull_run import run_hull
+
+    from ..cli_errors import reported_errors
 
     console = Console(quiet=quiet, stderr=True)
     ref: str | float | None = reference
@@ -37,13 +38,10 @@ def hull(
             ref = float(reference)
         except ValueError:
             ref = reference
-    try:
-        with console.status("starting", spinner="dots") as status:
-            result = run_hull(files, calc=calc, out=out, ion=ion, host=host, reference=ref,
-                              x_max=x_max, relax=not no_relax, progress=status.update)
-    except AtomisticError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
+    with reported_errors("nothing was written; run again"), \
+            console.status("starting", spinner="dots") as status:
+        result = run_hull(files, calc=calc, out=out, ion=ion, host=host, reference=ref,
+                          x_max=x_max, relax=not no_relax, progress=status.update)
     table = Table(title=f"hull ({calc})")
     committee = result["n_members"] is not None
     for col in ["entry", "formula", "E_f (eV/atom)", "E_hull (eV/atom)"] + (["P(stable)"] if committee else []):

@@ -36,11 +36,13 @@ def neb(
     """Relax a reaction path; write neb.json, neb.png, neb_band.extxyz (and doubted.extxyz, alpha.*)."""
     from rich.console import Console
 
-    from atomistic.errors import AtomisticError, InputError
+    from atomistic.errors import InputError
     from atomistic.neb_run import adatom_hop, neb_study
 
+    from ..cli_errors import reported_errors
+
     console = Console(quiet=quiet, stderr=True)
-    try:
+    with reported_errors("the band is not saved; run again"):
         if hop:
             if initial or final:
                 raise InputError("--hop builds both endpoints; give either --hop or INITIAL FINAL")
@@ -55,12 +57,6 @@ def neb(
                             trust_level=trust, relax_endpoints=relax_endpoints,
                             potentials=potential, adatom_charge=charge,
                             reference_electrode=reference, progress=status.update)
-    except InputError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
-    except AtomisticError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1)
     err = f" ± {res['barrier_std_eV']:.3f}" if res.get("member_barriers_eV") else ""
     typer.echo(f"barrier {res['barrier_eV']:.3f}{err} eV, reaction energy "
                f"{res['reaction_energy_eV']:+.3f} eV, doubted images {res['doubted_images'] or 'none'}")
