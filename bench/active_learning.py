@@ -8,13 +8,15 @@ Targets (issue 7):
 
 Setup: two starting cells, a 2x2x2 fcc Cu cell with one vacancy (31 atoms)
 and a 3x3 fcc(111) slab of 4 layers with 6 A of vacuum each side (36 atoms),
-two Langevin walkers each (seeds), thermostat ramped 300 -> 1000 K over the
-run, 2 fs steps. Reference: ASE EMT. The loop starts from the two cells plus
-two rattled copies each (6 reference calls, counted). Batch mode: each round
-every walker runs ``steps`` MD steps with the committee, frames with
-trust_lo < dev <= trust_hi are candidates, up to ``select_per_round`` of
-the most uncertain diverse ones are labelled, the committee is retrained
-from its weights. Trust levels 0.10 / 0.30 eV/A: with the committee's
+three Langevin walkers each, at constant 300, 650 and 1000 K (the whole
+range explored from the first round), 2 fs steps. Reference: ASE EMT. The
+loop starts from the two cells plus two rattled copies each (6 reference
+calls, counted). Batch mode: each round every walker runs ``steps`` MD steps
+with the committee, frames with trust_lo < dev <= trust_hi are candidates;
+the round labels ceil(10 * min(1, f / 0.25)) of them (f: the uncertain
+fraction of the round's steps), the most uncertain mutually different
+ones, and the committee is retrained from its weights. Trust levels
+0.10 / 0.30 eV/A: with the committee's
 dev-to-true-error ratio (calibrated at the end with
 ``calibrate_trust_levels`` on the test set and printed) a worst-atom error
 of ~0.1-0.15 eV/A is where frames stop being trusted, which is the size of
@@ -66,10 +68,11 @@ TARGET_CALLS = 100
 TRAIN = {"n_members": 3, "epochs": 60, "hidden": [32, 32], "n_channels": 8, "cutoff": 4.5,
          "early_stopping_patience": 15}
 SETTINGS = {"mode": "batch", "trust_lo": 0.10, "trust_hi": 0.30,
-            "steps": 30 if FAST else 150, "rounds": 2 if FAST else 10,
-            "select_per_round": 4 if FAST else 10, "max_calls": 20 if FAST else TARGET_CALLS,
-            "temperature_K": 300.0, "final_temperature_K": 1000.0, "timestep_fs": 2.0,
-            "walkers_per_structure": 2, "initial_rattled": 2, "retrain_epochs": 10,
+            "steps": 20 if FAST else 100, "rounds": 2 if FAST else 10,
+            "select_per_round": 4 if FAST else 10, "full_round_fraction": 0.25,
+            "max_calls": 20 if FAST else TARGET_CALLS,
+            "temperatures_K": [300.0, 650.0, 1000.0], "timestep_fs": 2.0,
+            "walkers_per_structure": 1, "initial_rattled": 2, "retrain_epochs": 10,
             "pool_every": 10, "train": TRAIN, "seed": 0}
 
 
@@ -188,7 +191,7 @@ def main():
               f"train {p['train_s']:.0f} s")
     first_ok = next((p["calls"] for p in curve if p["force_mae"] <= TARGET_MAE), None)
 
-    # warm-up = the first half of the rounds (300 -> 650 K); after it: the hot half
+    # warm-up = the first half of the rounds; after it: the second half
     rounds = res.rounds
     half = len(rounds) // 2
     late = rounds[half:]
@@ -263,9 +266,10 @@ def main():
     curve_table = markdown_table(["frames (reference calls)", "active: force MAE (meV/A)",
                                   "random: force MAE (meV/A)"], crow)
     loop_table = markdown_table(
-        ["round", "T at end (K)", "MD steps", "candidates", "labelled", "rolled back",
+        ["round", "MD steps", "candidates (uncertain steps)", "labelled", "rolled back",
          "calls after", "held-out F MAE (meV/A)"],
-        [[r["round"] + 1, f"{r['temperature_K']:.0f}", r["md_steps"], r["candidates"],
+        [[r["round"] + 1, r["md_steps"],
+          f"{r['candidates']} ({100 * r['candidates'] / max(r['md_steps'], 1):.0f} %)",
           r["selected"], r["rejected"], r["calls_before"] + r["selected"],
           f"{1000 * p['force_mae']:.1f}"] for r, p in zip(rounds, curve[1:])])
     text = "\n".join(f"  {r[0]}: {r[1]}  (target {r[2]}) {r[3]}" for r in rows)
@@ -277,9 +281,11 @@ def main():
     if not FAST:
         body = (
             f"EMT Cu: 2x2x2 fcc cell with a vacancy (31 atoms) and a 3x3x4 fcc(111) slab (36 atoms), "
-            f"2 Langevin walkers each, thermostat ramped 300 -> 1000 K, 2 fs; batch mode, "
-            f"{SETTINGS['rounds']} rounds x {SETTINGS['steps']} steps per walker, up to "
-            f"{SETTINGS['select_per_round']} frames labelled per round, trust levels "
+            f"one Langevin walker each at 300, 650 and 1000 K from the first round (6 walkers), "
+            f"2 fs; batch mode, {SETTINGS['rounds']} rounds x {SETTINGS['steps']} steps per "
+            f"walker; a round labels ceil({SETTINGS['select_per_round']} * min(1, f / "
+            f"{SETTINGS['full_round_fraction']})) frames, f the uncertain fraction of its steps "
+            f"(`full_round_fraction`), the most uncertain mutually different ones; trust levels "
             f"{SETTINGS['trust_lo']} / {SETTINGS['trust_hi']} eV/A; committee "
             f"{TRAIN['n_members']} members (MLP {TRAIN['hidden']}, {TRAIN['n_channels']} channels, "
             f"cutoff {TRAIN['cutoff']} A), warm-start retraining {SETTINGS['retrain_epochs']} "
@@ -295,20 +301,50 @@ def main():
             f"(`calibrate_trust_levels`): true worst-atom force error / max_force_dev = "
             f"{cal.ratio:.2f} (median), Spearman {cal.spearman:.2f}; trust_lo for an accepted "
             f"worst-atom error of 0.15 eV/A would be {cal.trust_lo:.3f} eV/A.\n\n"
-            "Reading the misses: (1) the thermostat ramps with the rounds, so the loop's first "
-            "frames come from the cool start (the first 50 from <= 580 K) while the random frames "
-            "are drawn from the whole run, hot end included, and the test set spans 300-1000 K: "
-            f"random is ahead at 25 and 50 frames and active ahead from 100 on, where random needs "
-            f"{n_rand:.0f} frames for the active set's error ({ratio:.2f}x). (2) A batch round labels "
-            f"up to {SETTINGS['select_per_round']} frames whenever there are candidates, and at "
-            f"trust_lo = {SETTINGS['trust_lo']} eV/A the committee still had candidates on "
-            f"{100 * rounds[-1]['candidates'] / max(rounds[-1]['md_steps'], 1):.0f} % of the steps "
-            "of the last round, so rounds 6-10 label ~10 frames per 600 steps by construction; "
-            "production MD with the final committee, counted the way the on-the-fly mode would "
-            "call the reference, stays under 1 %.\n\n"
+            + _reading(rounds, ratio, n_rand, frac, half, _where(dataset, picked)) + "\n\n"
             "![active vs random](bench/out/active_learning_curves.png)")
         record("active-learning", "python bench/active_learning.py", body)
     return rows
+
+
+def _where(dataset, random_frames):
+    """(labelled frames per walker temperature, mean worst-atom |F| of active and random, eV/A)."""
+    temps = SETTINGS["temperatures_K"]
+    per_t = {t: 0 for t in temps}
+    active = [a for a in dataset if a.info.get("al_walker", -1) >= 0]
+    for a in active:
+        per_t[temps[a.info["al_walker"] % len(temps)]] += 1
+    worst = lambda fr: float(np.mean([np.linalg.norm(a.get_forces(), axis=1).max()  # noqa: E731
+                                      for a in fr]))
+    return per_t, worst(active), worst(random_frames[:len(active)])
+
+
+def _reading(rounds, ratio, n_rand, frac, half, where):
+    """What the numbers say, from the numbers (no hand-written figures)."""
+    per_t, f_act, f_rand = where
+    share = ", ".join(f"{n} at {t:.0f} K" for t, n in per_t.items())
+    first, last = rounds[0], rounds[-1]
+    f0 = first["candidates"] / max(first["md_steps"], 1)
+    f1 = last["candidates"] / max(last["md_steps"], 1)
+    return (
+        f"Walkers span 300-1000 K from round 1, like the random frames and the test set, so both "
+        f"curves sample the same ensemble; random needs {n_rand:.0f} frames for the error of the "
+        f"active set ({ratio:.2f}x)"
+        + (": random MD frames are as good or better here. The random frames are spread over "
+           "the walkers like the test frames (a third per temperature); the loop's labelled "
+           f"frames are where the committee disagrees most: {share}, with a mean worst-atom "
+           f"reference force of {f_act:.2f} eV/A against {f_rand:.2f} for as many random frames. "
+           "A force MAE over typical frames at all three temperatures rewards that "
+           "concentration on the hot tail less than the spread of random frames. The earlier "
+           "1.49x came with a 300 -> 1000 K ramp, where the random frames were hotter than the "
+           "first active ones; with the ramp gone both see the same ensemble. What the loop buys "
+           "on this measure is the error at a given budget without labelling the MD at all, and "
+           "a call rate that falls as it learns"
+           if ratio < 1.5 else "")
+        + f". The uncertain fraction of MD steps fell from "
+        f"{100 * f0:.0f} % (round 1) to {100 * f1:.0f} % (round {len(rounds)}), and with it the "
+        f"labels per round: rounds {half + 1}-{len(rounds)} called the reference on "
+        f"{100 * frac:.2f} % of their steps.")
 
 
 def _plot(path, curve, ns_act, act, ns_rand, rand):
