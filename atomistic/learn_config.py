@@ -24,11 +24,9 @@ Errors name the key (``learn.toml: settings.trust_low: unknown key``).
 from __future__ import annotations
 
 import functools
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from .active_learning import ActiveLearningSettings
@@ -104,19 +102,11 @@ def reference_factory(spec: ReferenceSpec):
 
 def load_learn_config(path: str | Path) -> LearnConfig:
     """Parse and validate a learning config; InputError lines name each bad key."""
-    from .training import describe_validation_error, validate_settings
+    from .train_config import load_toml_model
+    from .training import validate_settings
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such config file")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: invalid TOML: {exc}") from None
-    try:
-        cfg = LearnConfig.model_validate(data)
-    except pydantic.ValidationError as exc:
-        raise InputError(describe_validation_error(exc, lambda key: f"{path}: {key}")) from None
+    cfg = load_toml_model(path, LearnConfig)
     validate_settings(cfg.settings.train, where=f"{path}: settings.train")
     return cfg
 

@@ -47,8 +47,8 @@ class TrainConfig(BaseModel):
     dask: DaskSection | None = None
 
 
-def load_train_config(path: str | Path) -> TrainConfig:
-    """Parse and validate a training config; InputError lines name each bad key."""
+def load_toml_model(path: str | Path, model: type[BaseModel]) -> BaseModel:
+    """Read TOML file ``path`` into pydantic ``model``; InputError lines name the file and each bad key."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such config file")
@@ -57,9 +57,14 @@ def load_train_config(path: str | Path) -> TrainConfig:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML: {exc}") from None
     try:
-        return TrainConfig.model_validate(data)
+        return model.model_validate(data)
     except pydantic.ValidationError as exc:
         raise InputError(describe_validation_error(exc, lambda key: f"{path}: {key}")) from None
+
+
+def load_train_config(path: str | Path) -> TrainConfig:
+    """Parse and validate a training config; InputError lines name each bad key."""
+    return load_toml_model(path, TrainConfig)
 
 
 def train_from_config(path: str | Path, progress: bool = True) -> Path:

@@ -17,21 +17,12 @@ def learn(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Explore with the committee, label where it disagrees, retrain; rerunning resumes."""
-    from atomistic.errors import AtomisticError, InputError
     from atomistic.learn_config import learn_from_config
 
-    try:
+    from ..cli_errors import reported_errors
+
+    with reported_errors("the run folder is checkpointed; run the same command to resume"):
         result, plot = learn_from_config(config, progress=not quiet)
-    except InputError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
-    except AtomisticError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1)
-    except KeyboardInterrupt:
-        typer.echo("interrupted: the run folder is checkpointed; run the same command to resume",
-                   err=True)
-        raise typer.Exit(130)
     if not quiet:
         last = result.curve[-1] if result.curve else {}
         test = (f", held-out force MAE {1000 * last['force_mae']:.1f} meV/Å"
