@@ -16,11 +16,10 @@ truncated/corrupt, raises ``PotentialFileError`` naming the path and the fault.
 from __future__ import annotations
 
 import datetime as _dt
-import os
-import tempfile
 from pathlib import Path
 
 from ._engines import import_engine
+from .atomic_file import atomic_open
 from .errors import InputError
 
 FORMAT = "multiscale-mlip"
@@ -34,16 +33,8 @@ class PotentialFileError(InputError):
 def atomic_torch_save(obj, path: str | Path) -> None:
     """``torch.save`` to a temp file in the same folder, then rename over ``path``."""
     torch = import_engine("torch")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as fh:
+        torch.save(obj, fh)
 
 
 def save_potential(models, path: str | Path, training_set_hash: str = "",

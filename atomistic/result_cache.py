@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from ase import Atoms
+
+from .atomic_file import atomic_open
 
 
 def structure_key(atoms: Atoms, *parts) -> str:
@@ -55,16 +55,8 @@ class ResultCache:
     def put(self, level: str, key: str, value: dict) -> None:
         if self.folder is None:
             return
-        path = self._path(level, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(value, fh)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_open(self._path(level, key)) as fh:
+            json.dump(value, fh)
 
     def count(self, level: str) -> int:
         if self.folder is None or not (self.folder / level).exists():
