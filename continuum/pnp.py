@@ -177,6 +177,23 @@ def electrolyte(species, z, c_bulk, degree: int = 1) -> tuple[list[str], list[in
         raise InputError(f"degree: {degree}; expected 1, 2 or 3")
     return species, z, c_bulk
 
+
+def reference_diffusivity(D, n_species: int) -> float:
+    """The largest constant diffusivity in ``D`` (m^2/s): the solvers' time and flux scale.
+
+    ``D``: one value for all species or one per species, each a number or a callable D(x)
+    (skipped here); 1e-9 m^2/s when every D is a function.
+    """
+    vals = []
+    for i in range(n_species):
+        d = D[i] if isinstance(D, (list, tuple, np.ndarray)) else D
+        if callable(d):
+            continue
+        if not np.isfinite(d) or d <= 0:
+            raise InputError(f"D[{i}]: {d}; expected a positive finite m^2/s")
+        vals.append(float(d))
+    return max(vals) if vals else 1e-9
+
 class PNPSolver1D:
     """Steady or transient PNP between an electrode (x=0) and a bulk reservoir or second electrode.
 
@@ -350,15 +367,7 @@ class PNPSolver1D:
             y.scale(self.max_update / ymax)
 
     def _D_ref(self):
-        vals = []
-        for i in range(len(self.species)):
-            d = self.D[i] if isinstance(self.D, (list, tuple, np.ndarray)) else self.D
-            if callable(d):
-                continue
-            if not np.isfinite(d) or d <= 0:
-                raise InputError(f"D[{i}]: {d}; expected a positive finite m^2/s")
-            vals.append(float(d))
-        return max(vals) if vals else 1e-9
+        return reference_diffusivity(self.D, len(self.species))
 
     def _D_expr(self, i, x, Dref, ufl, fem, msh):
         d = self.D[i] if isinstance(self.D, (list, tuple, np.ndarray)) else self.D

@@ -43,7 +43,7 @@ import numpy as np
 from ._engines import import_engine
 from .errors import ConvergenceError, InputError
 from .pnp import (E_CHARGE, EPS0, K_B, N_A, PNPResult, _collapse, debye_graded_nodes, debye_length,
-                  electrolyte, graded_nodes)
+                  electrolyte, graded_nodes, reference_diffusivity)
 
 FARADAY = E_CHARGE * N_A   # C/mol
 
@@ -304,15 +304,7 @@ class PNPSolver:
                 - kb * ufl.exp((1 - r.alpha) * zi * drop))
 
     def _D_ref(self):
-        vals = []
-        for i in range(len(self.species)):
-            d = self.D[i] if isinstance(self.D, (list, tuple, np.ndarray)) else self.D
-            if callable(d):
-                continue
-            if not np.isfinite(d) or d <= 0:
-                raise InputError(f"D[{i}]: {d}; expected a positive finite m^2/s")
-            vals.append(float(d))
-        return max(vals) if vals else 1e-9
+        return reference_diffusivity(self.D, len(self.species))
 
     def _D_expr(self, i, Dref, fem, basix):
         d = self.D[i] if isinstance(self.D, (list, tuple, np.ndarray)) else self.D
