@@ -30,6 +30,13 @@ def _finite(name, v):
     return v
 
 
+def _finite_values(values: list[float] | None, name: str) -> list[float] | None:
+    """``values`` unchanged, or a ValueError naming ``name`` if any is NaN or infinite."""
+    if values is not None and not all(math.isfinite(x) for x in values):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return values
+
+
 class Species(BaseModel):
     name: str
     charge_number: int
@@ -75,9 +82,7 @@ class ProfileData(BaseModel):
     @field_validator("grid", "values", "stderr")
     @classmethod
     def _finite_list(cls, v, info):
-        if v is not None and not all(math.isfinite(x) for x in v):
-            raise ValueError(f"{info.field_name} contains NaN or infinite values")
-        return v
+        return _finite_values(v, info.field_name)
 
     @model_validator(mode="after")
     def _lengths(self):
@@ -123,9 +128,7 @@ class DoubleLayerData(BaseModel):
                      "work_function_shift")
     @classmethod
     def _finite_list(cls, v, info):
-        if v is not None and not all(math.isfinite(x) for x in v):
-            raise ValueError(f"{info.field_name} contains NaN or infinite values")
-        return v
+        return _finite_values(v, info.field_name)
 
     @model_validator(mode="after")
     def _lengths(self):
