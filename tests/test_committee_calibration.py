@@ -1,11 +1,9 @@
 """Calibrated committee error bars: a variance scale fitted on held-out frames transfers to new ones."""
 import numpy as np
 import pytest
-from ase.build import add_adsorbate, bulk, fcc100
+from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.calculators.singlepoint import SinglePointCalculator
-from ase.constraints import FixAtoms
-from ase.optimize import BFGS
 
 from atomistic.committee_calibration import (attach_calibration, calibrate_committee,
                                              check_calibration, fit_variance_scale, scale_interval,
@@ -13,6 +11,7 @@ from atomistic.committee_calibration import (attach_calibration, calibrate_commi
 from atomistic.emt_committee import EMTCommittee
 from atomistic.errors import InputError
 from atomistic.neb import run_neb
+from atomistic.neb_run import adatom_hop
 
 
 def rattled_cu(n, seed):
@@ -110,17 +109,7 @@ def test_calibration_is_stored_with_the_potential_and_scales_its_uncertainties(t
 
 
 def test_calibrated_neb_error_bars_are_the_scaled_member_spread():
-    slab = fcc100("Al", size=(2, 2, 3))
-    add_adsorbate(slab, "Au", 1.7, "hollow")
-    slab.center(axis=2, vacuum=4.0)
-    slab.set_constraint(FixAtoms(mask=[a.tag > 1 for a in slab]))
-    initial = slab.copy()
-    initial.calc = EMT()
-    BFGS(initial, logfile=None).run(fmax=0.02)
-    final = initial.copy()
-    final[-1].x += final.cell[0, 0] / 2
-    final.calc = EMT()
-    BFGS(final, logfile=None).run(fmax=0.02)
+    initial, final = adatom_hop("Au", "Al", fmax=0.02)
     calc = attach_calibration(EMTCommittee(n_members=4, spread=0.003, seed=0),
                               {"energy_scale": 3.0, "force_scale": 1.0,
                                "energy_difference_scale": 2.0})

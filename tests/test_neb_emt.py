@@ -1,31 +1,18 @@
 """NEB on EMT: an Au adatom hop on Al(100) (ASE's diffusion example) with ASE's machinery."""
 import numpy as np
 import pytest
-from ase.build import add_adsorbate, fcc100
 from ase.calculators.emt import EMT
-from ase.constraints import FixAtoms
 from ase.optimize import BFGS
 
 from atomistic.emt_committee import EMTCommittee
 from atomistic.errors import InputError
 from atomistic.neb import run_neb
+from atomistic.neb_run import adatom_hop
 
 
 @pytest.fixture(scope="module")
 def hop():
-    slab = fcc100("Al", size=(2, 2, 3))
-    add_adsorbate(slab, "Au", 1.7, "hollow")
-    slab.info.pop("adsorbate_info")  # a dict extxyz cannot write (the CLI test writes files)
-    slab.center(axis=2, vacuum=4.0)
-    slab.set_constraint(FixAtoms(mask=[a.tag > 1 for a in slab]))
-    initial = slab.copy()
-    initial.calc = EMT()
-    BFGS(initial, logfile=None).run(fmax=0.01)
-    final = initial.copy()
-    final[-1].x += final.cell[0, 0] / 2
-    final.calc = EMT()
-    BFGS(final, logfile=None).run(fmax=0.01)
-    return initial, final
+    return adatom_hop("Au", "Al", fmax=0.01)
 
 
 @pytest.fixture(scope="module")
