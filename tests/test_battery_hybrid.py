@@ -103,6 +103,50 @@ def test_experiment_voltage_cutoff_sees_corrected_voltage(trained):
     assert np.allclose(v, np.ravel(sol["SPMe voltage [V]"].entries) + corr)
 
 
+def test_one_cutoff_event_stops_at_either_voltage_limit(trained):
+    res, _, _ = trained
+    p = pybamm.ParameterValues("Chen2020")
+    lo, hi = p["Lower voltage cut-off [V]"], p["Upper voltage cut-off [V]"]
+    for current, soc, limit, name in ((5.0, 0.3, lo, "Minimum"), (-5.0, 0.7, hi, "Maximum")):
+        p["Current function [A]"] = current
+        model = HybridSPMe(residual=res)  # default: one combined cut-off event
+        sol = pybamm.Simulation(model, parameter_values=p).solve([0, 20000], initial_soc=soc)
+        # Root located by IDAKLU to its event tolerance (well below 1 mV).
+        assert abs(float(sol["Voltage [V]"].entries[-1]) - limit) < 1e-3
+        assert model.termination(sol) == f"event: {name} voltage [V]"
+
+
+def test_cccv_experiment_runs_through_the_combined_safety_event(trained):
+    res, _, _ = trained
+    exp = pybamm.Experiment([("Discharge at 1C until 3.3 V",
+                              "Charge at 1C until 4.2 V", "Hold at 4.2 V until C/20")])
+    model = HybridSPMe(residual=res)
+    # No parameter_values: the model's default is its residual's set (Chen2020).
+    sol = pybamm.Simulation(model, experiment=exp).solve()
+    steps = sol.cycles[0].steps
+    # Every step ended on its own [experiment] condition; had the model's
+    # combined safety event fired, the experiment would stop there.
+    assert [s.termination.endswith("[experiment]") for s in steps] == [True] * 3
+    i_end = float(steps[-1]["Current [A]"].entries[-1])
+    # C/20 of Chen2020's 5 A.h, to the event location tolerance.
+    assert abs(i_end + 5.0 / 20) < 1e-2
+    # Voltage-controlled hold: held to IDAKLU's default rtol 1e-4 x 4.2 V.
+    assert abs(float(steps[-1]["Voltage [V]"].entries[-1]) - 4.2) < 5e-4
+
+
+def test_separate_and_combined_cutoff_events_give_the_same_voltage(trained):
+    res, _, _ = trained
+    p = pybamm.ParameterValues("Chen2020")
+    t = np.linspace(0, 3000, 31)
+    v = [np.ravel(pybamm.Simulation(HybridSPMe(residual=res, voltage_events=e),
+                                    parameter_values=p).solve([0, 3000], t_interp=t)
+                  ["Voltage [V]"].entries) for e in ("separate", "combined")]
+    # Events do not enter the dynamics: identical up to the solver's rtol 1e-4.
+    assert np.max(np.abs(v[0] - v[1])) < 1e-3
+    with pytest.raises(InputError, match="voltage_events"):
+        HybridSPMe(voltage_events="both")
+
+
 def test_other_parameter_set_refused(trained, tmp_path):
     res, _, _ = trained
     path = tmp_path / "res.json"
