@@ -41,6 +41,10 @@ _LAZY: dict[str, str] = {
     "ActiveLearner": "active_learning",
     "ActiveLearningSettings": "active_learning",
     "calibrate_trust_levels": "trust_levels",
+    "calibrate_committee": "committee_calibration",
+    "check_calibration": "committee_calibration",
+    "attach_calibration": "committee_calibration",
+    "CommitteeCalibration": "committee_calibration",
 }
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_open"]
+__all__ = ["atomic_open", "save_figure"]
 
 
 @contextlib.contextmanager
@@ -28,3 +28,14 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save_figure(fig, path: str | Path, dpi: int = 120) -> Path:
+    """Write a matplotlib figure as PNG through ``atomic_open`` (never a half-written plot)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    with atomic_open(path, "wb") as fh:
+        fh.write(buf.getvalue())
+    return Path(path)

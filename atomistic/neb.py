@@ -365,9 +365,7 @@ def plot_neb(result: NEBResult, path, title: str = "", reference: NEBResult | No
         ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    from pathlib import Path
+    from .atomic_file import save_figure
 
-    from .property_run import _save_png
-
-    _save_png(fig, Path(path))
+    save_figure(fig, path)
     plt.close(fig)

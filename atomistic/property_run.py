@@ -15,13 +15,12 @@ OUT/NAME.json and OUT/NAME.png (atomically).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from .atomic_file import atomic_open, save_figure
 from .errors import InputError
 
 PROPERTIES = ("rdf", "elastic", "phonons", "timestep", "free-energy")
@@ -51,18 +50,6 @@ def make_calculator(spec: str):
     raise InputError(f"calc = {spec!r}: expected 'emt', 'emt-committee[:N]', 'gpaw' or 'mlip:PATH'")
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _jsonable(x):
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
@@ -73,14 +60,6 @@ def _jsonable(x):
     if isinstance(x, (np.floating, np.integer, np.bool_)):
         return x.item()
     return x
-
-
-def _save_png(fig, path: Path) -> None:
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
-    _write_atomic(path, buf.getvalue())
 
 
 def run_property(name: str, structure: str | Path, calc: str = "emt", out: str | Path = ".",
@@ -194,7 +173,8 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
             ax.legend()
     result = _jsonable({"property": name, "structure": str(path), "calc": calc,
                         "wall_s": time.perf_counter() - t0, **result})
-    _write_atomic(out / f"{name}.json", json.dumps(result, indent=1).encode())
-    _save_png(fig, out / f"{name}.png")
+    with atomic_open(out / f"{name}.json") as fh:
+        fh.write(json.dumps(result, indent=1))
+    save_figure(fig, out / f"{name}.png")
     plt.close(fig)
     return result
