@@ -10,6 +10,7 @@ transport, SPMe <-> DFN). Couplers may import ``atomistic`` and
 # engine. To export a name add one entry: "Name": "submodule".
 _LAZY: dict[str, str] = {
     "HybridCalculator": "qmml",
+    "HybridTrace": "qmml_trace",
     "Handoff": "handoff",
     "kinetics_handoff": "reaction_kinetics",
     "HybridSPMe": "battery",
