@@ -21,13 +21,11 @@ def train(
 ) -> None:
     """Generate paired SPMe/DFN runs (cached), train the residual, save it as JSON."""
     from couplers.battery_train import train_from_config
-    from couplers.errors import CouplersError
 
-    try:
+    from ..cli_errors import reported_errors
+
+    with reported_errors("solved runs are cached; run the same command to resume"):
         out, report = train_from_config(config, progress=not quiet)
-    except CouplersError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
     typer.echo(f"Residual: {out} ({report['runs']} runs, {report['samples']} samples, "
                f"training RMSE {report['train_rmse_mV']:.2f} mV)")
 
@@ -44,7 +42,8 @@ def compare(
     """Solve one profile with DFN, SPMe and HybridSPMe; print the RMSE vs DFN."""
     from continuum.battery_data import cc_profile, drive_cycle_profile
     from couplers.battery_compare import compare_to_dfn, plot_comparison
-    from couplers.errors import CouplersError
+
+    from ..cli_errors import reported_errors
 
     if (c_rate is None) == (drive_cycle is None):
         typer.echo("error: give exactly one of --c-rate or --drive-cycle", err=True)
@@ -52,12 +51,12 @@ def compare(
     if c_rate == 0:
         typer.echo("error: --c-rate 0: expected a non-zero C-rate", err=True)
         raise typer.Exit(2)
-    profile = cc_profile(c_rate) if c_rate is not None else drive_cycle_profile(drive_cycle)
-    try:
-        r = compare_to_dfn(str(residual), profile, temperature, parameter_set)
-    except (CouplersError, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+    if not residual.is_file():
+        typer.echo(f"error: {residual}: no such file", err=True)
         raise typer.Exit(2)
+    profile = cc_profile(c_rate) if c_rate is not None else drive_cycle_profile(drive_cycle)
+    with reported_errors("nothing was written; run again"):
+        r = compare_to_dfn(str(residual), profile, temperature, parameter_set)
     typer.echo(f"{profile.name} at {temperature:g} K vs DFN: SPMe RMSE {r['rmse_spme_mV']:.2f} mV "
                f"(max {r['max_spme_mV']:.2f}), HybridSPMe RMSE {r['rmse_hybrid_mV']:.2f} mV "
                f"(max {r['max_hybrid_mV']:.2f}); outside training range: "

@@ -19,17 +19,15 @@ def show(file: Annotated[Path, typer.Argument(help="Handoff file (.toml or .json
     from rich.console import Console
     from rich.table import Table
 
-    from couplers.errors import InputError
     from couplers.handoff import Handoff
+
+    from ..cli_errors import reported_errors
 
     if not file.exists():
         typer.echo(f"error: {file}: no such file", err=True)
         raise typer.Exit(2)
-    try:
+    with reported_errors():
         h = Handoff.load(file)
-    except InputError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
     con = Console()
     con.print(f"[bold]{file}[/bold]  schema v{h.schema_version}  T = {h.temperature} K  "
               f"eps_r = {h.relative_permittivity if h.relative_permittivity is not None else '-'}")

@@ -30,13 +30,13 @@ def kinetics(
     """Fit alpha (and/or lambda) and write a kinetics handoff with PyBaMM parameter names."""
     import numpy as np
 
-    from atomistic.errors import AtomisticError
     from atomistic.marcus import reorganisation_energy
     from atomistic.transfer_coefficient import fit_transfer_coefficient, plot_transfer_fit
-    from couplers.errors import CouplersError
     from couplers.reaction_kinetics import kinetics_entry, kinetics_handoff
 
-    try:
+    from ..cli_errors import reported_errors
+
+    with reported_errors("nothing was written; run again"):
         fit = marcus = None
         if barriers is None and gaps is None:
             raise typer.BadParameter("give --barriers, --gaps or both")
@@ -54,12 +54,13 @@ def kinetics(
             plot_transfer_fit(fit, out.with_suffix(".png"))
         if gaps is not None:
             with np.load(gaps) as z:
+                missing = sorted({"reactant", "product"} - set(z.files))
+                if missing:
+                    raise typer.BadParameter(f"{gaps}: no array {missing} (expected 'reactant' "
+                                             "and 'product' energy-gap samples)")
                 marcus = reorganisation_energy(z["reactant"], z["product"], temperature)
         entry = kinetics_entry(fit, marcus, electrode=electrode, reaction=reaction)
         kinetics_handoff([entry], temperature=temperature).save(out)
-    except (AtomisticError, CouplersError, KeyError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
     for name, value in entry.pybamm_parameters.items():
         typer.echo(f"{name} = {value:.4g}")
     typer.echo(f"PyBaMM option: intercalation kinetics = {entry.pybamm_option!r}")

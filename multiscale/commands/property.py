@@ -24,7 +24,6 @@ def property_(
     """Compute an atomistic property with error bars (committee calculators) and write JSON + plot."""
     from rich.console import Console
 
-    from atomistic.errors import AtomisticError
     from atomistic.property_run import run_property
 
     console = Console(quiet=quiet, stderr=True)
@@ -38,10 +37,14 @@ def property_(
             opts[key] = json.loads(value)
         except json.JSONDecodeError:
             opts[key] = value
-    try:
-        with console.status("starting", spinner="dots") as status:
-            result = run_property(name, structure, calc=calc, out=out, options=opts, progress=status.update)
-    except (AtomisticError, TypeError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2)
+    from ..cli_errors import reported_errors
+
+    with reported_errors("nothing was written; run again"), \
+            console.status("starting", spinner="dots") as status:
+        try:
+            result = run_property(name, structure, calc=calc, out=out, options=opts,
+                                  progress=status.update)
+        except TypeError as exc:  # a --set KEY the property function does not take
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
     typer.echo(f"wrote {out / (name + '.json')} and {out / (name + '.png')} in {result['wall_s']:.1f} s")
