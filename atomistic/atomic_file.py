@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_open", "save_figure"]
+__all__ = ["atomic_open", "jsonable", "save_figure", "write_json"]
 
 
 @contextlib.contextmanager
@@ -38,4 +38,28 @@ def save_figure(fig, path: str | Path, dpi: int = 120) -> Path:
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     with atomic_open(path, "wb") as fh:
         fh.write(buf.getvalue())
+    return Path(path)
+
+
+def jsonable(x):
+    """``x`` with numpy arrays and scalars turned into lists and Python numbers, keys into str."""
+    import numpy as np
+
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, (np.floating, np.integer, np.bool_)):
+        return x.item()
+    return x
+
+
+def write_json(path: str | Path, data, indent: int = 1) -> Path:
+    """``data`` (numpy allowed, see ``jsonable``) as JSON through ``atomic_open``."""
+    import json
+
+    with atomic_open(path) as fh:
+        fh.write(json.dumps(jsonable(data), indent=indent))
     return Path(path)

@@ -10,7 +10,6 @@ OUT/voltage.json and OUT/voltage.png.
 """
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -53,7 +52,8 @@ def run_hull(files: Sequence[str | Path], calc: str = "emt", out: str | Path = "
 
     from .electrode_potential import voltage_profile
     from .hull import formation_hull
-    from .property_run import _jsonable, _write_atomic, make_calculator
+    from .atomic_file import write_json
+    from .property_run import make_calculator
     from .stability_plots import plot_hull, plot_voltage, save_png
 
     if (ion is None) != (host is None):
@@ -66,7 +66,7 @@ def run_hull(files: Sequence[str | Path], calc: str = "emt", out: str | Path = "
     hull = formation_hull(structures, c, names=names, relax=relax, fmax=fmax, steps=steps,
                           progress=progress)
     result = {"calc": calc, **hull.to_dict()}
-    _write_atomic(out / "hull.json", json.dumps(_jsonable(result), indent=1).encode())
+    write_json(out / "hull.json", result)
     if len(hull.elements) == 2:
         fig, ax = plt.subplots(figsize=(6, 4))
         plot_hull(hull, ax)
@@ -77,7 +77,7 @@ def run_hull(files: Sequence[str | Path], calc: str = "emt", out: str | Path = "
         prof = voltage_profile(hull, ion, host, reference=reference if reference is not None
                                else "default", x_max=x_max)
         result["voltage"] = prof.to_dict()
-        _write_atomic(out / "voltage.json", json.dumps(_jsonable(prof.to_dict()), indent=1).encode())
+        write_json(out / "voltage.json", prof.to_dict())
         fig, ax = plt.subplots(figsize=(6, 4))
         plot_voltage(prof, ax)
         save_png(fig, out / "voltage.png")

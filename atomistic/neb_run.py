@@ -21,7 +21,6 @@ the transfer coefficient is fitted (``alpha.json``, ``alpha.png``).
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -59,9 +58,9 @@ def adatom_hop(adatom: str = "Au", substrate: str = "Al", size=(2, 2, 3), calc=N
 
 
 def _write_json(path: Path, data: dict) -> None:
-    from .property_run import _jsonable, _write_atomic
+    from .atomic_file import write_json
 
-    _write_atomic(path, json.dumps(_jsonable(data), indent=2).encode())
+    write_json(path, data, indent=2)
 
 
 def _write_frames(path: Path, frames) -> None:
@@ -69,11 +68,12 @@ def _write_frames(path: Path, frames) -> None:
 
     from ase.io import write
 
-    from .property_run import _write_atomic
+    from .atomic_file import atomic_open
 
     buf = io.StringIO()
     write(buf, frames, format="extxyz")
-    _write_atomic(path, buf.getvalue().encode())
+    with atomic_open(path) as fh:
+        fh.write(buf.getvalue())
 
 
 def neb_study(initial, final, calc="emt", out=".", *, n_images: int = 5, climb: bool = True,

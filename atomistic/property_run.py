@@ -14,13 +14,12 @@ OUT/NAME.json and OUT/NAME.png (atomically).
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .atomic_file import atomic_open, save_figure
+from .atomic_file import jsonable, save_figure, write_json
 from .errors import InputError
 
 PROPERTIES = ("rdf", "elastic", "phonons", "timestep", "free-energy")
@@ -48,18 +47,6 @@ def make_calculator(spec: str):
 
         return load_potential(spec.split(":", 1)[1])
     raise InputError(f"calc = {spec!r}: expected 'emt', 'emt-committee[:N]', 'gpaw' or 'mlip:PATH'")
-
-
-def _jsonable(x):
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    if isinstance(x, (np.floating, np.integer, np.bool_)):
-        return x.item()
-    return x
 
 
 def run_property(name: str, structure: str | Path, calc: str = "emt", out: str | Path = ".",
@@ -171,10 +158,9 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
             ax.set_xlabel("λ (Einstein → calculator)")
             ax.set_ylabel("U1 − U0 (eV/atom)")
             ax.legend()
-    result = _jsonable({"property": name, "structure": str(path), "calc": calc,
+    result = jsonable({"property": name, "structure": str(path), "calc": calc,
                         "wall_s": time.perf_counter() - t0, **result})
-    with atomic_open(out / f"{name}.json") as fh:
-        fh.write(json.dumps(result, indent=1))
+    write_json(out / f"{name}.json", result)
     save_figure(fig, out / f"{name}.png")
     plt.close(fig)
     return result

@@ -35,12 +35,11 @@ class ScreenParams(StageParams):
 
 @stage_kind("screen", ScreenParams)
 def screen_stage(ctx) -> dict:
-    import json
-
     from ase.build import bulk
 
+    from atomistic.atomic_file import write_json
     from atomistic.decorations import decorations
-    from atomistic.property_run import _jsonable, _write_atomic, make_calculator
+    from atomistic.property_run import make_calculator
     from atomistic.screening import Level, screen
 
     p = ctx.params
@@ -57,7 +56,7 @@ def screen_stage(ctx) -> dict:
                  n_uncertain=round(p.uncertain_fraction * n),
                  cache_dir=str(ctx.dir.parent / f"{ctx.name}.cache"), map=ctx.executor.map,
                  progress=ctx.progress)
-    _write_atomic(ctx.dir / "screening.json", json.dumps(_jsonable(res.to_dict()), indent=1).encode())
+    write_json(ctx.dir / "screening.json", res.to_dict())
     rho = "n/a" if res.spearman is None else f"{res.spearman:.2f}"
     return {"stable": res.stable, "calls": res.calls, "reference_calls": res.reference_calls,
             "exhaustive_reference_calls": res.exhaustive_reference_calls,
