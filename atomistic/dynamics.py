@@ -21,6 +21,17 @@ import numpy as np
 from .errors import CalculationFailed, InputError
 
 
+def thermalize(atoms, temperature_K: float, rng=None) -> None:
+    """Maxwell-Boltzmann momenta at ``temperature_K``: ASE's ``thermalize_momenta``
+    (ASE >= 3.29, which deprecates ``MaxwellBoltzmannDistribution``, the same draw)."""
+    from ase.md import velocitydistribution as vd
+
+    if hasattr(vd, "thermalize_momenta"):
+        vd.thermalize_momenta(atoms, temperature_K, rng=rng)
+    else:  # ASE 3.25-3.28
+        vd.MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
+
+
 class MDBlowUp(CalculationFailed):
     """The dynamics left physical territory (NaN, runaway energy or temperature)."""
 
@@ -81,7 +92,6 @@ def run_md(atoms, calc, steps: int, timestep_fs: float | None = None,
             (default 10 x temperature_K + 1000 K).
     """
     from ase import units
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
     from rich.progress import Progress
 
     ensemble = ensemble.lower()
@@ -93,8 +103,7 @@ def run_md(atoms, calc, steps: int, timestep_fs: float | None = None,
     if timestep_fs is None:
         timestep_fs = min(stable_timestep(atoms, calc), 5.0)
     if not np.any(atoms.get_momenta()):
-        MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K,
-                                     rng=np.random.default_rng(seed))
+        thermalize(atoms, temperature_K, rng=np.random.default_rng(seed))
     dt = timestep_fs * units.fs
     if ensemble == "nve":
         from ase.md.verlet import VelocityVerlet

@@ -128,7 +128,9 @@ def switch_free_energy(atoms: Atoms, calc0, calc1, temperature: float, n_switch:
     from ase.constraints import FixCom
     from ase.md.langevin import Langevin
     from ase.md.switch_langevin import get_lambda
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+    from ase.md.velocitydistribution import Stationary
+
+    from .dynamics import thermalize
 
     if n_repeats < 2:
         raise InputError(f"n_repeats = {n_repeats}: at least 2 forward+backward cycles are needed for an error")
@@ -141,7 +143,7 @@ def switch_free_energy(atoms: Atoms, calc0, calc1, temperature: float, n_switch:
     sw = _Switch(calc0, calc1)
     a.calc = sw
     rng = np.random.default_rng(seed)
-    MaxwellBoltzmannDistribution(a, temperature_K=temperature, rng=rng)
+    thermalize(a, temperature, rng=rng)
     if fix_com:
         Stationary(a)
     md = Langevin(a, dt * units.fs, temperature_K=temperature, friction=friction / units.fs, fixcm=False,

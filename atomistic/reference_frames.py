@@ -45,12 +45,12 @@ def langevin_frames(atoms, calc, temperature_K: float, n_frames: int, interval: 
     """Snapshots every ``interval`` steps of Langevin MD after ``equilibrate`` steps."""
     from ase import units
     from ase.md.langevin import Langevin
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+    from .dynamics import thermalize
 
     atoms = atoms.copy()
     atoms.calc = calc
     rng = np.random.default_rng(seed)
-    MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
+    thermalize(atoms, temperature_K, rng=rng)
     dyn = Langevin(atoms, timestep_fs * units.fs, temperature_K=temperature_K,
                    friction=friction, fixcm=False, rng=rng)
     dyn.run(equilibrate)

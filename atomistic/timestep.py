@@ -133,12 +133,14 @@ def nve_drift(atoms: Atoms, calc, dt: float, temperature: float = 300.0, n_steps
     cells smaller than ``min_atoms`` are repeated (one atom has no thermal motion
     once its momentum is removed).
     """
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+    from ase.md.velocitydistribution import Stationary
+
+    from .dynamics import thermalize
     from ase.md.verlet import VelocityVerlet
 
     a = _enlarged(atoms, min_atoms).copy()
     a.calc = calc
-    MaxwellBoltzmannDistribution(a, temperature_K=2 * temperature, rng=np.random.default_rng(seed))
+    thermalize(a, 2 * temperature, rng=np.random.default_rng(seed))
     Stationary(a)
     md = VelocityVerlet(a, timestep=dt * units.fs)
     e = []

@@ -84,7 +84,7 @@ def mlip_md(ctx) -> dict:
     from ase.build import bulk
     from ase.calculators.emt import EMT
     from ase.md.langevin import Langevin
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+    from atomistic.dynamics import thermalize
     from ase import units
 
     from atomistic.potential import load_potential
@@ -95,7 +95,7 @@ def mlip_md(ctx) -> dict:
     atoms = bulk(p.element, "fcc", cubic=True).repeat((p.size,) * 3)
     atoms.calc = calc
     rng = np.random.default_rng(ctx.seed)
-    MaxwellBoltzmannDistribution(atoms, temperature_K=p.temperature_K, rng=rng)
+    thermalize(atoms, p.temperature_K, rng=rng)
     dyn = Langevin(atoms, p.timestep_fs * units.fs, temperature_K=p.temperature_K, friction=0.02,
                    fixcm=False, rng=rng)
     every = max(1, p.steps // 50)
