@@ -64,6 +64,14 @@ class ActiveLearningSettings(BaseModel):
     steps: int = Field(1000, ge=1, description="MD steps per walker (batch: per round)")
     rounds: int = Field(10, ge=1, description="batch mode: exploration rounds")
     select_per_round: int = Field(8, ge=1, description="batch mode: frames labelled per round")
+    selection: Literal["most_uncertain", "random", "random_per_walker", "uniform"] = Field(
+        "most_uncertain", description="batch: which candidates a round labels: the most "
+        "uncertain distinct ones; a random draw from the band (DP-GEN), optionally walker by "
+        "walker; or 'uniform': any MD step below trust_hi, drawn at random (the random-sampling "
+        "baseline, no uncertainty used)")
+    rank_by: Literal["max", "mean"] = Field(
+        "max", description="most_uncertain: rank candidates by the largest atomic force "
+        "deviation (DP-GEN's max_force_dev) or by its mean over the frame's atoms")
     min_separation_steps: int = Field(10, ge=0,
                                       description="MD steps between two labels of one walker")
     max_calls: int = Field(100, ge=1, description="reference calls in the whole run")
@@ -172,11 +180,11 @@ class _Walker:
 
     @classmethod
     def new(cls, index: int, atoms, temperature_K: float, seed: int):
-        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+        from .dynamics import thermalize
 
         atoms = atoms.copy()
         rng = np.random.default_rng([seed, index])
-        MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
+        thermalize(atoms, temperature_K, rng=rng)
         snap = _atoms_to_json(atoms)
         return cls(index, {"atoms": snap, "trusted": snap, "step": 0, "rollbacks": 0,
                            "skip_until": 0, "rng": rng.bit_generator.state})
@@ -207,12 +215,12 @@ class _Walker:
         self.trusted = _atoms_to_json(self.atoms)
 
     def roll_back(self, temperature_K: float) -> None:
-        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+        from .dynamics import thermalize
 
         calc = self.atoms.calc
         back = _atoms_from_json(self.trusted)
         self.atoms.positions[:] = back.positions
-        MaxwellBoltzmannDistribution(self.atoms, temperature_K=temperature_K, rng=self.rng)
+        thermalize(self.atoms, temperature_K, rng=self.rng)
         self.atoms.calc = calc
         self.rollbacks += 1
 
@@ -514,8 +522,9 @@ class ActiveLearner:
 
     def _run_batch(self) -> None:
         s = self.s
-        from .frame_selection import select_diverse, uncertain_atom_fingerprint
+        from .frame_selection import select_diverse, select_in_band, uncertain_atom_fingerprint
 
+        uniform = s.selection == "uniform"
         while self.state["round"] < s.rounds:
             rounds = self.state["rounds"]
             if rounds and rounds[-1]["round"] == self.state["round"]:
@@ -544,20 +553,35 @@ class ActiveLearner:
                         n_rejected += 1
                         if w.stopped:
                             break
-                    elif dev > s.trust_lo and w.step >= w.skip_until:
-                        cands.append((w.frame(dev),
-                                      uncertain_atom_fingerprint(self.calc, w.atoms)))
-                    elif dev <= s.trust_lo:
-                        w.trust_here()
+                    else:
+                        if dev <= s.trust_lo:
+                            w.trust_here()
+                        if w.step >= w.skip_until and (dev > s.trust_lo or uniform):
+                            fp = (uncertain_atom_fingerprint(self.calc, w.atoms)
+                                  if s.selection == "most_uncertain" else None)
+                            frame = w.frame(dev)
+                            frame.info["al_mean_dev"] = float(
+                                np.mean(self.calc.results["forces_std"]))
+                            cands.append((frame, fp))
             md_steps = sum(w.step for w in self.walkers) - steps0
             k = min(self._round_quota(len(cands), md_steps), self._calls_left())
-            pick = select_diverse([c[0].info["al_dev"] for c in cands], [c[1] for c in cands],
-                                  k, groups=[c[0].info["al_walker"] for c in cands],
-                                  steps=[c[0].info["al_step"] for c in cands],
-                                  min_separation=s.min_separation_steps) if cands else []
+            groups = [c[0].info["al_walker"] for c in cands]
+            steps = [c[0].info["al_step"] for c in cands]
+            if s.selection == "most_uncertain":
+                key = "al_dev" if s.rank_by == "max" else "al_mean_dev"
+                pick = select_diverse([c[0].info[key] for c in cands],
+                                      [c[1] for c in cands], k, groups=groups, steps=steps,
+                                      min_separation=s.min_separation_steps)
+            else:  # same draw again on resume: seeded by the run seed and the round
+                rng = np.random.default_rng([s.seed, 11, self.state["round"]])
+                pick = select_in_band(k, groups, steps, s.min_separation_steps, rng,
+                                      per_group=s.selection == "random_per_walker")
+            if uniform:  # for the round log: the uncertain steps, as in the other modes
+                n_uncertain = sum(c[0].info["al_dev"] > s.trust_lo for c in cands)
             self.state["rounds"].append({
                 "round": self.state["round"], "md_steps": md_steps,
-                "candidates": len(cands), "selected": len(pick), "rejected": n_rejected,
+                "candidates": n_uncertain if uniform else len(cands),
+                "selected": len(pick), "rejected": n_rejected,
                 "temperature_K": max(self._temperature(w.index, w.step) for w in self.walkers),
                 "calls_before": self.state["n_calls"]})
             self.store.write_pool(self.pool)

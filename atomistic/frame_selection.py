@@ -64,3 +64,40 @@ def select_diverse(devs, fingerprints, k: int, groups=None, steps=None,
         alive &= ~((groups == groups[pick]) & (np.abs(steps - steps[pick]) < min_separation))
         d_min = np.minimum(d_min, dist[pick])
     return chosen
+
+
+def select_in_band(k: int, groups, steps, min_separation: int = 0, rng=None,
+                   per_group: bool = False) -> list[int]:
+    """Indices of up to ``k`` candidates drawn uniformly at random (DP-GEN's choice).
+
+    Every candidate already lies between the trust levels, so the draw does
+    not prefer the most uncertain frame of the band, the one most likely to
+    be an unphysical excursion of a poor committee; it samples the uncertain
+    part of the explored ensemble as it is. ``per_group``: walkers take turns
+    (a random candidate of each in turn), so a hot walker with many
+    candidates does not take the whole round. ``min_separation`` as in
+    ``select_diverse``.
+    """
+    groups, steps = np.asarray(groups), np.asarray(steps)
+    n = len(groups)
+    if n == 0 or k <= 0:
+        return []
+    rng = np.random.default_rng() if rng is None else rng
+    order = list(rng.permutation(n))
+    if per_group:  # round-robin over walkers, each walker's candidates in random order
+        queues = {g: [i for i in order if groups[i] == g] for g in np.unique(groups)}
+        turns = list(rng.permutation(list(queues)))
+        order = []
+        while any(queues.values()):
+            for g in turns:
+                if queues[g]:
+                    order.append(queues[g].pop(0))
+    alive = np.ones(n, bool)
+    chosen: list[int] = []
+    for i in order:
+        if len(chosen) == k:
+            break
+        if alive[i]:
+            chosen.append(int(i))
+            alive &= ~((groups == groups[i]) & (np.abs(steps - steps[i]) < min_separation))
+    return chosen

@@ -25,7 +25,15 @@ the worst-atom error of a potential with a 30 meV/A force MAE on these cells.
 Held-out test: 30 frames from independent EMT Langevin runs (other seeds) of
 both cells at 300, 650 and 1000 K.
 
-Active vs random, same recipe: single potentials trained from scratch on
+Active vs random, two ways, both side by side in this run:
+1. The same loop twice, on one core each: the active loop above, and a
+   baseline that labels 10 frames a round drawn uniformly from all of the
+   round's MD steps below trust_hi (``selection="uniform"``: walkers, trust
+   levels, rollbacks, warm-start retraining and test set are the same; only
+   the committee's uncertainty no longer chooses), for 20 rounds. The calls
+   the baseline needs to reach the active loop's final held-out error are
+   interpolated (log-log) on its curve. This is the ratio the target reads.
+2. Single potentials trained from scratch on
 the first N frames the loop labelled, and on the 6 initial frames plus N-6
 frames drawn at random from the loop's own MD (every 10th step of every
 walker, labelled by EMT afterwards). The number of random frames needed to
@@ -39,7 +47,8 @@ dev > trust_lo, at most one per ``min_separation_steps`` of a walker); without
 the retraining those calls would bring, this is an upper bound on the
 after-warm-up call rate.
 
-    .venv/bin/python bench/active_learning.py          # ~25-35 min on 2 shared cores; MULTISCALE_FAST=1: smoke run
+    .venv/bin/python bench/active_learning.py          # ~35-45 min on 2 cores; MULTISCALE_FAST=1: smoke run
+    .venv/bin/python bench/active_learning.py --set selection=random   # another loop setting
     .venv/bin/python bench/active_learning.py --reuse  # re-derive the tables from a finished run in AL_BENCH_DIR
 """
 from __future__ import annotations
@@ -62,6 +71,9 @@ FAST = os.environ.get("MULTISCALE_FAST") == "1"
 OUT = Path(__file__).resolve().parent / "out"
 WORK = Path(os.environ.get("AL_BENCH_DIR", "/tmp/bench_active_learning"))
 REUSE = "--reuse" in sys.argv
+# --set KEY=VALUE (JSON value, repeatable): override a loop setting, e.g. --set selection=random
+OVERRIDES = {a.split("=", 1)[0]: a.split("=", 1)[1] for a, flag in
+             zip(sys.argv[2:], sys.argv[1:]) if flag == "--set"}
 TARGET_MAE = 0.030
 TARGET_CALLS = 100
 
@@ -74,6 +86,30 @@ SETTINGS = {"mode": "batch", "trust_lo": 0.10, "trust_hi": 0.30,
             "temperatures_K": [300.0, 650.0, 1000.0], "timestep_fs": 2.0,
             "walkers_per_structure": 1, "initial_rattled": 2, "retrain_epochs": 10,
             "pool_every": 10, "train": TRAIN, "seed": 0}
+for _k, _v in OVERRIDES.items():
+    try:
+        SETTINGS[_k] = json.loads(_v)
+    except json.JSONDecodeError:
+        SETTINGS[_k] = _v
+# The random-sampling baseline: the same loop (walkers, trust levels, rollbacks, warm-start
+# retraining, test set) but each round labels 10 frames drawn uniformly from all of its MD
+# steps below trust_hi; the committee's uncertainty is not used to choose.
+BASELINE = {**SETTINGS, "selection": "uniform", "full_round_fraction": None,
+            "rounds": 3 if FAST else 20, "max_calls": 20 if FAST else 6 + 200}
+
+
+def _loop(folder, settings, test, progress):
+    """One learning run in WORK/folder (a worker process); returns (result, wall s)."""
+    import torch
+
+    from atomistic.active_learning import learn
+    from atomistic.dataset import emt_calculator
+
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    res = learn(structures(), emt_calculator, WORK / folder, settings, test_frames=test,
+                progress=progress)
+    return res, time.perf_counter() - t0
 
 
 def structures():
@@ -119,7 +155,7 @@ def production_calls(calc, temps=(650.0, 1000.0), steps=None, seed=9):
     """(steps with dev > trust_lo, on-the-fly calls with min separation, MD steps) of plain MD."""
     from ase import units
     from ase.md.langevin import Langevin
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+    from atomistic.dynamics import thermalize
 
     steps = steps or (40 if FAST else 500)
     over = calls = total = 0
@@ -128,7 +164,7 @@ def production_calls(calc, temps=(650.0, 1000.0), steps=None, seed=9):
             a = atoms.copy()
             a.calc = calc
             rng = np.random.default_rng([seed, k, j])
-            MaxwellBoltzmannDistribution(a, temperature_K=temp, rng=rng)
+            thermalize(a, temp, rng=rng)
             dyn = Langevin(a, SETTINGS["timestep_fs"] * units.fs, temperature_K=temp,
                            friction=0.02, fixcm=False, rng=rng)
             quiet_until = 0
@@ -174,14 +210,19 @@ def main():
     t_test = time.perf_counter() - t0
     print(f"test set: {len(test)} frames ({t_test:.0f} s)")
 
-    t0 = time.perf_counter()
-    res = learn(structures(), emt_calculator, WORK / "run", SETTINGS, test_frames=test,
-                progress=not FAST)
-    t_loop = time.perf_counter() - t0
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    # the active loop and the uniform-random baseline loop side by side, one core each
+    with ProcessPoolExecutor(2, mp_context=mp.get_context("spawn")) as ex:
+        fa = ex.submit(_loop, "run", SETTINGS, test, not FAST)
+        fb = ex.submit(_loop, "uniform_loop", BASELINE, test, False)
+        (res, t_loop), (base, t_base) = fa.result(), fb.result()
     timing_file = WORK / "timing.json"
     # --reuse reports the wall times of the run that did the work
     timing = json.loads(timing_file.read_text()) if REUSE and timing_file.is_file() else {}
     timing.setdefault("loop_s", t_loop)
+    timing.setdefault("baseline_s", t_base)
     curve = res.curve
     final = curve[-1]
     print(f"loop: {res.n_calls} calls, {res.md_steps} MD steps, {t_loop:.0f} s, "
@@ -190,6 +231,15 @@ def main():
         print(f"  calls {p['calls']:4d}  MAE {1000 * p['force_mae']:6.1f} meV/A  "
               f"train {p['train_s']:.0f} s")
     first_ok = next((p["calls"] for p in curve if p["force_mae"] <= TARGET_MAE), None)
+    b_calls = [p["calls"] for p in base.curve]
+    b_mae = [p["force_mae"] for p in base.curve]
+    n_base, how_base = calls_to_reach(b_calls, b_mae, final["force_mae"])
+    ratio_loop = n_base / res.n_calls
+    b_first = next((p["calls"] for p in base.curve if p["force_mae"] <= TARGET_MAE), None)
+    print(f"uniform-random loop: {base.n_calls} calls, final MAE "
+          f"{1000 * b_mae[-1]:.1f} meV/A; reaches the active loop's "
+          f"{1000 * final['force_mae']:.1f} at {how_base} {n_base:.0f} calls "
+          f"({ratio_loop:.2f}x)")
 
     # warm-up = the first half of the rounds; after it: the second half
     rounds = res.rounds
@@ -217,7 +267,7 @@ def main():
             for n in ns_rand]
     timing.setdefault("curves_s", time.perf_counter() - t0)
     timing_file.write_text(json.dumps(timing))
-    t_loop, t_curves = timing["loop_s"], timing["curves_s"]
+    t_loop, t_curves, t_base = timing["loop_s"], timing["curves_s"], timing["baseline_s"]
     goal = act[-1]
     n_rand, how = calls_to_reach(ns_rand, rand, goal)
     ratio = n_rand / n_act
@@ -230,7 +280,7 @@ def main():
     p_frac = p_calls / p_steps
     OUT.mkdir(exist_ok=True)
     plot_learning_curve(res, WORK / "learning_curve.png")
-    _plot(OUT / "active_learning_curves.png", curve, ns_act, act, ns_rand, rand)
+    _plot(OUT / "active_learning_curves.png", curve, ns_act, act, ns_rand, rand, base.curve)
 
     met = lambda ok: "met" if ok else "missed"  # noqa: E731
     rows = [
@@ -240,10 +290,17 @@ def main():
          met(res.n_calls <= TARGET_CALLS)],
         ["calls when the loop first reached 30 meV/A", first_ok if first_ok else "not reached",
          "", ""],
-        [f"random-selection frames to reach the active set's error ({1000 * goal:.1f} meV/A, "
-         "same recipe)", f"{how} {n_rand:.0f}", "", ""],
-        ["ratio random / active calls", f"{'>' if how == '>' else ''}{ratio:.2f}", "2-4x",
-         met(ratio >= 2)],
+        ["uniform-random loop (same loop, frames drawn from all MD steps): calls to reach the "
+         f"active loop's {1000 * final['force_mae']:.1f} meV/A", f"{how_base} {n_base:.0f}", "",
+         ""],
+        ["  ratio uniform-random loop / active loop calls",
+         f"{'>' if how_base == '>' else ''}{ratio_loop:.2f}", "2-4x", met(ratio_loop >= 2)],
+        ["  calls when the uniform-random loop first reached 30 meV/A",
+         b_first if b_first else "not reached", "", ""],
+        [f"random MD frames, trained from scratch: frames to reach the active frames' error "
+         f"({1000 * goal:.1f} meV/A, same recipe)", f"{how} {n_rand:.0f}", "", ""],
+        ["  ratio random / active frames (from scratch)",
+         f"{'>' if how == '>' else ''}{ratio:.2f}", "2-4x", met(ratio >= 2)],
         [f"MD steps calling the reference after warm-up (rounds {half + 1}-{len(rounds)})",
          f"{late_calls} / {late_steps} = {100 * frac:.2f} %", "< 1 %", met(frac < 0.01)],
         ["production MD after the loop (650 and 1000 K, both cells): steps an on-the-fly loop "
@@ -290,20 +347,28 @@ def main():
             f"{TRAIN['n_members']} members (MLP {TRAIN['hidden']}, {TRAIN['n_channels']} channels, "
             f"cutoff {TRAIN['cutoff']} A), warm-start retraining {SETTINGS['retrain_epochs']} "
             f"epochs per round. Held-out: {len(test)} frames of independent EMT MD at 300/650/1000 K. "
-            f"Loop wall time {t_loop:.0f} s; learning curves {t_curves:.0f} s; production MD "
+            f"Loop wall time {t_loop:.0f} s (the uniform-random baseline loop, {BASELINE['rounds']} "
+            f"rounds, alongside on the other core: {t_base:.0f} s); learning curves "
+            f"{t_curves:.0f} s; production MD "
             f"{t_prod:.0f} s.\n\n"
             + table + "\n\n"
             "Active vs random frames from the same MD, one potential trained from scratch with the "
             "same recipe on each set (the first N frames the loop labelled; the 6 initial frames "
             "plus random frames of the loop's MD, every 10th step of every walker):\n\n"
-            + curve_table + "\n\nThe loop round by round:\n\n" + loop_table + "\n\n"
+            + curve_table + "\n\nThe uniform-random baseline loop, held-out force MAE (meV/A) "
+            "after each round (calls: MAE): "
+            + ", ".join(f"{p['calls']}: {1000 * p['force_mae']:.1f}" for p in base.curve)
+            + ".\n\nThe active loop round by round:\n\n" + loop_table + "\n\n"
             f"Trust-level calibration on the held-out set after the run "
             f"(`calibrate_trust_levels`): true worst-atom force error / max_force_dev = "
             f"{cal.ratio:.2f} (median), Spearman {cal.spearman:.2f}; trust_lo for an accepted "
             f"worst-atom error of 0.15 eV/A would be {cal.trust_lo:.3f} eV/A.\n\n"
-            + _reading(rounds, ratio, n_rand, frac, half, _where(dataset, picked)) + "\n\n"
+            + _reading(rounds, ratio, n_rand, ratio_loop, n_base, frac, half,
+                       _where(dataset, picked)) + "\n\n"
             "![active vs random](bench/out/active_learning_curves.png)")
-        record("active-learning", "python bench/active_learning.py", body)
+        cmd = "python bench/active_learning.py" + "".join(f" --set {k}={v}"
+                                                          for k, v in OVERRIDES.items())
+        record("active-learning", cmd, body)
     return rows
 
 
@@ -319,7 +384,7 @@ def _where(dataset, random_frames):
     return per_t, worst(active), worst(random_frames[:len(active)])
 
 
-def _reading(rounds, ratio, n_rand, frac, half, where):
+def _reading(rounds, ratio, n_rand, ratio_loop, n_base, frac, half, where):
     """What the numbers say, from the numbers (no hand-written figures)."""
     per_t, f_act, f_rand = where
     share = ", ".join(f"{n} at {t:.0f} K" for t, n in per_t.items())
@@ -327,27 +392,21 @@ def _reading(rounds, ratio, n_rand, frac, half, where):
     f0 = first["candidates"] / max(first["md_steps"], 1)
     f1 = last["candidates"] / max(last["md_steps"], 1)
     return (
-        f"Walkers span 300-1000 K from round 1, like the random frames and the test set, so both "
-        f"curves sample the same ensemble; random needs {n_rand:.0f} frames for the error of the "
-        f"active set ({ratio:.2f}x)"
-        + (": random MD frames are as good or better here. The random frames are spread over "
-           "the walkers like the test frames (a third per temperature); the loop's labelled "
-           f"frames are where the committee disagrees most: {share}, with a mean worst-atom "
-           f"reference force of {f_act:.2f} eV/A against {f_rand:.2f} for as many random frames. "
-           "A force MAE over typical frames at all three temperatures rewards that "
-           "concentration on the hot tail less than the spread of random frames. The earlier "
-           "1.49x came with a 300 -> 1000 K ramp, where the random frames were hotter than the "
-           "first active ones; with the ramp gone both see the same ensemble. What the loop buys "
-           "on this measure is the error at a given budget without labelling the MD at all, and "
-           "a call rate that falls as it learns"
-           if ratio < 1.5 else "")
-        + f". The uncertain fraction of MD steps fell from "
-        f"{100 * f0:.0f} % (round 1) to {100 * f1:.0f} % (round {len(rounds)}), and with it the "
-        f"labels per round: rounds {half + 1}-{len(rounds)} called the reference on "
-        f"{100 * frac:.2f} % of their steps.")
+        f"Walkers span 300-1000 K from round 1, like the random frames and the test set. Run "
+        f"side by side, the loop that labels the most uncertain frames needs {ratio_loop:.2f}x "
+        f"fewer reference calls than the same loop labelling uniformly drawn MD frames "
+        f"({n_base:.0f} calls) for the same held-out error; trained from scratch with one "
+        f"recipe, the active frames are worth {ratio:.2f}x as many random ones ({n_rand:.0f}). "
+        f"The loop's labels sit where the committee disagrees most: {share}, with a mean "
+        f"worst-atom reference force of {f_act:.2f} eV/A against {f_rand:.2f} for as many "
+        f"random frames; a force MAE over typical frames of all three temperatures credits "
+        f"that hot tail less than frames spread like the test set. The uncertain fraction of "
+        f"MD steps fell from {100 * f0:.0f} % (round 1) to {100 * f1:.0f} % (round "
+        f"{len(rounds)}), and with it the labels per round: rounds {half + 1}-{len(rounds)} "
+        f"called the reference on {100 * frac:.2f} % of their steps.")
 
 
-def _plot(path, curve, ns_act, act, ns_rand, rand):
+def _plot(path, curve, ns_act, act, ns_rand, rand, base_curve):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -356,6 +415,8 @@ def _plot(path, curve, ns_act, act, ns_rand, rand):
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot([p["calls"] for p in curve], [1000 * p["force_mae"] for p in curve], "o-",
             label="active loop (committee, warm-start retraining)")
+    ax.plot([p["calls"] for p in base_curve], [1000 * p["force_mae"] for p in base_curve], "v-",
+            label="uniform-random loop (same loop, no uncertainty)")
     ax.plot(ns_act, [1000 * m for m in act], "s--", label="active frames, trained from scratch")
     ax.plot(ns_rand, [1000 * m for m in rand], "^--", label="random MD frames, trained from scratch")
     ax.axhline(1000 * TARGET_MAE, color="k", lw=0.8, ls=":")

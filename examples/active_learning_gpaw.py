@@ -14,6 +14,12 @@ Run:  .venv/bin/python examples/active_learning_gpaw.py     (4-atom cell, k = 2x
 3. Held-out DFT frames measure the force error before and after.
 Everything lives in ./al_gpaw_run/ (rerunning resumes); the learning curve
 is al_gpaw_run/learning_curve.png and the decision log al_gpaw_run/log.jsonl.
+
+Measured (full mode, 2026-11-23, 2 cores shared with two other jobs, 23 min):
+15 GPAW calls (4 initial + 11 from MD, none failed), 56 s each on average;
+284 MD steps, 1 rollback; held-out force MAE 299 -> 128 meV/A. Fifteen
+labels of a 4-atom cell teach the committee the local curvature, not a
+production potential; raise max_calls (and the cell) for that.
 """
 import functools
 import os

@@ -9,7 +9,7 @@ from ase.calculators.emt import EMT
 
 from atomistic.active_learning import learn, plot_learning_curve
 from atomistic.dataset import emt_calculator, read_frames
-from atomistic.frame_selection import select_diverse
+from atomistic.frame_selection import select_diverse, select_in_band
 from atomistic.reference_frames import langevin_frames, rattled_fcc
 
 TINY = {"n_members": 2, "epochs": 15, "hidden": [16, 16], "n_channels": 6, "cutoff": 4.0,
@@ -89,6 +89,41 @@ def test_selection_prefers_uncertain_and_skips_near_duplicates():
     assert select_diverse([0.3, 0.2], [[0, 0], [9, 9]], 2, groups=[0, 0], steps=[10, 12],
                           min_separation=5) == [0]
     assert np.all(np.asarray(select_diverse(devs, fps, 10)) < 4)
+
+
+def test_random_selection_spaces_labels_and_lets_walkers_take_turns():
+    rng = np.random.default_rng(0)
+    groups = np.array([0] * 90 + [1] * 10)  # a hot walker with 9x the candidates
+    steps = np.concatenate([np.arange(90), np.arange(10) * 20])
+    pick = select_in_band(20, groups, steps, min_separation=5, rng=rng)
+    assert len(pick) == len(set(pick)) == 20
+    for g in (0, 1):  # no two labels of one walker closer than 5 steps
+        s = np.sort(steps[[i for i in pick if groups[i] == g]])
+        assert np.all(np.diff(s) >= 5)
+    # Taking turns: walker 1 gets all 10 of its candidates instead of ~1/10 of 20.
+    turns = select_in_band(20, groups, steps, 5, np.random.default_rng(0), per_group=True)
+    assert sum(groups[turns] == 1) == 10
+    # Same seed, same draw (a resumed round labels the same frames).
+    assert select_in_band(20, groups, steps, 5, np.random.default_rng(0)) == pick
+
+
+def test_uniform_baseline_labels_frames_the_committee_trusts(tmp_path):
+    # trust_lo far above any deviation of this run: the uncertainty-driven rule has no
+    # candidate at all, the random-sampling baseline still labels its quota of MD frames
+    torch.set_num_threads(1)
+    initial = rattled_fcc("Cu", EMT(), 4, size=(2, 2, 1), rattle=0.03, seed=5)
+    s = {"mode": "batch", "trust_lo": 5.0, "trust_hi": 10.0, "steps": 20, "rounds": 1,
+         "select_per_round": 2, "min_separation_steps": 5, "temperature_K": 300,
+         "retrain_epochs": 2, "train": TINY, "seed": 3}
+    runs = {sel: learn([vacancy_cell()], emt_calculator, tmp_path / sel, {**s, "selection": sel},
+                       initial_frames=initial, progress=False)
+            for sel in ("most_uncertain", "uniform")}
+    assert runs["most_uncertain"].n_labelled == 0
+    base = runs["uniform"]
+    labelled = [e for e in base.log if e["decision"] == "labelled"]
+    assert base.n_labelled == len(labelled) == 2
+    assert all(e["dev"] <= s["trust_lo"] for e in labelled)
+    assert abs(labelled[0]["step"] - labelled[1]["step"]) >= s["min_separation_steps"]
 
 
 LEARN_TOML = """
