@@ -30,6 +30,7 @@ import math
 import numpy as np
 
 from ._engines import import_engine
+from ._petsc import newton_lu_options
 from .errors import ConvergenceError, InputError
 
 E_CHARGE = 1.602176634e-19      # C
@@ -341,10 +342,7 @@ class PNPSolver1D:
         self._prefix = f"pnp{id(self)}_"
         self.problem = fem.petsc.NonlinearProblem(
             self.F, self.w, bcs=self.bcs, petsc_options_prefix=self._prefix,
-            petsc_options={"snes_type": "newtonls", "snes_linesearch_type": "basic",
-                           "snes_rtol": 1e-50, "snes_atol": 1e-12, "snes_stol": 1e-8,
-                           "snes_max_it": 50, "ksp_type": "preonly", "pc_type": "lu",
-                           "pc_factor_mat_solver_type": "mumps", **self._user_opts})
+            petsc_options=newton_lu_options(1e-8, 50, self._user_opts))
         self._Lnd = L
         # Convergence on the Newton step (relative 1e-8; Newton is quadratic there, so the
         # iterate is converged to round-off), not on the residual: a continuation

@@ -41,6 +41,7 @@ import math
 import numpy as np
 
 from ._engines import import_engine
+from ._petsc import newton_lu_options
 from .errors import ConvergenceError, InputError
 from .pnp import (E_CHARGE, EPS0, K_B, N_A, PNPResult, _collapse, debye_graded_nodes, debye_length,
                   electrolyte, graded_nodes, reference_diffusivity)
@@ -263,10 +264,7 @@ class PNPSolver:
         self._prefix = f"pnpmesh{id(self)}_"
         self.problem = fem.petsc.NonlinearProblem(
             self.F, self.w, bcs=self.bcs, petsc_options_prefix=self._prefix,
-            petsc_options={"snes_type": "newtonls", "snes_linesearch_type": "basic",
-                           "snes_rtol": 1e-50, "snes_atol": 1e-12, "snes_stol": 1e-9,
-                           "snes_max_it": 30, "ksp_type": "preonly", "pc_type": "lu",
-                           "pc_factor_mat_solver_type": "mumps", **self._user_opts})
+            petsc_options=newton_lu_options(1e-9, 30, self._user_opts))
         self.problem.solver.setLineSearchPreCheck(self._limit_step)
         # Electrode areas (Debye units) and the Gauss-flux test functions, one per electrode.
         self._areas, self._chi = {}, {}

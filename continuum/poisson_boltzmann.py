@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._engines import import_engine
+from ._petsc import newton_lu_options
 from .pnp import E_CHARGE, N_A, PNPResult, PNPSolver1D
 
 
@@ -95,10 +96,7 @@ class PoissonBoltzmann1D(PNPSolver1D):
         self._prefix = f"pb{id(self)}_"
         self.problem = fem.petsc.NonlinearProblem(
             F, self.w, bcs=self.bcs, petsc_options_prefix=self._prefix,
-            petsc_options={"snes_type": "newtonls", "snes_linesearch_type": "basic",
-                           "snes_rtol": 1e-50, "snes_atol": 1e-12, "snes_stol": 1e-10,
-                           "snes_max_it": 50, "ksp_type": "preonly", "pc_type": "lu",
-                           "pc_factor_mat_solver_type": "mumps", **self._user_opts})
+            petsc_options=newton_lu_options(1e-10, 50, self._user_opts))
         self.max_update = 3.0
         self.problem.solver.setLineSearchPreCheck(self._limit_step)
 
