@@ -270,6 +270,7 @@ class ActiveLearner:
         self.pool: list = []
         self._labeller = None
         self._display = None
+        self._rejections = 0  # rollbacks in this process (a batch round counts its own)
 
     # --- bookkeeping ---------------------------------------------------------
     @property
@@ -468,22 +469,33 @@ class ActiveLearner:
         self.state["stop_reason"] = reason
         self._save()
 
+    def _walk(self, w: _Walker, end: int):
+        """Advance walker ``w`` to step ``end``; yield (dev, temperature) for every step at
+        or below trust_hi (trusted steps already marked). Steps above trust_hi are rolled
+        back here; a walker out of rollbacks stops."""
+        s = self.s
+        w.attach(self.calc, s, self._temperature(w.index, w.step))
+        while w.step < end:
+            temp = self._temperature(w.index, w.step)
+            dev = w.advance(temp)
+            self._emit("step", walker=w.index, step=w.step, dev=dev, temperature_K=temp)
+            self._keep_pool(w)
+            if dev > s.trust_hi:
+                self._reject(w, dev, temp)
+                if w.stopped:
+                    return
+                continue
+            if dev <= s.trust_lo:
+                w.trust_here()
+            yield dev, temp
+
     def _run_onthefly(self) -> None:
         s = self.s
         for w in self.walkers:
             if w.stopped:
                 continue
-            w.attach(self.calc, s, self._temperature(w.index, w.step))
-            while w.step < s.steps:
-                temp = self._temperature(w.index, w.step)
-                dev = w.advance(temp)
-                self._emit("step", walker=w.index, step=w.step, dev=dev, temperature_K=temp)
-                self._keep_pool(w)
-                if dev > s.trust_hi:
-                    self._reject(w, dev, temp)
-                    if w.stopped:
-                        break
-                elif dev > s.trust_lo and w.step >= w.skip_until:
+            for dev, temp in self._walk(w, s.steps):
+                if dev > s.trust_lo and w.step >= w.skip_until:
                     if self._calls_left() <= 0:
                         self._stop("max_calls")
                         return
@@ -495,11 +507,8 @@ class ActiveLearner:
                         w.trust_here()  # the paused frame is now in the training set
                         w.attach(self.calc, s, temp)
                     self._save()
-                else:
-                    if dev <= s.trust_lo:
-                        w.trust_here()
-                    if w.step % s.checkpoint_every == 0:
-                        self._save_with_pool()
+                elif w.step % s.checkpoint_every == 0:
+                    self._save_with_pool()
             self._save_with_pool()
         self._stop("steps")
 
@@ -508,6 +517,7 @@ class ActiveLearner:
         self.state["log"].append(log_entry(fid, w.index, w.step, dev, "rejected",
                                            calls=self.state["n_calls"]))
         w.roll_back(temp)
+        self._rejections += 1
         if w.rollbacks >= self.s.max_rollbacks:
             w.stopped = True
         self._emit("rejected", frame=fid, dev=dev, walker=w.index)
@@ -537,32 +547,19 @@ class ActiveLearner:
                 self._stop("max_calls")
                 return
             cands, steps0 = [], sum(w.step for w in self.walkers)
-            n_rejected = 0
+            rejected0 = self._rejections
             for w in self.walkers:
                 if w.stopped:
                     continue
-                end = (self.state["round"] + 1) * s.steps
-                w.attach(self.calc, s, self._temperature(w.index, w.step))
-                while w.step < end:
-                    temp = self._temperature(w.index, w.step)
-                    dev = w.advance(temp)
-                    self._emit("step", walker=w.index, step=w.step, dev=dev, temperature_K=temp)
-                    self._keep_pool(w)
-                    if dev > s.trust_hi:
-                        self._reject(w, dev, temp)
-                        n_rejected += 1
-                        if w.stopped:
-                            break
-                    else:
-                        if dev <= s.trust_lo:
-                            w.trust_here()
-                        if w.step >= w.skip_until and (dev > s.trust_lo or uniform):
-                            fp = (uncertain_atom_fingerprint(self.calc, w.atoms)
-                                  if s.selection == "most_uncertain" else None)
-                            frame = w.frame(dev)
-                            frame.info["al_mean_dev"] = float(
-                                np.mean(self.calc.results["forces_std"]))
-                            cands.append((frame, fp))
+                for dev, _ in self._walk(w, (self.state["round"] + 1) * s.steps):
+                    if w.step >= w.skip_until and (dev > s.trust_lo or uniform):
+                        fp = (uncertain_atom_fingerprint(self.calc, w.atoms)
+                              if s.selection == "most_uncertain" else None)
+                        frame = w.frame(dev)
+                        frame.info["al_mean_dev"] = float(
+                            np.mean(self.calc.results["forces_std"]))
+                        cands.append((frame, fp))
+            n_rejected = self._rejections - rejected0
             md_steps = sum(w.step for w in self.walkers) - steps0
             k = min(self._round_quota(len(cands), md_steps), self._calls_left())
             groups = [c[0].info["al_walker"] for c in cands]

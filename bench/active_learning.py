@@ -94,8 +94,11 @@ for _k, _v in OVERRIDES.items():
 # The random-sampling baseline: the same loop (walkers, trust levels, rollbacks, warm-start
 # retraining, test set) but each round labels 10 frames drawn uniformly from all of its MD
 # steps below trust_hi; the committee's uncertainty is not used to choose.
+# --baseline-rounds N: rounds of the baseline loop (default 20, i.e. up to 206 calls)
+B_ROUNDS = int(sys.argv[sys.argv.index("--baseline-rounds") + 1]) \
+    if "--baseline-rounds" in sys.argv else (3 if FAST else 20)
 BASELINE = {**SETTINGS, "selection": "uniform", "full_round_fraction": None,
-            "rounds": 3 if FAST else 20, "max_calls": 20 if FAST else 6 + 200}
+            "rounds": B_ROUNDS, "max_calls": 6 + 10 * B_ROUNDS}
 
 
 def _loop(folder, settings, test, progress):
@@ -368,6 +371,8 @@ def main():
             "![active vs random](bench/out/active_learning_curves.png)")
         cmd = "python bench/active_learning.py" + "".join(f" --set {k}={v}"
                                                           for k, v in OVERRIDES.items())
+        if "--baseline-rounds" in sys.argv:
+            cmd += f" --baseline-rounds {B_ROUNDS}"
         record("active-learning", cmd, body)
     return rows
 
