@@ -199,8 +199,9 @@ def _make_class():
         the *upper* limit reports "event: Minimum voltage [V]":
         ``model.termination(solution)`` names the limit reached.
         "separate" keeps PyBaMM's two events and names.
-        Variables added: "SPMe voltage [V]", "Voltage correction [V]" and
-        one "Residual feature: <name>" per feature (FEATURE_VARIABLES); two
+        Variables added: "SPMe voltage [V]", "Voltage correction [V]",
+        "Lower/Upper voltage cut-off [V]" and one "Residual feature: <name>"
+        per feature (FEATURE_VARIABLES); two
         ODE states (filtered C-rate) that do not feed back into the cell.
         """
 
@@ -258,8 +259,6 @@ def _make_class():
                 "Voltage correction [V]": corr,
                 "Voltage [V]": v_h,
                 "Battery voltage [V]": v_h * self.param.n_cells,
-            })
-            self.variables.update({
                 "Lower voltage cut-off [V]": self.param.voltage_low_cut,
                 "Upper voltage cut-off [V]": self.param.voltage_high_cut,
             })
