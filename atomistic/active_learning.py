@@ -15,8 +15,8 @@ step's ``max_force_dev`` (eV/Angstrom) against the trust levels
   with the new committee.
 - ``mode="batch"``: each round every walker runs ``steps`` steps collecting
   candidates (``trust_lo < dev <= trust_hi``); up to ``select_per_round``
-  of the most uncertain, mutually different ones
-  (``atomistic.frame_selection``) are labelled in parallel (Dask, local or
+  of the most uncertain, mutually different ones (or a random draw:
+  ``selection``, ``atomistic.frame_selection``) are labelled in parallel (Dask, local or
   ``scheduler``), then one warm-start retrain. With ``full_round_fraction``
   the quota follows the uncertain fraction f of the round's MD steps:
   ``ceil(select_per_round * min(1, f / full_round_fraction))`` frames, so
