@@ -94,8 +94,9 @@ for _k, _v in OVERRIDES.items():
 # Warm-start retraining per round: the library default (20 epochs) unless overridden. With
 # 10 the committees lagged their data: a potential trained from scratch on 100 random frames
 # beat the uniform loop's committee at 106 calls (11.8 vs 14.9 meV/A).
-RETRAIN_EPOCHS = SETTINGS.get("retrain_epochs") or __import__(
-    "atomistic.active_learning", fromlist=["x"]).ActiveLearningSettings().retrain_epochs
+from atomistic.active_learning import ActiveLearningSettings  # noqa: E402
+
+RETRAIN_EPOCHS = ActiveLearningSettings.model_validate(SETTINGS).retrain_epochs
 # The random-sampling baseline: the same loop (walkers, trust levels, rollbacks, warm-start
 # retraining, test set) but each round labels 10 frames drawn uniformly from all of its MD
 # steps below trust_hi; the committee's uncertainty is not used to choose.
@@ -241,18 +242,18 @@ def main():
     first_ok = next((p["calls"] for p in curve if p["force_mae"] <= TARGET_MAE), None)
     b_calls = [p["calls"] for p in base.curve]
     b_mae = [p["force_mae"] for p in base.curve]
-    n_base, how_base = calls_to_reach(b_calls, b_mae, final["force_mae"])
-    ratio_loop = n_base / res.n_calls
     b_first = next((p["calls"] for p in base.curve if p["force_mae"] <= TARGET_MAE), None)
     a_calls = [p["calls"] for p in curve]
     a_mae = [p["force_mae"] for p in curve]
     levels = [e for e in (0.030, 0.020, 0.015, 0.010, 0.0075) if e > final["force_mae"]]
     by_level = []
-    for e in levels + [final["force_mae"]]:
+    for e in levels + [final["force_mae"]]:  # the last: the active loop's final error
         na, _ = calls_to_reach(a_calls, a_mae, e)
         nb, hb = calls_to_reach(b_calls, b_mae, e)
         by_level.append([f"{1000 * e:.1f}", f"{na:.0f}", f"{hb} {nb:.0f}",
                          f"{'>' if hb == '>' else ''}{nb / na:.2f}"])
+    n_base, how_base = nb, hb
+    ratio_loop = n_base / res.n_calls
     print(f"uniform-random loop: {base.n_calls} calls, final MAE "
           f"{1000 * b_mae[-1]:.1f} meV/A; reaches the active loop's "
           f"{1000 * final['force_mae']:.1f} at {how_base} {n_base:.0f} calls "
