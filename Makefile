@@ -1,11 +1,12 @@
 # The two commands of the README:
 #   make demo   set up .venv/ if needed, then run the main job
 #   make test   set up .venv/ if needed, then run the test suite
-# Both call scripts/setup-env.sh, which returns at once when nothing changed.
+# Both call scripts/setup-env.sh, which installs exactly the committed lock
+# (lock/*.txt) and returns in well under a second when nothing changed.
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: env demo test bench clean-env
+.PHONY: env demo test test-fast bench lock clean-env
 env:
 	@bash scripts/setup-env.sh
 
@@ -18,6 +19,19 @@ demo: env
 
 test: env
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The inner loop: everything not marked slow (under a minute on 2 cores).
+test-fast: env
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# Every benchmark, or the named ones: make bench BENCH="pnp_sweep battery"
+bench: env
+	$(PY) bench/run_all.py $(BENCH)
+
+# Refresh the lock on purpose (newest versions the ranges allow); then
+# `make test` must pass before lock/ is committed.
+lock: env
+	@bash scripts/lock.sh
 
 clean-env:
 	rm -rf $(VENV)
