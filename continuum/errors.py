@@ -5,6 +5,8 @@
 - ``InputError``: bad input; the message names the field, the value and what was expected.
 - ``ConvergenceError``: an iterative solve did not converge.
 - ``CalculationFailed``: an engine ran and failed for another reason.
+- ``DiscretisationWarning`` (a warning, not an error): a solver's own error estimate says the
+  mesh does not resolve the answer to the stated tolerance.
 """
 
 
@@ -26,3 +28,7 @@ class ConvergenceError(ContinuumError, RuntimeError):
 
 class CalculationFailed(ContinuumError, RuntimeError):
     """An engine ran but did not produce a usable result."""
+
+
+class DiscretisationWarning(UserWarning):
+    """A solver's own estimate of its discretisation error is above its tolerance (the mesh is too coarse)."""

@@ -154,3 +154,28 @@ def gouy_chapman_stern(potential, concentration, stern_capacitance, valence=1, p
                        capacitance=series_capacitance(stern_capacitance, cd).reshape(shape),
                        diffuse_potential=phid.reshape(shape), diffuse_capacitance=cd.reshape(shape),
                        stern_capacitance=float(stern_capacitance))
+
+
+def grahame_charge_general(potential, concentrations, valences, permittivity=78.5, temperature=298.15,
+                           ion_size=None) -> float:
+    """Surface charge (C/m^2) of a planar diffuse layer at ``potential`` (V) for any electrolyte.
+
+    Grahame's equation from the first integral of Poisson-Boltzmann(-Bikerman):
+    sigma = sign(phi) (eps kT / e lambda_D) sqrt(F(e phi / kT)) with
+    F(psi) = 2 sum_i w_i (exp(-z_i psi) - 1 + z_i psi), w_i = c_i / sum_j z_j^2 c_j (the linear
+    term sums to zero in a neutral bulk); Bikerman: (2 sum w / nu) ln(1 + nu sum_i f_i (...)).
+    Reduces to :func:`gouy_chapman_charge` for a z:z electrolyte.
+    """
+    from .pnp import debye_length, electrolyte, planar_first_integral
+    names = [f"s{i}" for i in range(len(valences))]
+    _, z, c = electrolyte(names, valences, concentrations)
+    if not (np.isfinite(permittivity) and permittivity >= 1):
+        raise InputError(f"permittivity: {permittivity!r}; expected a relative permittivity >= 1")
+    if not (np.isfinite(temperature) and temperature > 0):
+        raise InputError(f"temperature: {temperature!r}; expected a positive K")
+    kT_e = K_B * temperature / E_CHARGE
+    lD = debye_length(c, z, permittivity, temperature)
+    nu = None if ion_size is None else float(ion_size ** 3 * N_A * c.sum())
+    psi = float(potential) / kT_e
+    F = float(planar_first_integral(psi, z, c, nu)[0])
+    return math.copysign(permittivity * EPS0 * kT_e / lD * math.sqrt(max(F, 0.0)), psi)

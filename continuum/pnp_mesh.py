@@ -41,10 +41,11 @@ import math
 import numpy as np
 
 from ._engines import import_engine
-from ._petsc import newton_lu_options
-from .errors import ConvergenceError, InputError
+from ._petsc import newton_lu_options, weak_precheck
+from .errors import ConvergenceError, DiscretisationWarning, InputError
 from .pnp import (E_CHARGE, EPS0, K_B, N_A, PNPResult, _collapse, debye_graded_nodes, debye_length,
-                  electrolyte, graded_nodes, reference_diffusivity)
+                  electrolyte, graded_nodes, layer_first_cell, layer_graded_nodes, planar_first_integral,
+                  planar_layer, reference_diffusivity, stern_diffuse_potential)
 
 FARADAY = E_CHARGE * N_A   # C/mol
 
@@ -73,7 +74,12 @@ class PNPFieldResult(PNPResult):
     {tag: C/m^2} electrode charge per area from the discrete (variationally consistent) Gauss flux;
     reaction_fluxes: {(species, tag): mol/(m^2 s)} mean FBV consumption rate;
     current_densities: {tag: A/m^2} sum of z_i F J_i at each reacting electrode;
-    continuation: electrode-potential fractions at which Newton converged, in order.
+    continuation: electrode-potential fractions at which Newton converged, in order;
+    discretisation_error: for an equilibrium planar slab, |sigma_h / sigma_FI - 1| of the first
+    electrode, where sigma_FI is the exact planar first integral at the solved electrode-surface
+    potential (Grahame's law, generalised to any valences, sterics and a finite cell); the
+    discrete surface charge's own error where the electrode is Dirichlet. None where no such
+    identity holds (reactions, transients, non-slab geometry).
     """
     coordinates: np.ndarray | None = None
     surface_charges: dict = dataclasses.field(default_factory=dict)
@@ -83,12 +89,16 @@ class PNPFieldResult(PNPResult):
 
 
 def slab_mesh(length: float, n_cells: int, *, lateral=(), n_cells_lateral=(), h_min=None,
-              grading=None, decay_length=None, cells="simplex", comm=None):
+              grading=None, decay_length=None, first_cell=None, cells_per_decade=10, cells="simplex",
+              comm=None):
     """Slab [0, length] x lateral (m) meshed with intervals, triangles or tetrahedra; (mesh, facet_tags).
 
     ``lateral``: () for 1D, (W,) for 2D, (W, H) for 3D, with ``n_cells_lateral`` cells each.
     Along x the nodes are uniform, geometric (``h_min``, m: first cell), or ``grading="debye"``
-    (:func:`continuum.pnp.debye_graded_nodes` with ``decay_length``, m, usually lambda_D).
+    (:func:`continuum.pnp.debye_graded_nodes` with ``decay_length``, m, usually lambda_D), or
+    ``grading="layer"``: geometric from ``first_cell`` (m) through the compact high-potential layer,
+    then Debye-graded (:func:`continuum.pnp.layer_graded_nodes`; ``PNPSolver.slab`` picks
+    ``first_cell`` from the electrode potential).
     ``cells``: "simplex" (triangles/tetrahedra) or "box" (quadrilaterals/hexahedra; their
     tensor-product elements make a laterally invariant field exactly representable with the 1D
     quadrature, so a slab of boxes reproduces the 1D solution to solver precision).
@@ -108,28 +118,35 @@ def slab_mesh(length: float, n_cells: int, *, lateral=(), n_cells_lateral=(), h_
     if cells not in ("simplex", "box"):
         raise InputError(f"cells: {cells!r}; expected 'simplex' or 'box'")
     box = cells == "box"
+    nodes = None
+    if h_min is not None:
+        nodes = graded_nodes(length, n_cells, h_min)
+    elif grading in ("debye", "layer"):
+        if decay_length is None:
+            raise InputError(f"decay_length: None; expected the Debye length (m) for grading={grading!r}")
+        if grading == "debye":
+            nodes = debye_graded_nodes(length, n_cells, decay_length)
+        elif first_cell is None or not first_cell > 0:
+            raise InputError(f"first_cell: {first_cell!r}; expected a positive m for grading='layer'")
+        else:
+            nodes = layer_graded_nodes(length, n_cells, first_cell, decay_length, cells_per_decade)
+    elif grading is not None:
+        raise InputError(f"grading: {grading!r}; expected None, 'debye' or 'layer'")
+    nx = n_cells if nodes is None else len(nodes) - 1
     if len(lateral) == 0:
-        msh = mesh.create_interval(comm, n_cells, [0.0, length])
+        msh = mesh.create_interval(comm, nx, [0.0, length])
     elif len(lateral) == 1:
         msh = mesh.create_rectangle(comm, [np.array([0.0, 0.0]), np.array([length, lateral[0]])],
-                                    [n_cells, ncl[0]],
+                                    [nx, ncl[0]],
                                     mesh.CellType.quadrilateral if box else mesh.CellType.triangle)
     else:
         msh = mesh.create_box(comm, [np.array([0.0, 0.0, 0.0]), np.array([length, *lateral])],
-                              [n_cells, *ncl],
+                              [nx, *ncl],
                               mesh.CellType.hexahedron if box else mesh.CellType.tetrahedron)
-    if h_min is not None or grading is not None:
-        if h_min is not None:
-            nodes = graded_nodes(length, n_cells, h_min)
-        elif grading == "debye":
-            if decay_length is None:
-                raise InputError("decay_length: None; expected the Debye length (m) for grading='debye'")
-            nodes = debye_graded_nodes(length, n_cells, decay_length)
-        else:
-            raise InputError(f"grading: {grading!r}; expected None or 'debye'")
+    if nodes is not None:
         xg = msh.geometry.x
         # The uniform coordinate maps onto the graded one vertex by vertex (exact at nodes).
-        xg[:, 0] = np.interp(xg[:, 0] / length * n_cells, np.arange(n_cells + 1), nodes)
+        xg[:, 0] = np.interp(xg[:, 0] / length * nx, np.arange(nx + 1), nodes)
     tdim = msh.topology.dim
     fdim = tdim - 1
     tol = 1e-9 * length
@@ -181,6 +198,35 @@ class PNPSolver:
         self.max_update = 3.0
         self._user_opts = dict(petsc_options or {})
         self._build(mesh, facet_tags)
+
+    @classmethod
+    def slab(cls, species, z, c_bulk, D, *, max_potential, length=None, n_cells=100, cells_per_decade=10,
+             lateral=(), n_cells_lateral=(), cells="simplex", comm=None, epsilon_r=78.5, temperature=298.15,
+             stern_length=None, ion_size=None, **kwargs) -> "PNPSolver":
+        """A solver on a slab [0, length] (x lateral) meshed for electrode potentials up to |max_potential| (V).
+
+        The default mesh of the toolkit's 1D/2D/3D double layers: the electrode on x = 0 (tag 1), the
+        bulk reservoir on x = length (tag 2; default 20 Debye lengths). Along x: ``n_cells``
+        Debye-graded cells, preceded by ``cells_per_decade`` geometric cells per decade down to a first
+        cell that resolves the layer's local Debye length at ``max_potential``
+        (:func:`continuum.pnp.layer_first_cell`: 2 % of it; :func:`continuum.pnp.layer_graded_nodes`),
+        so the surface charge stays within 1 % of the analytic one up to 40 kT/e (bench/pnp_sweep.py).
+        Other keywords go to :class:`PNPSolver`.
+        """
+        species, z, c_bulk = electrolyte(species, z, c_bulk, kwargs.get("degree", 1))
+        if not np.isfinite(max_potential):
+            raise InputError(f"max_potential: {max_potential}; expected a finite V")
+        lD = debye_length(c_bulk, z, epsilon_r, temperature)
+        length = 20.0 * lD if length is None else float(length)
+        kT_e = K_B * temperature / E_CHARGE
+        nu = None if ion_size is None else float(ion_size ** 3 * N_A * c_bulk.sum())
+        first = layer_first_cell(max_potential / kT_e, z, c_bulk, nu,
+                                 None if stern_length is None else stern_length / lD) * lD
+        msh, tags = slab_mesh(length, n_cells, lateral=lateral, n_cells_lateral=n_cells_lateral,
+                              grading="layer", decay_length=lD, first_cell=first,
+                              cells_per_decade=cells_per_decade, cells=cells, comm=comm)
+        return cls(species, z, c_bulk, D, msh, tags, epsilon_r=epsilon_r, temperature=temperature,
+                   stern_length=stern_length, ion_size=ion_size, **kwargs)
 
     # --- set-up --------------------------------------------------------
     def _build(self, msh, tags):
@@ -265,7 +311,7 @@ class PNPSolver:
         self.problem = fem.petsc.NonlinearProblem(
             self.F, self.w, bcs=self.bcs, petsc_options_prefix=self._prefix,
             petsc_options=newton_lu_options(1e-9, 30, self._user_opts))
-        self.problem.solver.setLineSearchPreCheck(self._limit_step)
+        self.problem.solver.setLineSearchPreCheck(weak_precheck(self._limit_step))
         # Electrode areas (Debye units) and the Gauss-flux test functions, one per electrode.
         self._areas, self._chi = {}, {}
         for t in self.electrodes:
@@ -329,6 +375,94 @@ class PNPSolver:
         if self._limited:
             y.scale(self.max_update / ymax)
 
+    # --- geometry of the electrodes ---------------------------------------
+    def _planes(self, tag):
+        """Every rank's facets of ``tag`` as (a point on each, unit normal of each, area of each), m.
+
+        For the planar-layer predictor (distance from an electrode) and the first-integral check.
+        A point facet (1D) has normal (1, 0, 0) and area 1.
+        """
+        if not hasattr(self, "_plane_cache"):
+            self._plane_cache = {}
+        if tag in self._plane_cache:
+            return self._plane_cache[tag]
+        from dolfinx import mesh as dmesh
+        msh = self.mesh
+        fdim = msh.topology.dim - 1
+        facets = self.tags.find(tag)
+        facets = facets[facets < msh.topology.index_map(fdim).size_local]   # owned: each facet once
+        if len(facets) == 0:    # this rank holds none of the electrode
+            mid, normal, area = np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0)
+        else:
+            X = msh.geometry.x[dmesh.entities_to_geometry(msh, fdim, facets, False)]
+            if fdim == 0:
+                normal = np.tile([1.0, 0.0, 0.0], (len(X), 1))
+                area = np.ones(len(X))
+            elif fdim == 1:
+                t = X[:, 1] - X[:, 0]
+                normal = np.stack([-t[:, 1], t[:, 0], np.zeros(len(t))], axis=1)
+                area = np.linalg.norm(t, axis=1)
+            else:
+                # A quadrilateral's first three vertices span its plane as well as a triangle's do.
+                normal = np.cross(X[:, 1] - X[:, 0], X[:, 2] - X[:, 0])
+                area = np.linalg.norm(normal, axis=1) * (1.0 if X.shape[1] == 4 else 0.5)
+            normal = normal / np.maximum(np.linalg.norm(normal, axis=1), 1e-300)[:, None]
+            mid = X.mean(axis=1)
+        out = tuple(np.concatenate(self.comm.allgather(a)) for a in (mid, normal, area))
+        self._plane_cache[tag] = out
+        return out
+
+    def _distance(self, tag, X):
+        """Distance (m) of points X (3, n) from the facets of ``tag``: to the plane of the nearest facet."""
+        from scipy.spatial import cKDTree
+        mid, normal, _ = self._planes(tag)
+        P = np.asarray(X, dtype=float).T
+        if len(P) == 0:
+            return np.zeros(0)
+        _, k = cKDTree(mid).query(P)
+        return np.abs(np.einsum("ij,ij->i", P - mid[k], normal[k]))
+
+    def _planar(self, tag):
+        """Whether ``tag`` and every bulk tag are parallel planes of equal area: a slab, where the
+        planar first integral holds exactly for an equilibrium layer."""
+        if not self.bulk or self.reactions:
+            return False
+        mid, normal, area = self._planes(tag)
+        n0 = normal[0]
+        if np.any(np.abs(np.abs(normal @ n0) - 1) > 1e-8) or np.ptp(mid @ n0) > 1e-9 * self.lD:
+            return False
+        for b in self.bulk:
+            bm, bn, ba = self._planes(b)
+            if (len(bm) == 0 or np.any(np.abs(np.abs(bn @ n0) - 1) > 1e-8) or np.ptp(bm @ n0) > 1e-9 * self.lD
+                    or abs(ba.sum() / area.sum() - 1) > 1e-9):
+                return False
+        return True
+
+    def _predictor(self, targets):
+        """Planar equilibrium layers at every electrode (psi, kT/e) with g = 0, as the Newton start.
+
+        Each electrode contributes the semi-infinite planar layer of its potential (after the Stern
+        drop of a planar Stern + diffuse layer) at each point's distance from it; g = 0 is the
+        equilibrium with the reservoir, exact for blocking electrodes. On a slab this is the
+        continuum answer, so Newton only corrects for the mesh and the finite cell.
+        """
+        from dolfinx import fem
+        nu = getattr(self, "nu", None)
+        layers = []
+        for t, v in targets.items():
+            psi0 = v / self.kT_e
+            if self.stern_length is not None:
+                psi0 = stern_diffuse_potential(psi0, self.z, self.c_bulk, self.stern_length / self.lD, nu)
+            layers.append((t, planar_layer(psi0, self.z, self.c_bulk, nu)))
+        for t in targets:
+            self._planes(t)    # collective (allgather): every rank, before the local interpolation
+        V0, m0 = _collapse(self.W.sub(0))
+        f = fem.Function(V0)
+        f.interpolate(lambda X: sum(layer(self._distance(t, X) / self.lD) for t, layer in layers))
+        self.w.x.array[:] = 0.0
+        self.w.x.array[m0] = f.x.array
+        self.w.x.scatter_forward()
+
     # --- solves ----------------------------------------------------------
     def _targets(self, potentials) -> dict:
         if isinstance(potentials, dict):
@@ -359,12 +493,14 @@ class PNPSolver:
             bc.set(self.w.x.array)
         self.w.x.scatter_forward()
 
-    def _try_newton(self):
-        """One SNES solve from the current iterate: (converged, iterations)."""
+    def _try_newton(self, problem=None, u=None):
+        """One SNES solve of ``problem`` (default: the full PNP system) from the current iterate ``u``:
+        (converged, iterations)."""
+        problem, u = (self.problem, self.w) if problem is None else (problem, u)
         self._limited = False
-        snes = self.problem.solver
+        snes = problem.solver
         try:
-            self.problem.solve()
+            problem.solve()
             reason, its = snes.getConvergedReason(), snes.getIterationNumber()
         except Exception:  # PETSc errors (e.g. a NaN in the LU) count as a failed attempt
             reason, its = -1, max(snes.getIterationNumber(), 1)
@@ -372,55 +508,122 @@ class PNPSolver:
             # A failed factorisation leaves the preconditioner in an error state that would
             # fail every later solve: reset it so the continuation can retry.
             snes.getKSP().getPC().reset()
-        self.w.x.scatter_forward()
-        finite = self.comm.allreduce(bool(np.all(np.isfinite(self.w.x.array))), op=self._MPI.LAND)
+        u.x.scatter_forward()
+        finite = self.comm.allreduce(bool(np.all(np.isfinite(u.x.array))), op=self._MPI.LAND)
         return bool(reason > 0 and finite and not self._limited), int(its)
 
-    def solve_steady(self, potentials, *, steps=None, initial_potential=None,
+    def _equilibrium(self):
+        """The steady problem of a cell in equilibrium with its reservoir, reduced to psi alone.
+
+        With blocking electrodes (no reactions) and a bulk reservoir, g_i = 0 makes every flux
+        d_i c_i grad(g_i) vanish identically, so (psi, g = 0) solves the Nernst-Planck rows exactly
+        for any psi, and the steady PNP problem is the Poisson-Boltzmann(-Bikerman) problem
+        -div(grad psi) = rho(psi, g = 0) on the same mesh, spaces, quadrature and boundary terms.
+        Its Jacobian is stiffness + rho'(psi) mass: no rows weighted by exp(+-z psi), which at
+        20-40 kT/e span 1e+-17 and break the LU of the full mixed system (DIVERGED_LINEAR_SOLVE).
+        Returns (problem, psi Function, its Dirichlet conditions).
+        """
+        if hasattr(self, "_eq"):
+            return self._eq
+        import ufl
+        from dolfinx import fem
+        V0 = self._V0
+        fdim = self.mesh.topology.dim - 1
+        psi, v = fem.Function(V0), ufl.TestFunction(V0)
+        cs = self._concentrations([psi] + [0.0] * len(self.species), ufl)
+        ionic = float(np.dot(np.square(self.z), self.c_bulk))
+        rho = sum(zi * ci / ionic * c for zi, ci, c in zip(self.z, self.c_bulk, cs))
+        G = lambda f: self.lD * ufl.grad(f)
+        F = self._vol * (ufl.inner(G(psi), G(v)) - rho * v) * self.dx
+        if self.stern_length is not None:
+            ls = self.stern_length / self.lD
+            for t in self.electrodes:
+                F -= self._area * (self._psiE[t] - psi) / ls * v * self.ds(t)
+        bcs = [fem.dirichletbc(self._bcE[t], fem.locate_dofs_topological(V0, fdim, self.tags.find(t)))
+               for t in self._bcE]
+        bcs += [fem.dirichletbc(fem.Function(V0), fem.locate_dofs_topological(V0, fdim, self.tags.find(t)))
+                for t in self.bulk]
+        problem = fem.petsc.NonlinearProblem(
+            F, psi, bcs=bcs, petsc_options_prefix=self._prefix + "eq_",
+            petsc_options=newton_lu_options(1e-9, 30, self._user_opts))
+        problem.solver.setLineSearchPreCheck(weak_precheck(self._limit_step))
+        problem.solver.setTolerances(atol=1e-12, stol=1e-9)
+        self._eq = (problem, psi, bcs)
+        return self._eq
+
+    def solve_steady(self, potentials, *, steps=None, initial_potential="planar",
                      min_fraction=1e-3) -> PNPFieldResult:
         """Steady state for electrode potentials (V vs bulk): one number for every electrode or {tag: V}.
 
-        First Newton from ``initial_potential`` (callable X (3, n) in m -> phi in V; default: the
-        current state, zero for a fresh solver) with equilibrium concentrations. If that fails, or
-        with ``steps`` given, adaptive potential continuation from the exact zero-potential state:
-        the electrode potentials are scaled by a fraction that grows after a converged stage and
-        is cut by 4 after a failed one (restarting from the last converged state). Raises
-        ConvergenceError naming the last converged electrode potentials when the fraction step
-        falls below ``min_fraction``.
+        With a bulk reservoir and no reactions the steady state is the equilibrium, solved exactly
+        as the reduced psi problem (``_equilibrium``); otherwise the full PNP system. First Newton
+        from ``initial_potential``: "planar" (default; with a bulk reservoir, the planar equilibrium
+        layer of each electrode at each point's distance from it, see ``_predictor``; without one,
+        zero), "current" (the present state, e.g. a neighbouring potential's answer), or a callable
+        X (3, n) in m -> phi in V with equilibrium concentrations. If that fails, or with ``steps``
+        given, adaptive potential continuation from the exact zero-potential state: the electrode
+        potentials are scaled by a fraction that grows after a converged stage and is cut by 4 after
+        a failed one (restarting from the last converged state). ``newton_iterations`` counts every
+        iteration, failed attempts included. Raises ConvergenceError naming the last converged
+        electrode potentials when the fraction step falls below ``min_fraction``.
         """
         from dolfinx import fem
         targets = self._targets(potentials)
+        if not (isinstance(initial_potential, str) and initial_potential in ("planar", "current")
+                or callable(initial_potential)):
+            raise InputError(f"initial_potential: {initial_potential!r}; expected 'planar', "
+                             "'current' or a callable X -> phi (V)")
         self.transient.value = 0.0
         self.problem.solver.setTolerances(atol=1e-12, stol=1e-9)
+        V0, m0 = _collapse(self.W.sub(0))
+        equilibrium = bool(self.bulk) and not self.reactions
+        if equilibrium:
+            problem, u, bcs = self._equilibrium()
+            psi_of = lambda arr: arr                       # u holds psi alone
+        else:
+            problem, u, bcs = self.problem, self.w, self.bcs
+            psi_of = lambda arr: arr[m0]
+
+        def put_bc(lam):
+            self._set_bc(targets, lam, into_iterate=False)
+            for bc in bcs:
+                bc.set(u.x.array)
+            u.x.scatter_forward()
+
         total, path = 0, []
         self._last_ok = {t: float("nan") for t in targets}
         if steps is None:
-            if initial_potential is not None:
-                V0, m0 = _collapse(self.W.sub(0))
+            if callable(initial_potential):
                 f = fem.Function(V0)
                 f.interpolate(lambda X: np.asarray(initial_potential(X), dtype=float) / self.kT_e)
                 self.w.x.array[:] = 0.0
                 self.w.x.array[m0] = f.x.array
-                self.w.x.scatter_forward()
-            self._set_bc(targets, 1.0)
-            ok, its = self._try_newton()
+            elif initial_potential == "planar":
+                if self.bulk:
+                    self._predictor(targets)
+                else:
+                    self.w.x.array[:] = 0.0
+            self.w.x.scatter_forward()
+            if equilibrium:
+                u.x.array[:] = self.w.x.array[m0]
+            put_bc(1.0)
+            ok, its = self._try_newton(problem, u)
             total += its
             if ok:
-                return self._result(total, [1.0])
+                return self._finish(equilibrium, u, m0, total, [1.0])
             dlam = 0.5
         else:
             dlam = 1.0 / int(steps)
-        saved = np.zeros_like(self.w.x.array)   # psi = 0, g = 0: the exact state at zero potential
+        saved = np.zeros_like(u.x.array)   # psi = 0, g = 0: the exact state at zero potential
         lam = 0.0
         while lam < 1.0:
             trial = min(1.0, lam + dlam)
-            self.w.x.array[:] = saved
-            self.w.x.scatter_forward()
-            self._set_bc(targets, trial)
-            ok, its = self._try_newton()
+            u.x.array[:] = saved
+            put_bc(trial)
+            ok, its = self._try_newton(problem, u)
             total += its
             if ok:
-                saved[:] = self.w.x.array
+                saved[:] = u.x.array
                 lam = trial
                 path.append(lam)
                 self._last_ok = {t: lam * v for t, v in targets.items()}
@@ -428,14 +631,26 @@ class PNPSolver:
             else:
                 dlam *= 0.25
                 if dlam < min_fraction:
-                    self.w.x.array[:] = saved
-                    self.w.x.scatter_forward()
+                    u.x.array[:] = saved
+                    u.x.scatter_forward()
+                    if equilibrium:   # leave the last converged state in the full unknowns
+                        self.w.x.array[:] = 0.0
+                        self.w.x.array[m0] = u.x.array
+                        self.w.x.scatter_forward()
                     last = ", ".join(f"tag {t}: {v:.6g} V" for t, v in self._last_ok.items())
                     raise ConvergenceError(
                         f"PNP Newton did not converge at electrode potentials "
                         f"{ {t: trial * v for t, v in targets.items()} } V after {total} iterations "
                         f"(continuation step fell below {min_fraction:g}); last converged electrode "
                         f"potential: {last if path else 'none'}")
+        return self._finish(equilibrium, u, m0, total, path)
+
+    def _finish(self, equilibrium, u, m0, total, path):
+        """Copy an equilibrium psi into the full state (g = 0) and build the result."""
+        if equilibrium:
+            self.w.x.array[:] = 0.0
+            self.w.x.array[m0] = u.x.array
+            self.w.x.scatter_forward()
         return self._result(total, path)
 
     def run_transient(self, potentials, dt: float, n_steps: int, initial=None, vtx=None) -> PNPFieldResult:
@@ -510,6 +725,7 @@ class PNPSolver:
             jsi = val / self._areas[r.electrode] * self.Dref * self.c_bulk[i] / self.lD
             fluxes[(r.species, r.electrode)] = float(jsi)
             currents[r.electrode] = currents.get(r.electrode, 0.0) + float(self.z[i] * FARADAY * jsi)
+        disc = self._first_integral_error(sig[self.electrodes[0]], unit) if not self.transient.value else None
         ns = len(self.species)
         V0, m0 = _collapse(self.W.sub(0))
         nloc = V0.dofmap.index_map.size_local
@@ -533,7 +749,57 @@ class PNPSolver:
                               thermal_voltage=self.kT_e, species=self.species, functions=(self.w,),
                               n_cells=self.mesh.topology.index_map(self.mesh.topology.dim).size_global,
                               coordinates=X[order], surface_charges=sig, reaction_fluxes=fluxes,
-                              current_densities=currents, continuation=list(path))
+                              current_densities=currents, continuation=list(path),
+                              discretisation_error=disc)
+
+    def _first_integral_error(self, sigma, unit):
+        """|sigma_h / sigma_FI - 1| at the electrode of an equilibrium slab, or None where it does not apply.
+
+        For a planar layer in equilibrium with the reservoir, Poisson times psi' integrates to
+        psi'(0)^2 - psi'(L)^2 = F(psi(0)) exactly (F: :func:`continuum.pnp.planar_first_integral`),
+        whatever the valences, sterics or the Stern layer outside. The discrete surface charge
+        (Gauss flux) against the charge this identity gives at the solved electrode-surface potential
+        is then the solver's own estimate of its discretisation error; with a Dirichlet electrode it is
+        the error against the analytic (Grahame) charge itself. Warns above 1 %.
+        """
+        from dolfinx import fem
+        e0 = self.electrodes[0]
+        if len(self.electrodes) != 1 or not self._planar(e0):
+            return None
+        if self.stern_length is None:
+            psi_s = float(self._psiE[e0].value)
+        else:
+            psi_s = self.comm.allreduce(fem.assemble_scalar(
+                fem.form(self._area * self._psi_form() * self.ds(e0)))) / self._areas[e0]
+        # The field left at the reservoir face (zero for a semi-infinite layer): its Gauss flux.
+        if not hasattr(self, "_chi_bulk"):
+            V0 = self._V0
+            fdim = self.mesh.topology.dim - 1
+            chi = fem.Function(V0)
+            for b in self.bulk:
+                chi.x.array[fem.locate_dofs_topological(V0, fdim, self.tags.find(b))] = 1.0
+            chi.x.scatter_forward()
+            area_b = sum(self.comm.allreduce(fem.assemble_scalar(
+                fem.form(self._area * fem.Constant(self.mesh, 1.0) * self.ds(b)))) for b in self.bulk)
+            self._chi_bulk = (fem.form(self._poisson_volume(chi)), area_b)
+        form_b, area_b = self._chi_bulk
+        e_L = self.comm.allreduce(fem.assemble_scalar(form_b)) / area_b
+        F = float(planar_first_integral(psi_s, self.z, self.c_bulk, getattr(self, "nu", None))[0])
+        sigma_fi = math.copysign(unit * math.sqrt(max(F, 0.0) + e_L ** 2), psi_s)
+        if sigma_fi == 0.0:
+            return None
+        err = abs(sigma / sigma_fi - 1)
+        if err > 0.01:
+            import warnings
+            warnings.warn(f"PNP surface charge {sigma:.6g} C/m^2 differs by {100 * err:.3g} % from the planar "
+                          f"first integral at the electrode's potential ({sigma_fi:.6g} C/m^2): the mesh "
+                          "does not resolve the layer; refine at the electrode (PNPSolver.slab, or "
+                          "slab_mesh(grading='layer', first_cell=...))", DiscretisationWarning, stacklevel=3)
+        return float(err)
+
+    def _psi_form(self):
+        import ufl
+        return ufl.split(self.w)[0]
 
     def _update_output(self):
         """Interpolate phi (V) and c_i (mol/m^3) into the output Functions (degree of the solver)."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._engines import import_engine
-from ._petsc import newton_lu_options
+from ._petsc import newton_lu_options, weak_precheck
 from .pnp import E_CHARGE, N_A, PNPResult, PNPSolver1D
 
 
@@ -98,7 +98,7 @@ class PoissonBoltzmann1D(PNPSolver1D):
             F, self.w, bcs=self.bcs, petsc_options_prefix=self._prefix,
             petsc_options=newton_lu_options(1e-10, 50, self._user_opts))
         self.max_update = 3.0
-        self.problem.solver.setLineSearchPreCheck(self._limit_step)
+        self.problem.solver.setLineSearchPreCheck(weak_precheck(self._limit_step))
 
     def _initial_guess(self, psi0_nd, psi_r_nd):
         """Planar-equilibrium potential (Stern-aware), as in PNPSolver1D."""
@@ -157,4 +157,4 @@ class PoissonBoltzmann1D(PNPSolver1D):
         c = self.c_bulk[:, None] * boltz / den
         return PNPResult(x=x, phi=psi * self.kT_e, c=c, surface_charge=float(sigma), newton_iterations=int(its),
                          debye_length=self.lD, thermal_voltage=self.kT_e, species=self.species,
-                         functions=(self.w,), n_cells=self.n_cells)
+                         functions=(self.w,), n_cells=self._nx)

@@ -4,17 +4,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+import warnings
+
 import numpy as np
 import pytest
 
+from continuum.errors import DiscretisationWarning
 from continuum.pnp import E_CHARGE, K_B, PNPSolver1D, gouy_chapman_potential, grahame_charge
 
 KT = K_B * 298.15 / E_CHARGE
 
 
 def _err(n, deg, psi0):
-    s = PNPSolver1D(["Na", "Cl"], [1, -1], [100.0, 100.0], [1e-9, 1.3e-9], n_cells=n, degree=deg)
-    r = s.solve_steady(psi0 * KT)
+    # Uniform cells of L/n: the textbook setting for convergence orders (the default mesh is graded).
+    s = PNPSolver1D(["Na", "Cl"], [1, -1], [100.0, 100.0], [1e-9, 1.3e-9], n_cells=n, degree=deg,
+                    grading="uniform")
+    with warnings.catch_warnings():   # 40-80 uniform cells are coarse on purpose (order study)
+        warnings.simplefilter("ignore", DiscretisationWarning)
+        r = s.solve_steady(psi0 * KT)
     ex = gouy_chapman_potential(r.x, psi0 * KT, 100.0)
     return np.sqrt(np.trapezoid((r.phi - ex) ** 2, r.x) / np.trapezoid(ex ** 2, r.x)), r
 
@@ -87,7 +94,7 @@ def test_bikerman_matches_first_integral():
 def test_failure_names_last_converged_potential():
     from continuum.errors import ConvergenceError
     s = PNPSolver1D(["Na", "Cl"], [1, -1], [100.0, 100.0], [1e-9, 1e-9], n_cells=50, degree=1,
-                    predictor="debye", petsc_options={"snes_max_it": 3})
+                    predictor="debye", grading="uniform", petsc_options={"snes_max_it": 3})
     with pytest.raises(ConvergenceError, match="last converged electrode potential"):
         s.solve_steady(30 * KT, steps=3)
 
@@ -140,3 +147,21 @@ def test_debye_graded_p1_meets_target_at_mean_h_lambda_over_10():
     err = np.sqrt(np.trapezoid((r.phi - ex) ** 2, r.x) / np.trapezoid(ex ** 2, r.x))
     # 1e-3: the P1 target at h = lambda_D/10 (200 cells on 20 lambda_D; uniform gives 1.18e-3).
     assert err <= 1e-3
+
+
+@pytest.mark.parametrize("solver", ["PNPSolver1D", "PoissonBoltzmann1D"])
+@pytest.mark.parametrize("z, c", [([1, -1], [100.0, 100.0]), ([2, -1], [50.0, 100.0])], ids=["1:1", "2:1"])
+def test_default_mesh_gives_grahame_within_1_percent_up_to_40kT(solver, z, c):
+    from continuum.gouy_chapman import grahame_charge_general
+    from continuum.poisson_boltzmann import PoissonBoltzmann1D
+    make = {"PNPSolver1D": lambda: PNPSolver1D(["a", "b"], z, c, [1e-9, 1.3e-9]),
+            "PoissonBoltzmann1D": lambda: PoissonBoltzmann1D(z, c)}[solver]
+    s = make()          # one solver for the whole sweep: its default mesh follows the potential
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DiscretisationWarning)   # and never doubts itself here
+        for psi in [*np.arange(1.0, 40.0, 2.5), 40.0]:
+            for sign in (1, -1):
+                r = s.solve_steady(sign * psi * KT)
+                # 1 %: the bar for default meshes against the analytic charge.
+                assert abs(r.surface_charge / grahame_charge_general(sign * psi * KT, c, z) - 1) < 0.01
+                assert r.newton_iterations <= 15
