@@ -13,8 +13,13 @@ import fcntl
 import os
 import platform
 import re
+import subprocess
 import tempfile
+import time
 from pathlib import Path
+
+_STARTED = time.time()   # bench scripts import this module first: wall time is measured from here
+_ENGINES = ("numpy", "scipy", "ase", "torch", "gpaw", "dolfinx-solver-real", "petsc4py", "pybamm")
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
 HEADER = ("# Benchmarks\n\nMeasured tables, one section per `bench/` script; each section "
@@ -25,11 +30,34 @@ def machine() -> str:
     return f"{platform.node() or 'host'}: {os.cpu_count()} cores, {platform.processor() or platform.machine()}"
 
 
+def provenance() -> str:
+    """Commit (with '+dirty' for uncommitted changes), and the versions of the engines installed."""
+    from importlib import metadata
+    root = BENCHMARKS.parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True).stdout.strip()
+        commit += "+dirty" if dirty else ""
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    versions = []
+    for name in _ENGINES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            pass
+    return f"commit {commit}; " + ", ".join(versions)
+
+
 def record(name: str, command: str, body: str) -> None:
-    """Replace (or append) the section ``name`` of BENCHMARKS.md with ``body``."""
+    """Replace (or append) the section ``name`` of BENCHMARKS.md with ``body``, with its provenance."""
     stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    wall = time.time() - _STARTED
     section = (f"<!-- bench:{name} -->\n## {name}\n\n"
-               f"Command: `{command}`  \nMeasured: {stamp}, {machine()}\n\n"
+               f"Command: `{command}`  \nMeasured: {stamp}, {machine()}, wall {wall / 60:.1f} min  \n"
+               f"Provenance: {provenance()}\n\n"
                f"{body.rstrip()}\n<!-- /bench:{name} -->\n")
     with open(BENCHMARKS.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
