@@ -12,16 +12,49 @@ import hashlib
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Optional
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputError
 
 SCHEMA_VERSION = 1
-_D_UNITS = {"m^2/s": 1.0, "cm^2/s": 1e-4, "A^2/ps": 1e-8, "nm^2/ns": 1e-9}
+_UREG = None
+
+
+def _quantity_unit(text: str, dimension: str, length_like: bool = False):
+    """The pint unit of ``text``, checked to have ``dimension`` (a pint dimensionality string).
+
+    Every unit string of a handoff goes through here, so "furlongs" for a diffusivity is refused by
+    name. ``length_like``: the unit holds a length, so a bare "A" means angstrom (MD's habit), not
+    ampere. pint is imported on first use (``import couplers`` stays fast).
+    """
+    global _UREG
+    if _UREG is None:
+        import pint
+        _UREG = pint.UnitRegistry()
+    spelled = re.sub(r"(?<![A-Za-z])A(?![A-Za-z])", "angstrom", text) if length_like else text
+    try:
+        unit = _UREG.Unit(spelled)
+    except Exception:   # pint raises several types for unparsable text
+        raise ValueError(f"unit {text!r} is not a unit pint can read") from None
+    if dimension and unit.dimensionality != _UREG.get_dimensionality(dimension):
+        raise ValueError(f"unit {text!r} has dimension {unit.dimensionality}; expected {dimension}")
+    return unit
+
+
+def _factor(text: str, target: str, dimension: str, length_like: bool = False) -> float:
+    """Multiply a value in unit ``text`` by this to get it in ``target``."""
+    unit = _quantity_unit(text, dimension, length_like)
+    return float((1.0 * unit).to(target).magnitude)
+
+
+class _Strict(BaseModel):
+    """Every handoff model refuses keys it does not know, by name (a typo must not vanish)."""
+    model_config = ConfigDict(extra="forbid")
 
 
 def _finite(name, v):
@@ -37,12 +70,12 @@ def _finite_values(values: list[float] | None, name: str) -> list[float] | None:
     return values
 
 
-class Species(BaseModel):
+class Species(_Strict):
     name: str
     charge_number: int
 
 
-class Diffusivity(BaseModel):
+class Diffusivity(_Strict):
     species: str
     value: float = Field(description="diffusion coefficient in `unit`")
     stderr: float = 0.0
@@ -61,16 +94,15 @@ class Diffusivity(BaseModel):
     @field_validator("unit")
     @classmethod
     def _unit(cls, v):
-        if v not in _D_UNITS:
-            raise ValueError(f"unit {v!r} unknown; expected one of {sorted(_D_UNITS)}")
+        _quantity_unit(v, "[length]**2/[time]", length_like=True)
         return v
 
     def si(self) -> float:
-        """Value in m^2/s."""
-        return self.value * _D_UNITS[self.unit]
+        """Value in m^2/s (converted by pint from ``unit``, e.g. m^2/s, cm^2/s, A^2/ps, nm^2/ns)."""
+        return self.value * _factor(self.unit, "m**2/s", "[length]**2/[time]", length_like=True)
 
 
-class ProfileData(BaseModel):
+class ProfileData(_Strict):
     name: str
     grid: list[float]
     values: list[float]
@@ -84,6 +116,18 @@ class ProfileData(BaseModel):
     def _finite_list(cls, v, info):
         return _finite_values(v, info.field_name)
 
+    @field_validator("grid_unit")
+    @classmethod
+    def _grid_unit(cls, v):
+        _quantity_unit(v, "[length]", length_like=True)
+        return v
+
+    @field_validator("unit")
+    @classmethod
+    def _values_unit(cls, v):
+        _quantity_unit(v, "")      # any dimension (densities, potentials, charges), but a real unit
+        return v
+
     @model_validator(mode="after")
     def _lengths(self):
         if len(self.values) != len(self.grid):
@@ -93,14 +137,14 @@ class ProfileData(BaseModel):
         return self
 
 
-class Provenance(BaseModel):
+class Provenance(_Strict):
     trajectory_sha256: str = ""
     code_version: str = ""
     created: str = Field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc).isoformat())
     notes: str = ""
 
 
-class DoubleLayerData(BaseModel):
+class DoubleLayerData(_Strict):
     """Electrified-interface results (``couplers.electrified_interface``), optional in a handoff.
 
     potential: V vs the bare electrode's potential of zero charge; capacitance
@@ -139,10 +183,21 @@ class DoubleLayerData(BaseModel):
                 raise ValueError(f"{name} has {len(v)} entries but potential has {n}")
         if self.electrode not in ("negative", "positive"):
             raise ValueError(f"electrode {self.electrode!r}; expected 'negative' or 'positive'")
+        # Converted once, here: the rest of the toolkit reads V and F/m^2.
+        fv = _factor(self.potential_unit, "V", "[electric_potential]")
+        fc = _factor(self.capacitance_unit, "F/m**2", "[capacitance]/[area]")
+        if fv != 1.0:
+            self.potential = [x * fv for x in self.potential]
+            self.reference_potential *= fv
+        if fc != 1.0:
+            self.capacitance = [x * fc for x in self.capacitance]
+            if self.capacitance_stderr:
+                self.capacitance_stderr = [x * fc for x in self.capacitance_stderr]
+        self.potential_unit, self.capacitance_unit = "V", "F/m^2"
         return self
 
 
-class ReactionKinetics(BaseModel):
+class ReactionKinetics(_Strict):
     """Electrode-reaction kinetics from barriers and MD (``couplers.reaction_kinetics``), optional.
 
     transfer_coefficient: PyBaMM's Butler–Volmer alpha, the *anodic* (oxidation)
@@ -212,7 +267,7 @@ class ReactionKinetics(BaseModel):
         return self
 
 
-class Handoff(BaseModel):
+class Handoff(_Strict):
     """The handoff record. Load with ``Handoff.load(path)``, save with ``h.save(path)``.
 
     temperature in K; bulk_concentrations in mol/m^3 keyed by species name;
@@ -230,7 +285,7 @@ class Handoff(BaseModel):
     profiles: list[ProfileData] = []
     double_layer: Optional[DoubleLayerData] = None
     kinetics: list[ReactionKinetics] = []
-    provenance: Provenance = Provenance()
+    provenance: Provenance = Field(default_factory=Provenance)   # created: when this record is made
 
     @field_validator("temperature", "relative_permittivity")
     @classmethod
@@ -255,6 +310,10 @@ class Handoff(BaseModel):
         if transport and not self.species:
             raise ValueError("species: missing; diffusivities/profiles/double_layer need the species list")
         names = {s.name for s in self.species}
+        fcon = _factor(self.concentration_unit, "mol/m**3", "[substance]/[length]**3")
+        if fcon != 1.0:    # converted once, here: the continuum solvers read mol/m^3
+            self.bulk_concentrations = {k: v * fcon for k, v in self.bulk_concentrations.items()}
+        self.concentration_unit = "mol/m^3"
         for k, v in self.bulk_concentrations.items():
             if k not in names:
                 raise ValueError(f"bulk_concentrations has unknown species {k!r}")
