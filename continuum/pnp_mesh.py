@@ -557,7 +557,7 @@ class PNPSolver:
 
         With a bulk reservoir and no reactions the steady state is the equilibrium, solved exactly
         as the reduced psi problem (``_equilibrium``); otherwise the full PNP system. First Newton
-        from ``initial_potential``: "planar" (default; with a bulk reservoir, the planar equilibrium
+        from ``initial_potential``: "planar" (default, also None; with a bulk reservoir, the planar equilibrium
         layer of each electrode at each point's distance from it, see ``_predictor``; without one,
         zero), "current" (the present state, e.g. a neighbouring potential's answer), or a callable
         X (3, n) in m -> phi in V with equilibrium concentrations. If that fails, or with ``steps``
@@ -569,6 +569,7 @@ class PNPSolver:
         """
         from dolfinx import fem
         targets = self._targets(potentials)
+        initial_potential = "planar" if initial_potential is None else initial_potential
         if not (isinstance(initial_potential, str) and initial_potential in ("planar", "current")
                 or callable(initial_potential)):
             raise InputError(f"initial_potential: {initial_potential!r}; expected 'planar', "

@@ -192,3 +192,14 @@ def test_bikerman_and_stern_layers_match_their_first_integrals():
     # 1e-6: Gauss flux = Stern capacitor exactly; diffuse charge = Grahame(psi_d) to the P2 error (1.5e-10).
     assert abs(r.surface_charge / (78.5 * EPS0 * (10 * KT - psid) / 0.2e-9) - 1) < 1e-6
     assert abs(r.surface_charge / grahame_charge(psid, C) - 1) < 1e-6
+
+
+def test_current_state_start_continues_from_a_neighbouring_potential():
+    s = PNPSolver.slab(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], max_potential=31 * KT)
+    s.solve_steady(30 * KT)
+    r = s.solve_steady(31 * KT, initial_potential="current")
+    # A 1 kT/e step from the converged neighbour: Newton's quadratic phase, a few iterations.
+    assert r.newton_iterations <= 6 and r.continuation == [1.0]
+    from continuum.errors import InputError
+    with pytest.raises(InputError, match="initial_potential: 'flat'"):
+        s.solve_steady(31 * KT, initial_potential="flat")
