@@ -48,7 +48,7 @@ def provenance() -> str:
             versions.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             pass
-    return f"commit {commit}; " + ", ".join(versions)
+    return f"Commit: {commit}  \nVersions: " + ", ".join(versions)
 
 
 def record(name: str, command: str, body: str) -> None:
@@ -57,9 +57,13 @@ def record(name: str, command: str, body: str) -> None:
     wall = time.time() - _STARTED
     section = (f"<!-- bench:{name} -->\n## {name}\n\n"
                f"Command: `{command}`  \nMeasured: {stamp}, {machine()}, wall {wall / 60:.1f} min  \n"
-               f"Provenance: {provenance()}\n\n"
+               f"{provenance()}\n\n"
                f"{body.rstrip()}\n<!-- /bench:{name} -->\n")
-    with open(BENCHMARKS.with_suffix(".lock"), "w") as lock:
+    # The flock file lives beside the bench scripts' outputs, not at the root, where a "*.lock"
+    # reads as an environment lock file.
+    flock = BENCHMARKS.parent / "bench" / "out" / ".BENCHMARKS.flock"
+    flock.parent.mkdir(parents=True, exist_ok=True)
+    with open(flock, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         text = BENCHMARKS.read_text() if BENCHMARKS.exists() else HEADER
         pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->\n",
