@@ -670,24 +670,24 @@ class PNPSolver1D:
         """
         from .poisson_boltzmann import PoissonBoltzmann1D
         pb = self.__dict__.get("_pb")
-        if pb is None or pb._first_cell != self._first_cell:
-            pb = PoissonBoltzmann1D(self.z, list(self.c_bulk), species=self.species, epsilon_r=self.eps_r,
-                                    temperature=self.T, length=self.length, n_cells=self.n_cells,
-                                    degree=self.degree, h_min=self.h_min, stern_length=self.stern_length,
-                                    ion_size=self.ion_size, comm=self.comm, petsc_options=self._user_opts,
-                                    grading=self.grading)
-            pb._first_cell = self._first_cell
-            if self.grading == "auto":
-                pb._build(self.comm)      # on exactly this solver's mesh
-            self._pb = pb
+        if pb is None:
+            # The same mesh settings; with grading "auto" both adapt by the same rule to the same
+            # potentials, so their meshes stay identical.
+            pb = self._pb = PoissonBoltzmann1D(
+                self.z, list(self.c_bulk), species=self.species, epsilon_r=self.eps_r, temperature=self.T,
+                length=self.length, n_cells=self.n_cells, degree=self.degree, h_min=self.h_min,
+                stern_length=self.stern_length, ion_size=self.ion_size, comm=self.comm,
+                petsc_options=self._user_opts, grading=self.grading)
         self._last_ok = float("nan")
         r = pb.solve_steady(phi0)
-        # Same mesh and element: map psi dof by dof through the coordinates (unique in 1D).
+        # Same mesh and element: psi dof by dof through the coordinates (unique in 1D), gathered
+        # from every rank so that a different partition cannot misplace a value.
         V0, m0 = _collapse(self.W.sub(0))
-        xs_pb = pb.W.tabulate_dof_coordinates()[:, 0]
+        xs_pb = np.concatenate(self.comm.allgather(pb.W.tabulate_dof_coordinates()[:, 0]))
+        vals = np.concatenate(self.comm.allgather(pb.w.x.array))
         xs = V0.tabulate_dof_coordinates()[:, 0]
         order = np.argsort(xs_pb)
-        psi = np.interp(xs, xs_pb[order], pb.w.x.array[order])
+        psi = np.interp(xs, xs_pb[order], vals[order])
         self.w.x.array[m0] = psi
         shift = 0.0
         if self.ion_size is not None:

@@ -477,7 +477,9 @@ class PNPSolver:
                 raise InputError(f"potentials[{t}]: {v}; expected a finite V")
         return out
 
-    def _set_bc(self, targets, lam, into_iterate=True):
+    def _set_bc(self, targets, lam, u=None, bcs=()):
+        """Set the electrode potentials to ``lam`` x ``targets`` (V); with ``u``, also write the Dirichlet
+        values ``bcs`` into that iterate."""
         for t, v in targets.items():
             nd = lam * v / self.kT_e
             self._psiE[t].value = nd
@@ -487,11 +489,11 @@ class PNPSolver:
         # the whole jump (30 at the electrode dofs), and the step cap then scales the entire step
         # by 1/10, spending ~10 iterations on nothing but climbing the boundary value. (Not in
         # transients: there the iterate starts as the previous time level, whose amounts count.)
-        if not into_iterate:
+        if u is None:
             return
-        for bc in self.bcs:
-            bc.set(self.w.x.array)
-        self.w.x.scatter_forward()
+        for bc in bcs:
+            bc.set(u.x.array)
+        u.x.scatter_forward()
 
     def _try_newton(self, problem=None, u=None):
         """One SNES solve of ``problem`` (default: the full PNP system) from the current iterate ``u``:
@@ -578,19 +580,8 @@ class PNPSolver:
         self.problem.solver.setTolerances(atol=1e-12, stol=1e-9)
         V0, m0 = _collapse(self.W.sub(0))
         equilibrium = bool(self.bulk) and not self.reactions
-        if equilibrium:
-            problem, u, bcs = self._equilibrium()
-            psi_of = lambda arr: arr                       # u holds psi alone
-        else:
-            problem, u, bcs = self.problem, self.w, self.bcs
-            psi_of = lambda arr: arr[m0]
-
-        def put_bc(lam):
-            self._set_bc(targets, lam, into_iterate=False)
-            for bc in bcs:
-                bc.set(u.x.array)
-            u.x.scatter_forward()
-
+        # The unknowns Newton works on: psi alone (equilibrium) or the full (psi, g) state.
+        problem, u, bcs = self._equilibrium() if equilibrium else (self.problem, self.w, self.bcs)
         total, path = 0, []
         self._last_ok = {t: float("nan") for t in targets}
         if steps is None:
@@ -607,7 +598,7 @@ class PNPSolver:
             self.w.x.scatter_forward()
             if equilibrium:
                 u.x.array[:] = self.w.x.array[m0]
-            put_bc(1.0)
+            self._set_bc(targets, 1.0, u, bcs)
             ok, its = self._try_newton(problem, u)
             total += its
             if ok:
@@ -620,7 +611,7 @@ class PNPSolver:
         while lam < 1.0:
             trial = min(1.0, lam + dlam)
             u.x.array[:] = saved
-            put_bc(trial)
+            self._set_bc(targets, trial, u, bcs)
             ok, its = self._try_newton(problem, u)
             total += its
             if ok:
@@ -672,7 +663,7 @@ class PNPSolver:
         elif not (isinstance(initial, str) and initial == "keep"):
             raise InputError(f"initial: {initial!r}; expected None (uniform bulk) or 'keep'")
         self.w_old.x.array[:] = self.w.x.array
-        self._set_bc(targets, 1.0, into_iterate=False)
+        self._set_bc(targets, 1.0)
         self._last_ok = {t: float("nan") for t in targets}
         writer = self._vtx_writer(vtx) if vtx is not None else None
         totals, total = [self.totals()], 0
@@ -763,6 +754,7 @@ class PNPSolver:
         is then the solver's own estimate of its discretisation error; with a Dirichlet electrode it is
         the error against the analytic (Grahame) charge itself. Warns above 1 %.
         """
+        import ufl
         from dolfinx import fem
         e0 = self.electrodes[0]
         if len(self.electrodes) != 1 or not self._planar(e0):
@@ -771,7 +763,7 @@ class PNPSolver:
             psi_s = float(self._psiE[e0].value)
         else:
             psi_s = self.comm.allreduce(fem.assemble_scalar(
-                fem.form(self._area * self._psi_form() * self.ds(e0)))) / self._areas[e0]
+                fem.form(self._area * ufl.split(self.w)[0] * self.ds(e0)))) / self._areas[e0]
         # The field left at the reservoir face (zero for a semi-infinite layer): its Gauss flux.
         if not hasattr(self, "_chi_bulk"):
             V0 = self._V0
@@ -797,10 +789,6 @@ class PNPSolver:
                           "does not resolve the layer; refine at the electrode (PNPSolver.slab, or "
                           "slab_mesh(grading='layer', first_cell=...))", DiscretisationWarning, stacklevel=3)
         return float(err)
-
-    def _psi_form(self):
-        import ufl
-        return ufl.split(self.w)[0]
 
     def _update_output(self):
         """Interpolate phi (V) and c_i (mol/m^3) into the output Functions (degree of the solver)."""
