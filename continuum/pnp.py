@@ -191,6 +191,25 @@ def planar_layer(psi0, z, c_bulk, nu=None):
     return psi
 
 
+def first_integral_error(sigma, psi_s, z, c_bulk, nu, unit, field_far=0.0, solver="PNP", fix=""):
+    """|sigma / sigma_FI - 1|, where sigma_FI = sign(psi_s) unit sqrt(F(psi_s) + field_far^2) is the
+    planar first integral's charge at the electrode-surface potential ``psi_s`` (kT/e); None when
+    sigma_FI is 0. ``unit``: eps kT / (e lambda_D) in C/m^2; ``field_far``: the dimensionless field
+    left at the reservoir face. Warns (DiscretisationWarning) above 1 %, naming ``fix``.
+    """
+    F = float(planar_first_integral(psi_s, z, c_bulk, nu)[0])
+    sigma_fi = math.copysign(unit * math.sqrt(max(F, 0.0) + field_far ** 2), psi_s)
+    if sigma_fi == 0.0:
+        return None
+    err = abs(sigma / sigma_fi - 1)
+    if err > 0.01:
+        import warnings
+        from .errors import DiscretisationWarning
+        warnings.warn(f"{solver}: surface charge {sigma:.6g} C/m^2 differs by {100 * err:.3g} % from the "
+                      f"planar first integral at the electrode's potential ({sigma_fi:.6g} C/m^2): the mesh "
+                      f"does not resolve the layer; {fix}", DiscretisationWarning, stacklevel=4)
+    return float(err)
+
 def layer_first_cell(psi0, z, c_bulk, nu=None, stern_length=None, fraction=0.02):
     """First-cell size (Debye lengths) that resolves a planar layer at electrode potential psi0 (kT/e).
 
@@ -372,8 +391,7 @@ class PNPSolver1D:
         want = self._auto_first_cell(phi0 / self.kT_e)
         if want < self._first_cell * (1 - 1e-12):
             self._first_cell = want
-            for attr in ("_tangent",):
-                self.__dict__.pop(attr, None)
+            self.__dict__.pop("_tangent", None)
             self._build(self.comm)
 
     def _first_integral_error(self, res) -> float | None:
@@ -388,21 +406,10 @@ class PNPSolver1D:
         """
         if self.closed or self._Lnd < 10.0:
             return None
-        psi_s = float(res.phi[0] / self.kT_e)
-        F = float(planar_first_integral(psi_s, self.z, self.c_bulk, getattr(self, "nu", None))[0])
-        unit = self.eps_r * EPS0 * self.kT_e / self.lD
-        sigma_fi = math.copysign(unit * math.sqrt(max(F, 0.0)), psi_s)
-        if sigma_fi == 0.0:
-            return None
-        err = abs(res.surface_charge / sigma_fi - 1)
-        if err > 0.01:
-            import warnings
-            from .errors import DiscretisationWarning
-            warnings.warn(f"{type(self).__name__}: surface charge {res.surface_charge:.6g} C/m^2 differs by "
-                          f"{100 * err:.3g} % from the planar first integral at the electrode's potential "
-                          f"({sigma_fi:.6g} C/m^2): the mesh does not resolve the layer; use the default "
-                          "grading ('auto') or a smaller h_min", DiscretisationWarning, stacklevel=3)
-        return float(err)
+        return first_integral_error(res.surface_charge, float(res.phi[0] / self.kT_e), self.z, self.c_bulk,
+                                    getattr(self, "nu", None), self.eps_r * EPS0 * self.kT_e / self.lD,
+                                    solver=type(self).__name__,
+                                    fix="use the default grading ('auto') or a smaller h_min")
 
     def _build(self, comm):
         dolfinx = import_engine("dolfinx")

@@ -42,9 +42,9 @@ import numpy as np
 
 from ._engines import import_engine
 from ._petsc import newton_lu_options, weak_precheck
-from .errors import ConvergenceError, DiscretisationWarning, InputError
+from .errors import ConvergenceError, InputError
 from .pnp import (E_CHARGE, EPS0, K_B, N_A, PNPResult, _collapse, debye_graded_nodes, debye_length,
-                  electrolyte, graded_nodes, layer_first_cell, layer_graded_nodes, planar_first_integral,
+                  electrolyte, first_integral_error, graded_nodes, layer_first_cell, layer_graded_nodes,
                   planar_layer, reference_diffusivity, stern_diffuse_potential)
 
 FARADAY = E_CHARGE * N_A   # C/mol
@@ -777,18 +777,10 @@ class PNPSolver:
             self._chi_bulk = (fem.form(self._poisson_volume(chi)), area_b)
         form_b, area_b = self._chi_bulk
         e_L = self.comm.allreduce(fem.assemble_scalar(form_b)) / area_b
-        F = float(planar_first_integral(psi_s, self.z, self.c_bulk, getattr(self, "nu", None))[0])
-        sigma_fi = math.copysign(unit * math.sqrt(max(F, 0.0) + e_L ** 2), psi_s)
-        if sigma_fi == 0.0:
-            return None
-        err = abs(sigma / sigma_fi - 1)
-        if err > 0.01:
-            import warnings
-            warnings.warn(f"PNP surface charge {sigma:.6g} C/m^2 differs by {100 * err:.3g} % from the planar "
-                          f"first integral at the electrode's potential ({sigma_fi:.6g} C/m^2): the mesh "
-                          "does not resolve the layer; refine at the electrode (PNPSolver.slab, or "
-                          "slab_mesh(grading='layer', first_cell=...))", DiscretisationWarning, stacklevel=3)
-        return float(err)
+        return first_integral_error(sigma, psi_s, self.z, self.c_bulk, getattr(self, "nu", None), unit,
+                                    field_far=e_L, solver="PNPSolver",
+                                    fix="refine at the electrode (PNPSolver.slab, or "
+                                        "slab_mesh(grading='layer', first_cell=...))")
 
     def _update_output(self):
         """Interpolate phi (V) and c_i (mol/m^3) into the output Functions (degree of the solver)."""
