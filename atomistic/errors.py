@@ -6,23 +6,9 @@
 - ``ConvergenceError``: an iterative solve did not converge.
 - ``CalculationFailed``: an engine ran and failed for another reason.
 """
+from foundation.errors import package_errors
 
-
-class AtomisticError(Exception):
-    """Base of every error raised on purpose by ``atomistic``."""
-
-
-class EngineMissingError(AtomisticError, ImportError):
-    """A physics engine (torch, gpaw, dolfinx, pybamm, ...) is not importable."""
-
-
-class InputError(AtomisticError, ValueError):
-    """User input is invalid; the message says which field and why."""
-
-
-class ConvergenceError(AtomisticError, RuntimeError):
-    """An iterative solver stopped without converging."""
-
-
-class CalculationFailed(AtomisticError, RuntimeError):
-    """An engine ran but did not produce a usable result."""
+# Each class is also the toolkit-wide class of its role (foundation.errors): ``except
+# foundation.errors.InputError`` (or ``ValueError``) catches bad input from any package.
+(AtomisticError, EngineMissingError, InputError, ConvergenceError,
+ CalculationFailed) = package_errors(__name__, "AtomisticError")

@@ -10,6 +10,7 @@
   (``scheduler="tcp://host:8786"``); ``on_result`` is called in this process
   for each outcome as soon as it arrives, so the caller can commit every
   label the moment it exists (nothing computed is lost when the run is killed).
+  The work is spread by the toolkit's one executor, ``foundation.executor``.
 
 ``reference`` is an ASE calculator or a zero-argument factory returning one.
 With Dask it must be picklable: a module-level factory such as
@@ -59,63 +60,28 @@ class ReferenceLabeller:
                  properties=("energy", "forces")):
         if workers < 1:
             raise InputError(f"workers: {workers}: expected >= 1")
+        from foundation.executor import Executor
+
         self.reference = reference
         self.workers = int(workers)
         self.scheduler = scheduler
         self.properties = tuple(properties)
-        self._client = None
-        self._cluster = None
+        self._executor = Executor(scheduler=scheduler, workers=self.workers)
 
     @property
     def parallel(self) -> bool:
-        return self.scheduler is not None or self.workers > 1
-
-    def _get_client(self):
-        if self._client is None:
-            from ._engines import import_engine
-
-            distributed = import_engine("distributed")
-            if self.scheduler:
-                self._client = distributed.Client(self.scheduler)
-            else:
-                self._cluster = distributed.LocalCluster(
-                    n_workers=self.workers, threads_per_worker=1, processes=True,
-                    dashboard_address=None, silence_logs=40)
-                self._client = distributed.Client(self._cluster)
-        return self._client
+        return self._executor.parallel
 
     def label(self, items, on_result=None) -> list[LabelOutcome]:
         """Label ``items`` = [(frame_id, atoms), ...]; outcomes in input order.
 
         ``on_result(outcome)`` runs in this process for each outcome as it arrives.
         """
-        items = list(items)
         jobs = [(atoms, self.reference, fid, self.properties) for fid, atoms in items]
-        out: dict[str, LabelOutcome] = {}
-        if not self.parallel or len(jobs) <= 1:
-            for job in jobs:
-                res = _label_job(job)
-                out[res.frame_id] = res
-                if on_result is not None:
-                    on_result(res)
-        else:
-            from distributed import as_completed
-
-            client = self._get_client()
-            futures = client.map(_label_job, jobs, pure=False)
-            for fut in as_completed(futures):
-                res = fut.result()
-                out[res.frame_id] = res
-                if on_result is not None:
-                    on_result(res)
-        return [out[fid] for fid, _ in items]
+        return self._executor.map(_label_job, jobs, desc="labelling", on_result=on_result)
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        if self._cluster is not None:
-            self._cluster.close()
-        self._client = self._cluster = None
+        self._executor.close()
 
     def __enter__(self):
         return self

@@ -47,7 +47,6 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -349,11 +348,10 @@ def run_pair(profile, temperature=298.15, parameter_set="Chen2020", soc0=0.95,
     v_s = s["Voltage [V]"](t)
     v_d = sols["dfn"]["Voltage [V]"](t)
     out = dict(t=t, features=feats, v_spme=v_s, v_dfn=v_d, residual=v_d - v_s)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".npz")
-    os.close(fd)
-    np.savez(tmp, **out)
-    os.replace(tmp, path)
+    from foundation.files import atomic_path
+
+    with atomic_path(path) as tmp:
+        np.savez(tmp, **out)
     return _finish(out, profile, temperature, parameter_set)
 
 

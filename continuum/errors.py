@@ -8,26 +8,12 @@
 - ``DiscretisationWarning`` (a warning, not an error): a solver's own error estimate says the
   mesh does not resolve the answer to the stated tolerance.
 """
+from foundation.errors import package_errors
 
-
-class ContinuumError(Exception):
-    """Base of every error raised on purpose by ``continuum``."""
-
-
-class EngineMissingError(ContinuumError, ImportError):
-    """A physics engine (torch, gpaw, dolfinx, pybamm, ...) is not importable."""
-
-
-class InputError(ContinuumError, ValueError):
-    """User input is invalid; the message says which field and why."""
-
-
-class ConvergenceError(ContinuumError, RuntimeError):
-    """An iterative solver stopped without converging."""
-
-
-class CalculationFailed(ContinuumError, RuntimeError):
-    """An engine ran but did not produce a usable result."""
+# Each class is also the toolkit-wide class of its role (foundation.errors): ``except
+# foundation.errors.InputError`` (or ``ValueError``) catches bad input from any package.
+(ContinuumError, EngineMissingError, InputError, ConvergenceError,
+ CalculationFailed) = package_errors(__name__, "ContinuumError")
 
 
 class DiscretisationWarning(UserWarning):

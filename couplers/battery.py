@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 
@@ -135,13 +134,10 @@ class Residual:
                     bound_V=self.bound_V, features=list(FEATURE_NAMES))
 
     def save(self, path):
-        """Atomic JSON write."""
-        path = os.fspath(path)
-        d = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=d, suffix=".json")
-        with os.fdopen(fd, "w") as f:
-            json.dump(self.to_dict(), f)
-        os.replace(tmp, path)
+        """Write the model as JSON (atomically, see ``foundation.files``)."""
+        from foundation.files import write_text
+
+        write_text(path, json.dumps(self.to_dict()))
 
     @classmethod
     def load(cls, path, parameter_set=None):

@@ -66,14 +66,15 @@ def compare_to_dfn(residual, profile, temperature=298.15, parameter_set="Chen202
 
 
 def plot_comparison(result, path, title=""):
-    """Voltages (top) and errors vs DFN (bottom) of a ``compare_to_dfn`` result; PNG."""
-    import matplotlib
+    """Voltages (top) and errors vs DFN (bottom) of a ``compare_to_dfn`` result; PNG, written
+    atomically. Draws on a bare ``Figure`` (no pyplot state, no backend switch)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from foundation.files import save_figure
 
     t = result["t"]
-    fig, (a, b) = plt.subplots(2, 1, sharex=True, figsize=(8, 6))
+    fig = Figure(figsize=(8, 6))
+    a, b = fig.subplots(2, 1, sharex=True)
     a.plot(t, result["v_dfn"], label="DFN")
     a.plot(t, result["v_spme"], label="SPMe")
     a.plot(t, result["v_hybrid"], "--", label="HybridSPMe")
@@ -86,5 +87,4 @@ def plot_comparison(result, path, title=""):
     b.set_xlabel("time (s)")
     b.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return save_figure(fig, path, dpi=110)

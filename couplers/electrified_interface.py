@@ -506,12 +506,12 @@ def plot_interface(path, *, sweep=None, committee: CommitteeInterface | None = N
     """One PNG: Delta Phi(theta) (the depolarisation fit's zero-field band, screened by
     ``relative_permittivity``, and the converged interface, in its field), C(U) (with the
     committee band), and the self-consistency residuals of one potential."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from foundation.files import save_figure
 
-    fig, ax = plt.subplots(1, 3, figsize=(14, 4))
+    fig = Figure(figsize=(14, 4))
+    ax = fig.subplots(1, 3)
     if fit is not None:
         th = np.linspace(0.0, 1.0, 101)
         mean, sd = fit.work_function_band(th, relative_permittivity=relative_permittivity)
@@ -546,13 +546,4 @@ def plot_interface(path, *, sweep=None, committee: CommitteeInterface | None = N
     if iterations_of is not None:
         ax[2].legend(fontsize=8)
     fig.tight_layout()
-    from pathlib import Path
-    import os
-    import tempfile
-
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-    os.close(fd)
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=120)

@@ -11,13 +11,13 @@ import datetime as _dt
 import hashlib
 import json
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from foundation.files import write_text
 
 from .errors import InputError
 
@@ -359,11 +359,7 @@ class Handoff(_Strict):
             text = json.dumps(data, indent=2)
         else:
             raise InputError(f"path: {path}; expected a .toml or .json file")
-        fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-        return path
+        return write_text(path, text)
 
     def diffusivity_si(self, species: str) -> float:
         """D of ``species`` in m^2/s."""

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Sequence
@@ -40,6 +39,8 @@ from typing import Sequence
 import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator, PropertyNotImplementedError, all_changes
+
+from foundation.files import atomic_path, write_text
 
 from .errors import CalculationFailed, ConvergenceError, InputError
 from .qmml_cluster import Cluster, cut_cluster
@@ -67,14 +68,6 @@ def interaction_cutoff(calc) -> float | None:
         if isinstance(value, (int, float)) and value > 0:
             return float(value)
     return None
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 class HybridCalculator(Calculator):
@@ -234,11 +227,8 @@ class HybridCalculator(Calculator):
             return self._run(self.high, cluster, "high", want_energies)
         except Exception as exc:  # any engine failure: keep the evidence, say where
             path = self.failure_dir / f"qmml_failed_cluster_step{self.step}.xyz"
-            self.failure_dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.failure_dir, prefix=".qmml_failed.", suffix=".xyz")
-            os.close(fd)
-            cluster.write(tmp, format="extxyz")
-            os.replace(tmp, path)
+            with atomic_path(path) as tmp:
+                cluster.write(tmp, format="extxyz")
             text = f"{type(exc).__name__}: {exc}"
             cls = ConvergenceError if "converge" in text.lower() else CalculationFailed
             raise cls(f"high-level calculation failed at step {self.step} on a "
@@ -326,7 +316,7 @@ class HybridCalculator(Calculator):
         if self._user_atoms is not None:
             self._user_atoms.info["qmml_state"] = state
         if self.state_file is not None:
-            _atomic_write(self.state_file, state)
+            write_text(self.state_file, state)
 
     _user_atoms: Atoms | None = None
 

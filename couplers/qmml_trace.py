@@ -10,7 +10,6 @@ numbers a report needs.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -83,14 +82,14 @@ class HybridTrace:
 
     def plot(self, path: str | os.PathLike, title: str = "") -> Path:
         """Write the weights / |F| / energy-vs-time figure to ``path`` (PNG, atomically)."""
-        import matplotlib
+        from matplotlib.figure import Figure
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from foundation.files import save_figure
 
         path = Path(path)
         t = np.asarray(self.time_fs)
-        fig, ax = plt.subplots(3, 1, figsize=(6, 8), sharex=True)
+        fig = Figure(figsize=(6, 8))
+        ax = fig.subplots(3, 1, sharex=True)
         ax[0].plot(t, np.array(self.weights))
         ax[0].set_ylabel("weight w (followed atoms)")
         ax[0].set_ylim(-0.05, 1.05)
@@ -108,10 +107,4 @@ class HybridTrace:
         if title:
             fig.suptitle(title)
         fig.tight_layout()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-        os.close(fd)
-        fig.savefig(tmp, dpi=100)
-        plt.close(fig)
-        os.replace(tmp, path)
-        return path
+        return save_figure(fig, path, dpi=100)

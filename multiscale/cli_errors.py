@@ -11,22 +11,19 @@ __all__ = ["reported_errors"]
 
 @contextlib.contextmanager
 def reported_errors(interrupted: str = "stopped; nothing finished was lost") -> Iterator[None]:
-    """Turn the four packages' errors into ``error: ...`` lines and the CLI's exit codes.
+    """Turn the toolkit's errors (any package's, ``ToolkitError``) into ``error: ...`` lines and the
+    CLI's exit codes.
 
     Exit 2: bad input or a missing engine (every package's ``InputError`` is a
     ``ValueError``, ``EngineMissingError`` an ``ImportError``): the user can fix it.
     Exit 1: a calculation failed or did not converge. Exit 130 on Ctrl-C, saying
     ``interrupted`` (what was kept, how to resume).
     """
-    from atomistic.errors import AtomisticError
-    from continuum.errors import ContinuumError
-    from couplers.errors import CouplersError
-
-    from .errors import MultiscaleError
+    from .errors import ToolkitError
 
     try:
         yield
-    except (AtomisticError, ContinuumError, CouplersError, MultiscaleError) as exc:
+    except ToolkitError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2 if isinstance(exc, (ValueError, ImportError)) else 1) from None
     except KeyboardInterrupt:

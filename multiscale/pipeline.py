@@ -10,7 +10,9 @@ Run directory layout::
       results.json, report.md
 
 Each stage's cache key hashes its kind, its parameters, the content of files
-its parameters name, the keys of the stages it needs and the code version.
+its parameters name, the keys of the stages it needs, the package version and
+the source of the code the stage runs (its module and every toolkit module it
+imports, see :mod:`multiscale.code_digest`): edit a stage's code and it re-runs.
 A stage whose ``stage.json`` carries the same key is skipped; anything
 upstream that changed re-runs everything downstream of it. A stage is built in
 ``NAME.partial/`` and renamed into place only when it finished, so an
@@ -33,7 +35,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .atomic import write_json
+from foundation.files import write_json
+
+from .code_digest import code_digest
 from .config import STAGE_KINDS, RunConfig, resolve_path
 from .errors import RunLockedError, StageFailed
 from .provenance import provenance
@@ -52,7 +56,7 @@ class StageContext:
     inputs: dict[str, dict]  # results of the stages it needs, by name
     input_dirs: dict[str, Path]  # their folders
     config: RunConfig
-    executor: Any  # multiscale.executor.Executor: ctx.executor.map(func, items)
+    executor: Any  # foundation.executor.Executor: ctx.executor.map(func, items)
     progress: Callable[[str], None]  # one-line status updates
     seed: int
 
@@ -94,7 +98,8 @@ def _params_with_file_hashes(cfg: RunConfig, value: Any) -> Any:
 
 
 def stage_key(cfg: RunConfig, name: str, upstream_keys: dict[str, str], code_version: str) -> str:
-    """The cache key of one stage (hex sha256)."""
+    """The cache key of one stage (hex sha256). ``code_version``: the package version and the
+    digest of the stage's code (``run_pipeline`` passes both)."""
     params = cfg.stage[name].model_dump(mode="json")
     blob = json.dumps({"params": _params_with_file_hashes(cfg, params),
                        "upstream": upstream_keys, "code": code_version, "seed": cfg.run.seed},
@@ -154,7 +159,7 @@ def run_pipeline(cfg: RunConfig, out: Path, executor=None, progress: Callable[[s
     :mod:`multiscale.ranks`).
     """
     from . import __version__
-    from .executor import Executor
+    from foundation.executor import Executor
 
     out = Path(out)
     say = progress or (lambda msg: None)
@@ -173,9 +178,12 @@ def run_pipeline(cfg: RunConfig, out: Path, executor=None, progress: Callable[[s
         ranks.barrier()
         keys: dict[str, str] = {}
         results: dict[str, dict] = {}
+        code: dict[str, str] = {}    # stage kind -> version and digest of the code it runs
         for name in wanted:
             params = cfg.stage[name]
-            keys[name] = stage_key(cfg, name, {n: keys[n] for n in params.needs}, __version__)
+            if params.kind not in code:
+                code[params.kind] = f"{__version__}+{code_digest(STAGE_KINDS[params.kind][1].__module__)}"
+            keys[name] = stage_key(cfg, name, {n: keys[n] for n in params.needs}, code[params.kind])
             final = stages_dir / name
             cached = ranks.bcast(_cached_results(final / "stage.json", keys[name]) if ranks.root else None)
             if cached is not None:

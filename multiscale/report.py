@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .atomic import write_json, write_text
+from foundation.files import write_json, write_text
 from .provenance import provenance
 
 

@@ -6,12 +6,12 @@ import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-FLOOR = {"atomistic": 1, "continuum": 1, "couplers": 2, "multiscale": 3}
+FLOOR = {"foundation": 0, "atomistic": 1, "continuum": 1, "couplers": 2, "multiscale": 3}
 ENGINES = ("gpaw", "dolfinx", "pybamm", "torch", "petsc4py", "openmm")
 
 
-def test_importing_the_four_packages_loads_no_engine():
-    code = ("import json, sys; import couplers, atomistic, continuum, multiscale; "
+def test_importing_the_packages_loads_no_engine():
+    code = ("import json, sys; import foundation, couplers, atomistic, continuum, multiscale; "
             f"print(json.dumps([m for m in {ENGINES!r} if m in sys.modules]))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, check=True)

@@ -11,7 +11,7 @@ import pytest
 
 from multiscale.config import parse_config
 from multiscale.errors import RunLockedError
-from multiscale.executor import Executor
+from foundation.executor import Executor
 from multiscale.pipeline import _run_lock, run_pipeline
 
 
@@ -34,6 +34,42 @@ def test_rerun_skips_cached_stages_and_reruns_only_what_changed(tmp_path):
     assert [r.status for r in changed] == ["cached", "ran"]
     upstream = run_pipeline(_eos_config(["Al", "Ni"], points=9), tmp_path)
     assert [r.status for r in upstream] == ["ran", "ran"]  # a changed input re-runs what needs it
+
+
+def test_editing_the_code_a_stage_runs_reruns_it_and_only_it(tmp_path, monkeypatch):
+    """The cache key holds the source of the stage's module and of what it imports: a stale
+    result computed by old code is never reused; code the stage does not import changes nothing."""
+    import importlib
+
+    from multiscale.config import STAGE_KINDS
+
+    pkg = tmp_path / "src" / "plugin_stage"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "helper.py").write_text("FACTOR = 2\n")
+    (pkg / "unrelated.py").write_text("X = 1\n")
+    (pkg / "stage.py").write_text(textwrap.dedent("""
+        from multiscale.config import StageParams, stage_kind
+
+        class Params(StageParams):
+            value: float = 1.0
+
+        @stage_kind("plugin_scale", Params)
+        def scale(ctx):
+            from .helper import FACTOR
+            return {"scaled": FACTOR * ctx.params.value}
+        """))
+    monkeypatch.syspath_prepend(str(tmp_path / "src"))
+    monkeypatch.setitem(STAGE_KINDS, "plugin_scale", None)   # restored (removed) after the test
+    importlib.import_module("plugin_stage.stage")
+    cfg = lambda: parse_config({"run": {"name": "t"},  # noqa: E731
+                                "stage": {"s": {"kind": "plugin_scale", "value": 3.0}}})
+    assert [(r.status, r.results["scaled"]) for r in run_pipeline(cfg(), tmp_path / "out")] == [("ran", 6.0)]
+    (pkg / "unrelated.py").write_text("X = 2\n")
+    assert [r.status for r in run_pipeline(cfg(), tmp_path / "out")] == ["cached"]
+    (pkg / "helper.py").write_text("FACTOR = 5\n")
+    importlib.reload(importlib.import_module("plugin_stage.helper"))
+    assert [(r.status, r.results["scaled"]) for r in run_pipeline(cfg(), tmp_path / "out")] == [("ran", 15.0)]
 
 
 def test_dask_local_cluster_gives_the_same_results_as_a_serial_run(tmp_path):

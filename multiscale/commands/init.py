@@ -26,7 +26,7 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing config.toml.")] = False,
 ) -> None:
     """Write DIR/config.toml from a template, ready for `multiscale run`."""
-    from ..atomic import write_text
+    from foundation.files import write_text
 
     available = templates()
     if list_ or not template:

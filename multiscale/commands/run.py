@@ -32,7 +32,7 @@ def run(
 
     from ..config import load_config
     from ..errors import MultiscaleError, StageFailed
-    from ..executor import Executor
+    from foundation.executor import Executor
     from ..pipeline import run_pipeline
     from ..ranks import world
     from ..report import headlines, write_report

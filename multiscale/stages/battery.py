@@ -28,7 +28,7 @@ def battery_hybrid(ctx) -> dict:
     import numpy as np
 
     from continuum.battery_data import cc_profile, drive_cycle_profile, generate
-    from couplers.battery_compare import solve_hybrid
+    from couplers.battery_compare import plot_comparison, solve_hybrid
     from couplers.battery_train import train_residual
 
     p = ctx.params
@@ -60,31 +60,9 @@ def battery_hybrid(ctx) -> dict:
     v_d, v_s = held_out["v_dfn"][:n], held_out["v_spme"][:n]
     rmse_h = float(np.sqrt(np.mean((v_h - v_d) ** 2)) * 1e3)
     rmse_s = float(np.sqrt(np.mean((v_s - v_d) ** 2)) * 1e3)
-    _plot(ctx.dir / "drive_cycle.png", t, v_d, v_s, v_h)
+    plot_comparison({"t": t, "v_dfn": v_d, "v_spme": v_s, "v_hybrid": v_h}, ctx.dir / "drive_cycle.png")
     shutil.rmtree(ctx.dir / "cache", ignore_errors=True)  # the stage cache supersedes it
     return {"residual": "residual.json", "rmse_hybrid_mV": rmse_h, "rmse_spme_mV": rmse_s,
             "figures": ["drive_cycle.png"],
             "headline": {"held-out drive cycle vs DFN": f"HybridSPMe RMSE {rmse_h:.2f} mV "
                                                         f"(SPMe alone {rmse_s:.2f} mV)"}}
-
-
-def _plot(path, t, v_dfn, v_spme, v_hybrid):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (a, b) = plt.subplots(2, 1, sharex=True, figsize=(7, 5))
-    a.plot(t, v_dfn, label="DFN")
-    a.plot(t, v_spme, label="SPMe")
-    a.plot(t, v_hybrid, "--", label="HybridSPMe")
-    a.set_ylabel("voltage (V)")
-    a.legend()
-    b.plot(t, (v_spme - v_dfn) * 1e3, label="SPMe - DFN")
-    b.plot(t, (v_hybrid - v_dfn) * 1e3, label="HybridSPMe - DFN")
-    b.set_ylabel("error (mV)")
-    b.set_xlabel("time (s)")
-    b.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -127,12 +127,12 @@ def mlip_md(ctx) -> dict:
 
 
 def _plot(path, times, dev, temps, target):
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from foundation.files import save_figure
 
-    fig, (a, b) = plt.subplots(2, 1, sharex=True, figsize=(6, 5))
+    fig = Figure(figsize=(6, 5))
+    a, b = fig.subplots(2, 1, sharex=True)
     a.plot(times, [d * 1000 for d in dev])
     a.set_ylabel("max force deviation\n(meV/Å)")
     b.plot(times, temps)
@@ -140,5 +140,4 @@ def _plot(path, times, dev, temps, target):
     b.set_ylabel("T (K)")
     b.set_xlabel("time (fs)")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)

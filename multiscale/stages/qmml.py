@@ -107,7 +107,7 @@ def hybrid_md(ctx) -> dict:
     from couplers.qmml_trace import HybridTrace
     from couplers.regions import SphereRegion
 
-    from ..atomic import write_text
+    from foundation.files import write_text
     from ..errors import InputError
 
     p = ctx.params

@@ -37,7 +37,7 @@ class ScreenParams(StageParams):
 def screen_stage(ctx) -> dict:
     from ase.build import bulk
 
-    from atomistic.atomic_file import write_json
+    from foundation.files import write_json
     from atomistic.decorations import decorations
     from atomistic.property_run import make_calculator
     from atomistic.screening import Level, screen
