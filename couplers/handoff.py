@@ -8,7 +8,6 @@ errors name the field. Files are written atomically (temp file + rename).
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import math
 import re
@@ -367,12 +366,3 @@ class Handoff(_Strict):
             if d.species == species:
                 return d.si()
         raise InputError(f"diffusivities: no entry for species {species!r}")
-
-
-def file_sha256(path) -> str:
-    """SHA-256 of a file (trajectory provenance)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
