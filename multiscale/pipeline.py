@@ -6,7 +6,7 @@ Run directory layout::
       .lock                 held while a run is in progress (a second run refuses)
       run.json              the validated config and the run's provenance
       stages/NAME/          one complete stage: its files + stage.json
-      stages/NAME.partial/  a stage in progress or interrupted (INCOMPLETE inside)
+      stages/NAME.partial/  a stage in progress or interrupted (INCOMPLETE and .stage-key inside)
       results.json, report.md
 
 Each stage's cache key hashes its kind, its parameters, the content of files
@@ -17,13 +17,17 @@ A stage whose ``stage.json`` carries the same key is skipped; anything
 upstream that changed re-runs everything downstream of it. A stage is built in
 ``NAME.partial/`` and renamed into place only when it finished, so an
 interrupted run (Ctrl-C, SIGTERM, a crash) never leaves a stage that looks
-complete; the next run removes the partial one and resumes from there.
+complete. The next run resumes from there: a partial stage whose key is the
+same (same inputs, same code) is kept, so the stage finds its own checkpoints
+(finished committee members and epochs, labelled frames) and continues, with
+``ctx.resumed`` set; one with another key is removed and the stage starts over.
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import fcntl
+import gc
 import hashlib
 import json
 import os
@@ -35,7 +39,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from foundation.files import write_json
+from foundation.files import write_json, write_text
 
 from .code_digest import code_digest
 from .config import STAGE_KINDS, RunConfig, resolve_path
@@ -59,6 +63,7 @@ class StageContext:
     executor: Any  # foundation.executor.Executor: ctx.executor.map(func, items)
     progress: Callable[[str], None]  # one-line status updates
     seed: int
+    resumed: bool = False  # dir holds the files of an interrupted attempt with the same key
 
     def resolve(self, value: str | Path) -> Path:
         """A path from the config, relative to the config's folder."""
@@ -105,6 +110,13 @@ def stage_key(cfg: RunConfig, name: str, upstream_keys: dict[str, str], code_ver
                        "upstream": upstream_keys, "code": code_version, "seed": cfg.run.seed},
                       sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _same_key(path: Path, key: str) -> bool:
+    try:
+        return path.read_text().strip() == key
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 @contextlib.contextmanager
@@ -194,17 +206,24 @@ def run_pipeline(cfg: RunConfig, out: Path, executor=None, progress: Callable[[s
                 continue
             if ranks.root:
                 partial = stages_dir / f"{name}.partial"
-                shutil.rmtree(partial, ignore_errors=True)
-                partial.mkdir()
+                resumed = _same_key(partial / ".stage-key", keys[name])
+                if resumed:
+                    say(f"{name}: resuming an interrupted attempt (its files in {partial.name} are kept)")
+                else:
+                    shutil.rmtree(partial, ignore_errors=True)
+                    partial.mkdir()
+                    write_text(partial / ".stage-key", keys[name] + "\n")
                 (partial / "INCOMPLETE").write_text(
-                    "this stage did not finish; the next run redoes it\n")
+                    "this stage did not finish; the next run with the same inputs resumes it\n")
             else:  # this rank's copies of the stage's files are scratch
                 partial = Path(tempfile.mkdtemp(prefix=f"{name}.rank{ranks.rank}.", dir=stages_dir))
+                resumed = False
+            resumed = ranks.bcast(resumed if ranks.root else None)
             ctx = StageContext(name=name, params=params, dir=partial,
                                inputs={n: results[n] for n in params.needs},
                                input_dirs={n: stages_dir / n for n in params.needs},
                                config=cfg, executor=executor, progress=lambda m, n=name: say(f"{n}: {m}"),
-                               seed=cfg.run.seed)
+                               seed=cfg.run.seed, resumed=resumed)
             _, func = STAGE_KINDS[params.kind]
             say(f"{name}: running ({params.kind})")
             t0 = time.perf_counter()
@@ -212,7 +231,8 @@ def run_pipeline(cfg: RunConfig, out: Path, executor=None, progress: Callable[[s
                 res = func(ctx) or {}
             except KeyboardInterrupt:
                 if ranks.root:
-                    (partial / "INCOMPLETE").write_text("interrupted; the next run redoes this stage\n")
+                    (partial / "INCOMPLETE").write_text("interrupted; the next run with the same inputs "
+                                                        "resumes this stage\n")
                 raise
             except Exception as exc:
                 if ranks.root:
@@ -222,10 +242,17 @@ def run_pipeline(cfg: RunConfig, out: Path, executor=None, progress: Callable[[s
             finally:
                 if not ranks.root:
                     shutil.rmtree(partial, ignore_errors=True)
+                # Engines' objects (PETSc solvers, dolfinx problems) are destroyed collectively:
+                # left to the garbage collector, rank 0 may free one inside its rank-0-only
+                # bookkeeping below while the others wait at the barrier, and the run deadlocks.
+                # Collect here, at the same point on every rank.
+                if ranks.size > 1:
+                    gc.collect()
             seconds = time.perf_counter() - t0
             res = json.loads(json.dumps(res, default=_jsonable))
             if ranks.root:
                 (partial / "INCOMPLETE").unlink()
+                (partial / ".stage-key").unlink()
                 write_json(partial / "stage.json", {
                     "status": "complete", "key": keys[name], "kind": params.kind,
                     "seconds": seconds, "results": res, "provenance": provenance(cfg)})

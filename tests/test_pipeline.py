@@ -1,6 +1,7 @@
 """Pipelines cache stages by their inputs, resume after a kill, and refuse a second concurrent run."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -99,10 +100,11 @@ KILLABLE = textwrap.dedent('''
 
     @stage_kind("wait", Wait)
     def wait(ctx):
+        earlier = (ctx.dir / "started").exists()   # what a checkpoint of the killed attempt would be
         (ctx.dir / "started").write_text("1")
         Path(sys.argv[2]).write_text("started")
         time.sleep(ctx.params.seconds)
-        return {"waited": ctx.params.seconds}
+        return {"waited": ctx.params.seconds, "resumed": ctx.resumed, "found_earlier_files": earlier}
 
     cfg = parse_config({"run": {"name": "k"}, "stage": {
         "eos": {"kind": "eos", "elements": ["Cu"]},
@@ -122,11 +124,28 @@ def test_kill_mid_stage_keeps_finished_stages_and_the_next_run_resumes(tmp_path)
     assert json.loads((out / "stages" / "eos" / "stage.json").read_text())["status"] == "complete"
     assert (out / "stages" / "wait.partial" / "INCOMPLETE").read_text().startswith("interrupted")
     assert not (out / "stages" / "wait").exists()
-    # resume: the finished stage is reused, the interrupted one redone (with the same inputs)
+    # resume: the finished stage is reused, the interrupted one continues in its own folder
+    # (same inputs, same key: its checkpoints are kept for it)
     marker.unlink()
     done = subprocess.run([sys.executable, "-c", KILLABLE.replace("time.sleep(ctx.params.seconds)", ""),
                            str(out), str(marker), "60"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "cached,ran"
     assert not (out / "stages" / "wait.partial").exists()
-    assert os.path.isfile(out / "stages" / "wait" / "stage.json")
+    results = json.loads((out / "stages" / "wait" / "stage.json").read_text())["results"]
+    assert results["resumed"] and results["found_earlier_files"]
+    assert not (out / "stages" / "wait" / ".stage-key").exists()
+
+
+def test_a_partial_stage_from_other_inputs_is_started_over_not_resumed(tmp_path):
+    first = run_pipeline(_eos_config(["Al"]), tmp_path)
+    key = json.loads((first[1].dir / "stage.json").read_text())["key"]
+    stages = tmp_path / "stages"
+    for stale_key, kept in ((key[::-1], False), (key, True)):
+        shutil.rmtree(stages / "rest")                   # as if the stage had been killed
+        (stages / "rest.partial").mkdir(exist_ok=True)
+        (stages / "rest.partial" / ".stage-key").write_text(stale_key)
+        (stages / "rest.partial" / "checkpoint").write_text("from the killed attempt")
+        again = run_pipeline(_eos_config(["Al"]), tmp_path)
+        assert [r.status for r in again] == ["cached", "ran"]
+        assert (stages / "rest" / "checkpoint").exists() is kept
