@@ -9,15 +9,15 @@ never imports ``continuum``, ``couplers`` or ``multiscale``; heavy engines
 # Public names, imported on first use so that importing the package loads no
 # engine. To export a name add one entry: "Name": "submodule".
 _LAZY: dict[str, str] = {
-    "load_potential": "potential",
-    "save_potential": "potential",
-    "CommitteeCalculator": "mlip_calculator",
-    "train_committee": "training",
-    "TrainSettings": "training",
-    "read_frames": "dataset",
-    "write_frames": "dataset",
-    "label_frames": "dataset",
-    "split_frames": "dataset",
+    "load_potential": "mlip.potential",
+    "save_potential": "mlip.potential",
+    "CommitteeCalculator": "mlip.calculator",
+    "train_committee": "mlip.training",
+    "TrainSettings": "mlip.training",
+    "read_frames": "mlip.dataset",
+    "write_frames": "mlip.dataset",
+    "label_frames": "mlip.dataset",
+    "split_frames": "mlip.dataset",
     "run_md": "dynamics",
     "stable_timestep": "dynamics",
     "run_neb": "neb",
@@ -41,10 +41,10 @@ _LAZY: dict[str, str] = {
     "ActiveLearner": "active_learning",
     "ActiveLearningSettings": "active_learning",
     "calibrate_trust_levels": "trust_levels",
-    "calibrate_committee": "committee_calibration",
-    "check_calibration": "committee_calibration",
-    "attach_calibration": "committee_calibration",
-    "CommitteeCalibration": "committee_calibration",
+    "calibrate_committee": "mlip.calibration",
+    "check_calibration": "mlip.calibration",
+    "attach_calibration": "mlip.calibration",
+    "CommitteeCalibration": "mlip.calibration",
 }
 
 

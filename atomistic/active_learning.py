@@ -116,7 +116,7 @@ class ActiveLearningSettings(BaseModel):
 
 def validate_learning_settings(settings, where: str = "settings") -> ActiveLearningSettings:
     """``ActiveLearningSettings`` from a dict; errors name the offending key."""
-    from .training import describe_validation_error, validate_settings
+    from .mlip.training import describe_validation_error, validate_settings
 
     if isinstance(settings, ActiveLearningSettings):
         s = settings
@@ -394,8 +394,8 @@ class ActiveLearner:
 
     def _train(self) -> None:
         """(Re)train on the whole dataset when it grew; warm start once a committee exists."""
-        from .potential import load_potential
-        from .training import train_committee, validate_settings
+        from .mlip.potential import load_potential
+        from .mlip.training import train_committee, validate_settings
 
         n = len(self.dataset)
         if self.state["trained_on"] == n and self.store.potential.is_file():
@@ -425,7 +425,7 @@ class ActiveLearner:
                  "md_steps": sum(w.step for w in self.walkers), "round": self.state["round"],
                  "train_s": time.perf_counter() - t0}
         if self.test_frames:
-            from .evaluation import prediction_errors
+            from .mlip.evaluation import prediction_errors
 
             err = prediction_errors(self.calc, self.test_frames)
             point.update(force_mae=err.force_mae, energy_mae=err.energy_mae)
@@ -440,7 +440,7 @@ class ActiveLearner:
         if self.initial_frames:
             from ase.calculators.singlepoint import SinglePointCalculator
 
-            from .dataset import labels_of
+            from .mlip.dataset import labels_of
 
             self.dataset = []
             for k, a in enumerate(self.initial_frames):

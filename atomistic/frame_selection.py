@@ -11,7 +11,7 @@ whole round's budget. Candidates of the same group (walker) closer than
 MD frames are near-duplicates).
 
 ``uncertain_atom_fingerprint(calc, atoms)``: the standardised descriptor
-(features of ``atomistic.mlip_model``) of the atom with the largest committee
+(features of ``atomistic.mlip.model``) of the atom with the largest committee
 force spread: the local environment the committee is unsure about.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ def uncertain_atom_fingerprint(calc, atoms) -> np.ndarray:
     """
     import torch
 
-    from .mlip_graph import atoms_to_graph, collate
+    from .mlip.graph import atoms_to_graph, collate
 
     model = calc.models[0]
     k = int(np.argmax(calc.results["forces_std"]))

@@ -48,7 +48,7 @@ class ReferenceSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     calculator: Literal["emt", "gpaw"] = "emt"
     gpaw: dict[str, Any] = Field(default_factory=dict,
-                                 description="atomistic.dataset.gpaw_lcao_calculator options")
+                                 description="atomistic.mlip.dataset.gpaw_lcao_calculator options")
 
 
 class LearnConfig(BaseModel):
@@ -90,7 +90,7 @@ def build_structure(spec: StructureSpec, here: Path | None = None) -> list:
 
 def reference_factory(spec: ReferenceSpec):
     """A picklable zero-argument factory for the reference calculator."""
-    from .dataset import emt_calculator, gpaw_lcao_calculator
+    from .mlip.dataset import emt_calculator, gpaw_lcao_calculator
 
     if spec.calculator == "emt":
         return emt_calculator
@@ -103,7 +103,7 @@ def reference_factory(spec: ReferenceSpec):
 def load_learn_config(path: str | Path) -> LearnConfig:
     """Parse and validate a learning config; InputError lines name each bad key."""
     from .train_config import load_toml_model
-    from .training import validate_settings
+    from .mlip.training import validate_settings
 
     path = Path(path)
     cfg = load_toml_model(path, LearnConfig)
@@ -114,7 +114,7 @@ def load_learn_config(path: str | Path) -> LearnConfig:
 def learn_from_config(path: str | Path, progress: bool = True):
     """Run (or resume) the loop a config describes; returns (LearningResult, plot path)."""
     from .active_learning import learn, plot_learning_curve
-    from .dataset import read_frames
+    from .mlip.dataset import read_frames
 
     path = Path(path)
     cfg = load_learn_config(path)

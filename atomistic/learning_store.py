@@ -4,7 +4,7 @@ A run folder holds::
 
     dataset.extxyz     every labelled frame (initial and learned); each carries
                        al_id (unique), al_walker, al_step, al_dev, al_dft_s in info
-    potential.mlip.pt  the current committee (atomistic.potential format)
+    potential.mlip.pt  the current committee (atomistic.mlip.potential format)
     train/             training checkpoints of the retrain in progress
     state.json         walkers (positions, momenta, thermostat RNG), counters,
                        the decision log, the learning curve, the pending frames' ids
@@ -50,17 +50,17 @@ class LearningStore:
 
     # --- frames -------------------------------------------------------------
     def read_dataset(self) -> list:
-        from .dataset import read_frames
+        from .mlip.dataset import read_frames
 
         return read_frames(self.dataset) if self.dataset.is_file() else []
 
     def write_dataset(self, frames) -> None:
-        from .dataset import write_frames
+        from .mlip.dataset import write_frames
 
         write_frames(frames, self.dataset)
 
     def read_pending(self, ids) -> list:
-        from .dataset import read_frames
+        from .mlip.dataset import read_frames
 
         if not ids or not self.pending_file.is_file():
             return []
@@ -68,17 +68,17 @@ class LearningStore:
         return [by_id[i] for i in ids if i in by_id]
 
     def write_pending(self, frames) -> None:
-        from .dataset import write_frames
+        from .mlip.dataset import write_frames
 
         write_frames(frames, self.pending_file)
 
     def read_pool(self) -> list:
-        from .dataset import read_frames
+        from .mlip.dataset import read_frames
 
         return read_frames(self.pool_file) if self.pool_file.is_file() else []
 
     def write_pool(self, frames) -> None:
-        from .dataset import write_frames
+        from .mlip.dataset import write_frames
 
         if frames:
             write_frames(frames, self.pool_file)

@@ -12,7 +12,7 @@ the converged images. Each member's barrier is its own maximum along the
 path minus its own initial-state energy, so errors correlated between
 images cancel as they should; the reported error bars are the standard
 deviations over members. A calibrated committee (``calc.calibration``, see
-:mod:`atomistic.committee_calibration`) first has every member's deviation
+:mod:`atomistic.mlip.calibration`) first has every member's deviation
 from the committee mean stretched by its energy-difference scale factor,
 E_m -> <E> + alpha (E_m - <E>) per image, so the error bars are calibrated
 ones (the raw spread is kept as ``barrier_std_raw``). Per image the committee's force disagreement
@@ -232,7 +232,7 @@ def run_neb(initial: Atoms, final: Atoms, calc: Calculator | Callable[[], Calcul
     from ase.mep import NEB
     from ase.utils.forcecurve import fit_images
 
-    from .committee_calibration import energy_difference_scale
+    from .mlip.calibration import energy_difference_scale
     from .ensemble import members_of
 
     check_endpoints(initial, final)

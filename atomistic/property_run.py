@@ -43,7 +43,7 @@ def make_calculator(spec: str):
         return gpaw.GPAW(mode="lcao", basis="dzp", xc="PBE", kpts=(4, 4, 4), txt=None,
                          occupations={"name": "fermi-dirac", "width": 0.1})
     if spec.startswith("mlip:"):
-        from .potential import load_potential
+        from .mlip.potential import load_potential
 
         return load_potential(spec.split(":", 1)[1])
     raise InputError(f"calc = {spec!r}: expected 'emt', 'emt-committee[:N]', 'gpaw' or 'mlip:PATH'")

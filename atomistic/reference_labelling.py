@@ -13,7 +13,7 @@
 
 ``reference`` is an ASE calculator or a zero-argument factory returning one.
 With Dask it must be picklable: a module-level factory such as
-``atomistic.dataset.emt_calculator`` or ``functools.partial(gpaw_lcao_calculator,
+``atomistic.mlip.dataset.emt_calculator`` or ``functools.partial(gpaw_lcao_calculator,
 kpts=(1, 1, 1))``.
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ class LabelOutcome:
 
 def label_one(atoms, reference, frame_id: str, properties=("energy", "forces")) -> LabelOutcome:
     """Label a copy of ``atoms`` with ``reference``; failures are returned, not raised."""
-    from .dataset import label_frames
+    from .mlip.dataset import label_frames
 
     t0 = time.perf_counter()
     result = label_frames([atoms], reference, properties=properties, progress=False)

@@ -6,7 +6,7 @@ Example config (paths relative to the config file)::
     [data]
     train = ["cu_train.extxyz"]    # one or more extxyz / ASE db files
     valid = "cu_valid.extxyz"      # optional; else settings.valid_fraction is split off
-    [settings]                     # any field of atomistic.training.TrainSettings
+    [settings]                     # any field of atomistic.mlip.training.TrainSettings
     n_members = 4
     epochs = 200
     [dask]                         # optional: train members in parallel
@@ -24,7 +24,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import InputError
-from .training import TrainSettings, describe_validation_error
+from .mlip.training import TrainSettings, describe_validation_error
 
 
 class DataSection(BaseModel):
@@ -69,8 +69,8 @@ def load_train_config(path: str | Path) -> TrainConfig:
 
 def train_from_config(path: str | Path, progress: bool = True) -> Path:
     """Train the committee a config describes; returns the written potential file."""
-    from .dataset import read_frames
-    from .training import train_committee
+    from .mlip.dataset import read_frames
+    from .mlip.training import train_committee
 
     path = Path(path)
     cfg = load_train_config(path)

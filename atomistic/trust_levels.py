@@ -2,7 +2,7 @@
 
 DP-GEN's model-deviation rule, with ``dev = max_force_dev`` (eV/Angstrom, the
 largest per-atom spread of the committee's forces, see
-``atomistic.mlip_calculator``):
+``atomistic.mlip.calculator``):
 
 - ``dev <= trust_lo``: the committee agrees; trust the frame, keep going.
 - ``trust_lo < dev <= trust_hi``: the committee is unsure; label this frame
@@ -61,7 +61,7 @@ def calibrate_trust_levels(calc, frames, max_error: float = 0.15, hi_factor: flo
     """
     from scipy.stats import spearmanr
 
-    from .evaluation import prediction_errors
+    from .mlip.evaluation import prediction_errors
 
     if max_error <= 0 or hi_factor <= 1:
         raise InputError(f"max_error, hi_factor: {max_error}, {hi_factor}: expected > 0 and > 1")

@@ -112,7 +112,7 @@ def _loop(folder, settings, test, progress):
     import torch
 
     from atomistic.active_learning import learn
-    from atomistic.dataset import emt_calculator
+    from atomistic.mlip.dataset import emt_calculator
 
     torch.set_num_threads(1)
     t0 = time.perf_counter()
@@ -133,7 +133,7 @@ def structures():
 def test_set():
     from ase.calculators.emt import EMT
 
-    from atomistic.reference_frames import langevin_frames
+    from atomistic.mlip.reference_frames import langevin_frames
 
     n = 2 if FAST else 5
     frames = []
@@ -146,12 +146,12 @@ def test_set():
 
 def scratch_mae(frames, test, tag):
     """Force MAE (eV/A) on ``test`` of one potential trained from scratch on ``frames``."""
-    from atomistic.evaluation import prediction_errors
-    from atomistic.training import train_committee
+    from atomistic.mlip.evaluation import prediction_errors
+    from atomistic.mlip.training import train_committee
 
     path = WORK / "curves" / f"{tag}.mlip.pt"
     if REUSE and path.is_file():
-        from atomistic.potential import load_potential
+        from atomistic.mlip.potential import load_potential
 
         return prediction_errors(load_potential(path), test).force_mae
     shutil.rmtree(path.with_name(path.name + ".ckpt"), ignore_errors=True)
@@ -206,7 +206,7 @@ def main():
     from ase.calculators.emt import EMT
 
     from atomistic.active_learning import learn, plot_learning_curve
-    from atomistic.dataset import emt_calculator, label_frames, read_frames
+    from atomistic.mlip.dataset import emt_calculator, label_frames, read_frames
     from atomistic.trust_levels import calibrate_trust_levels
     from bench._record import markdown_table, record
 

@@ -205,8 +205,8 @@ def train_mlip(path):
     """A 4-member committee trained on EMT Al frames (rattled, strained 4- and 32-atom cells); cached at path."""
     import torch
 
-    from atomistic.reference_frames import rattled_fcc
-    from atomistic.training import train_committee
+    from atomistic.mlip.reference_frames import rattled_fcc
+    from atomistic.mlip.training import train_committee
 
     torch.set_num_threads(1)
     frames = (rattled_fcc("Al", EMT(), 30, size=(1, 1, 1), rattle=0.08, strain=0.01, a=4.05, seed=1)

@@ -8,9 +8,9 @@ from ase.build import bulk
 from ase.calculators.emt import EMT
 
 from atomistic.active_learning import learn, plot_learning_curve
-from atomistic.dataset import emt_calculator, read_frames
+from atomistic.mlip.dataset import emt_calculator, read_frames
 from atomistic.frame_selection import select_diverse, select_in_band
-from atomistic.reference_frames import langevin_frames, rattled_fcc
+from atomistic.mlip.reference_frames import langevin_frames, rattled_fcc
 
 TINY = {"n_members": 2, "epochs": 15, "hidden": [16, 16], "n_channels": 6, "cutoff": 4.0,
         "batch_size": 4, "early_stopping_patience": 30}

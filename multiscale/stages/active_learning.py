@@ -71,7 +71,7 @@ def _test_frames(structures, reference, n, settings, seed):
     """``n`` labelled frames from independent reference MD over the run's temperature range."""
     if n <= 0:
         return None
-    from atomistic.reference_frames import langevin_frames
+    from atomistic.mlip.reference_frames import langevin_frames
 
     calc = reference() if callable(reference) and not hasattr(reference, "calculate") \
         else reference

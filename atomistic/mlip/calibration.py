@@ -54,7 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 METHODS = ("likelihood", "musil")
 
@@ -162,12 +162,12 @@ def committee_predictions(calc, frames, reference_structure=None,
     Args:
         calc: a committee calculator (``members``, see ``atomistic.ensemble``).
         frames: ``ase.Atoms`` whose calculators hold the reference labels (energy, forces),
-            e.g. from ``atomistic.dataset.label_frames`` or ``read_frames``.
+            e.g. from ``atomistic.mlip.dataset.label_frames`` or ``read_frames``.
         reference_structure: optional structure energies are taken relative to; its
             reference energy is its own label, or ``reference_calc``'s.
         reference_calc: labels ``reference_structure`` when it carries none.
     """
-    from .ensemble import members_of
+    from ..ensemble import members_of
 
     members = members_of(calc)
     if not members:
@@ -180,7 +180,7 @@ def committee_predictions(calc, frames, reference_structure=None,
     for k, atoms in enumerate(frames):
         if atoms.calc is None:
             raise InputError(f"frames[{k}]: no labels; label the frames first "
-                             "(atomistic.dataset.label_frames)")
+                             "(atomistic.mlip.dataset.label_frames)")
         ref_e.append(atoms.get_potential_energy())
         ref_f.append(atoms.get_forces(apply_constraint=False).ravel())
     energies, forces = [], []

@@ -36,7 +36,7 @@ MAE 0.09 / 0.16 meV/atom; Al 5.1 / 15.5 meV/A; NVE 10 ps drift 0.016 meV/atom.
 l_max = 3 costs 2x the time of l_max = 2 for no gain on these metals.
 
 Modules here take and return dicts of tensors and know nothing of ASE:
-``atomistic.mlip_graph`` converts ``ase.Atoms``.
+``atomistic.mlip.graph`` converts ``ase.Atoms``.
 """
 from __future__ import annotations
 

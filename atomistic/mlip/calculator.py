@@ -9,7 +9,7 @@ in ASE's Voigt order) plus the spread:
   model-deviation measure used to pick frames for labelling.
 
 These are raw spreads. With a ``calibration`` (variance scale factors fitted
-on held-out frames, see ``atomistic.committee_calibration``; stored in the
+on held-out frames, see ``atomistic.mlip.calibration``; stored in the
 potential file and loaded with it) the calculator also reports the calibrated
 uncertainties, what an error bar should quote:
 
@@ -29,7 +29,7 @@ import numpy as np
 from ase.calculators.calculator import Calculator, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
 
-from .mlip_graph import atoms_to_graph, collate
+from .graph import atoms_to_graph, collate
 
 
 class CommitteeCalculator(Calculator):
@@ -53,7 +53,7 @@ class CommitteeCalculator(Calculator):
         import torch
 
         if not models:
-            from .errors import InputError
+            from ..errors import InputError
 
             raise InputError("models: an empty committee; expected at least one model")
         self._torch = torch

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from ase.calculators.calculator import InputError as AseInputError
 
-from .errors import InputError
+from ..errors import InputError
 
 
 class UnknownElementError(InputError, AseInputError):

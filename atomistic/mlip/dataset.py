@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from ase.calculators.singlepoint import SinglePointCalculator
 
-from .errors import InputError
+from ..errors import InputError
 
 _XYZ = {".xyz", ".extxyz"}
 
@@ -193,7 +193,7 @@ def emt_calculator():
 def gpaw_lcao_calculator(basis: str = "dzp", xc: str = "PBE", kpts=(2, 2, 2),
                          h: float = 0.2, txt=None, **kwargs):
     """A GPAW LCAO calculator preset (DFT labels in minutes on a laptop for small cells)."""
-    from ._engines import import_engine
+    from .._engines import import_engine
 
     gpaw = import_engine("gpaw")
     return gpaw.GPAW(mode="lcao", basis=basis, xc=xc, kpts=kpts, h=h, txt=txt, **kwargs)

@@ -35,9 +35,9 @@ import numpy as np
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._engines import import_engine
+from .._engines import import_engine
 from .dataset import dataset_hash, labels_of
-from .errors import InputError
+from ..errors import InputError
 
 
 class TrainSettings(BaseModel):
@@ -101,14 +101,14 @@ def describe_validation_error(exc: pydantic.ValidationError, name) -> str:
 
 def frames_to_graphs(frames, elements: list[int], cutoff: float) -> list[dict]:
     """Graphs (numpy) with labels attached; frames without energy are refused."""
-    from .mlip_graph import atoms_to_graph
+    from .graph import atoms_to_graph
 
     graphs = []
     for k, atoms in enumerate(frames):
         labels = labels_of(atoms)
         if "energy" not in labels:
             raise InputError(f"frames[{k}]: no energy label; label frames first "
-                             "(atomistic.dataset.label_frames)")
+                             "(atomistic.mlip.dataset.label_frames)")
         g = atoms_to_graph(atoms, elements, cutoff)
         g["energy"] = float(labels["energy"])
         g["forces"] = labels.get("forces", np.zeros((len(atoms), 3)))
@@ -131,7 +131,7 @@ def fit_reference_energies(graphs, n_elements: int) -> np.ndarray:
 
 def _prepare(model, graphs, torch, dtype):
     """Set the model's reference energies, feature statistics and energy scale."""
-    from .mlip_graph import collate
+    from .graph import collate
 
     n_el = len(model.elements)
     e0 = fit_reference_energies(graphs, n_el)
@@ -173,7 +173,7 @@ def _batch_loss(model, b, s: TrainSettings, torch, create_graph=True):
 
 
 def _collate_labelled(graphs, dtype, torch):
-    from .mlip_graph import collate
+    from .graph import collate
 
     b = collate(graphs, dtype=dtype)
     b["force_mask"] = torch.as_tensor(np.concatenate(
@@ -217,7 +217,7 @@ def train_member(train_graphs, valid_graphs, elements, settings: TrainSettings, 
     statistics and reference energies are kept instead of drawn and fitted.
     """
     torch = import_engine("torch")
-    from .mlip_model import MomentPotential
+    from .model import MomentPotential
     from .potential import atomic_torch_save
 
     dtype = getattr(torch, settings.dtype)
@@ -377,7 +377,7 @@ def train_committee(frames, settings: dict | TrainSettings | None = None,
     jobs = [(train_g, valid_g, elements, s, m, ckdir / f"member{m}.pt",
              _settings_key(s, data_hash + warm_key, m), inits[m]) for m in range(s.n_members)]
     models, metrics = [], []
-    from .mlip_model import MomentPotential
+    from .model import MomentPotential
 
     t0 = time.perf_counter()
     if dask_client is not None:

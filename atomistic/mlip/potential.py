@@ -8,7 +8,7 @@ no pickled code. It holds only tensors and plain data::
      "elements": [29, ...], "cutoff": 5.0, "hyperparameters": {...},
      "members": [state_dict, ...], "training_set_hash": "sha256...",
      "metrics": {...}, "created": "ISO time",
-     "calibration": {...}}   # optional: atomistic.committee_calibration.store_calibration
+     "calibration": {...}}   # optional: atomistic.mlip.calibration.store_calibration
 
 Writes are atomic (temp file + rename). A file that is not ours, or is
 truncated/corrupt, raises ``PotentialFileError`` naming the path and the fault.
@@ -18,9 +18,9 @@ from __future__ import annotations
 import datetime as _dt
 from pathlib import Path
 
-from ._engines import import_engine
-from .atomic_file import atomic_open
-from .errors import InputError
+from .._engines import import_engine
+from ..atomic_file import atomic_open
+from ..errors import InputError
 
 FORMAT = "multiscale-mlip"
 VERSION = 1
@@ -86,7 +86,7 @@ def read_potential_file(path: str | Path) -> dict:
 
 def build_models(payload: dict):
     """The committee members (``MomentPotential``) described by a file payload."""
-    from .mlip_model import MomentPotential
+    from .model import MomentPotential
 
     models = []
     for k, state in enumerate(payload["members"]):
@@ -110,7 +110,7 @@ def load_potential(path: str | Path, dtype: str = "float32"):
     A calibration stored in the file (``committee_calibration.store_calibration``)
     comes with the calculator: it then reports calibrated uncertainties.
     """
-    from .mlip_calculator import CommitteeCalculator
+    from .calculator import CommitteeCalculator
 
     if dtype not in ("float32", "float64"):
         raise InputError(f"dtype: {dtype!r}: expected 'float32' or 'float64'")
