@@ -130,7 +130,7 @@ def switch_free_energy(atoms: Atoms, calc0, calc1, temperature: float, n_switch:
     from ase.md.switch_langevin import get_lambda
     from ase.md.velocitydistribution import Stationary
 
-    from .dynamics import thermalize
+    from .md.dynamics import thermalize
 
     if n_repeats < 2:
         raise InputError(f"n_repeats = {n_repeats}: at least 2 forward+backward cycles are needed for an error")
@@ -202,7 +202,7 @@ def harmonic_free_energy(atoms: Atoms, calc, temperature: float, delta: float = 
     Hessian (its modes are the phonons commensurate with the cell): the same
     centre-of-mass convention as ``frenkel_ladd``. Also returns the quantum value.
     """
-    from .timestep import frequencies
+    from .md.timestep import frequencies
 
     a = atoms.copy()
     a.calc = calc

@@ -131,7 +131,7 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
                 ax.axvline(x, color="0.8", lw=0.5)
             ax.set_ylabel("frequency (THz)")
         elif name == "timestep":
-            from .timestep import estimate_timestep, nve_drift
+            from .md.timestep import estimate_timestep, nve_drift
 
             est = estimate_timestep(atoms, c, repeat=opts.pop("repeat", None))
             result = est.to_dict()
@@ -145,7 +145,7 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
         else:  # free-energy
             from .free_energy import frenkel_ladd, harmonic_free_energy
 
-            from .timestep import _enlarged
+            from .md.timestep import _enlarged
 
             atoms = _enlarged(atoms, int(opts.pop("min_atoms", 32)))  # a unit cell is too small to switch
             T = float(opts.pop("temperature", 100.0))

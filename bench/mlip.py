@@ -56,7 +56,7 @@ def errors(calc, frames):
 
 def nve_drift(calc, symbol, ps):
     from ase.build import bulk
-    from atomistic.dynamics import run_md
+    from atomistic.md.dynamics import run_md
 
     atoms = bulk(symbol, "fcc", a=A[symbol], cubic=True).repeat((3, 3, 3))
     steps = int(ps * 1000)

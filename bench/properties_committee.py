@@ -44,7 +44,7 @@ from atomistic.elastic import elastic_constants, relax_cell  # noqa: E402
 from atomistic.emt_committee import EMTCommittee, PerturbedEMT  # noqa: E402
 from atomistic.free_energy import frenkel_ladd  # noqa: E402
 from atomistic.phonons import phonons  # noqa: E402
-from atomistic.timestep import estimate_timestep  # noqa: E402
+from atomistic.md.timestep import estimate_timestep  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 
 

@@ -17,7 +17,7 @@ from atomistic.emt_committee import EMTCommittee
 from atomistic.free_energy import frenkel_ladd, harmonic_free_energy
 from atomistic.phonons import phonons
 from atomistic.rdf import rdf
-from atomistic.timestep import estimate_timestep
+from atomistic.md.timestep import estimate_timestep
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
 

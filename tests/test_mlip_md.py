@@ -5,7 +5,7 @@ from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.calculators.lj import LennardJones
 
-from atomistic.dynamics import MDBlowUp, highest_frequency, run_md, stable_timestep
+from atomistic.md.dynamics import MDBlowUp, highest_frequency, run_md, stable_timestep
 
 
 def _cu():

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import CalculationFailed, InputError
+from ..errors import CalculationFailed, InputError
 
 
 def thermalize(atoms, temperature_K: float, rng=None) -> None:
@@ -39,7 +39,7 @@ class MDBlowUp(CalculationFailed):
 def highest_frequency(atoms, calc, delta: float = 0.01) -> float:
     """omega_max (rad/fs) from a central-difference, mass-weighted Hessian of ``atoms``.
 
-    The Hessian is :func:`atomistic.timestep.frequencies`' (one implementation
+    The Hessian is :func:`atomistic.md.timestep.frequencies`' (one implementation
     for the MD guard and the time-step workflow).
     """
     from .timestep import frequencies

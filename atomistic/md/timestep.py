@@ -19,8 +19,8 @@ import numpy as np
 from ase import Atoms
 from ase import units
 
-from .ensemble import members_of
-from .errors import InputError
+from ..ensemble import members_of
+from ..errors import InputError
 
 
 def hessian(atoms: Atoms, calc, delta: float = 0.005) -> np.ndarray:
