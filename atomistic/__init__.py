@@ -19,7 +19,7 @@ _LAZY: dict[str, str] = {
     "label_frames": "mlip.dataset",
     "split_frames": "mlip.dataset",
     "run_md": "md.dynamics",
-    "stable_timestep": "md.dynamics",
+    "stable_timestep": "md.timestep",
     "run_neb": "neb",
     "NEBResult": "neb",
     "fit_transfer_coefficient": "transfer_coefficient",

@@ -180,7 +180,7 @@ class _Walker:
 
     @classmethod
     def new(cls, index: int, atoms, temperature_K: float, seed: int):
-        from .md.dynamics import thermalize
+        from .md.velocities import thermalize
 
         atoms = atoms.copy()
         rng = np.random.default_rng([seed, index])
@@ -215,7 +215,7 @@ class _Walker:
         self.trusted = _atoms_to_json(self.atoms)
 
     def roll_back(self, temperature_K: float) -> None:
-        from .md.dynamics import thermalize
+        from .md.velocities import thermalize
 
         calc = self.atoms.calc
         back = _atoms_from_json(self.trusted)

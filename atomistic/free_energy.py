@@ -130,7 +130,7 @@ def switch_free_energy(atoms: Atoms, calc0, calc1, temperature: float, n_switch:
     from ase.md.switch_langevin import get_lambda
     from ase.md.velocitydistribution import Stationary
 
-    from .md.dynamics import thermalize
+    from .md.velocities import thermalize
 
     if n_repeats < 2:
         raise InputError(f"n_repeats = {n_repeats}: at least 2 forward+backward cycles are needed for an error")

@@ -145,9 +145,9 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
         else:  # free-energy
             from .free_energy import frenkel_ladd, harmonic_free_energy
 
-            from .md.timestep import _enlarged
+            from .md.timestep import enlarged
 
-            atoms = _enlarged(atoms, int(opts.pop("min_atoms", 32)))  # a unit cell is too small to switch
+            atoms = enlarged(atoms, int(opts.pop("min_atoms", 32)))  # a unit cell is too small to switch
             T = float(opts.pop("temperature", 100.0))
             fl = frenkel_ladd(atoms, c, T, progress=say, **opts)
             result = fl.to_dict()

@@ -164,7 +164,7 @@ def production_calls(calc, temps=(650.0, 1000.0), steps=None, seed=9):
     """(steps with dev > trust_lo, on-the-fly calls with min separation, MD steps) of plain MD."""
     from ase import units
     from ase.md.langevin import Langevin
-    from atomistic.md.dynamics import thermalize
+    from atomistic.md.velocities import thermalize
 
     steps = steps or (40 if FAST else 500)
     over = calls = total = 0

@@ -1,16 +1,13 @@
 """Guarded molecular dynamics with any ASE calculator (learned potentials above all).
 
-- ``stable_timestep(atoms, calc)``: the largest safe time step (fs) from the
-  highest vibrational frequency omega_max of a finite-difference Hessian
-  (6N force calls) on a sample frame. Verlet is unstable above
-  dt = 2 / omega_max = T_min / pi; we return ``fraction`` of the shortest
-  period T_min = 2 pi / omega_max (default T_min / 10, the usual accuracy
-  rule, a factor pi inside the stability limit).
-- ``run_md(atoms, calc, ensemble=...)``: Velocity Verlet (NVE), Langevin or
-  Nose-Hoover-chain NVT, checked every ``check_every`` steps. NaN/inf
-  energies or forces, an NVE total-energy drift beyond ``max_drift_eV_per_atom``,
-  or a kinetic temperature above ``max_temperature_K`` raise ``MDBlowUp``
-  naming the step, instead of integrating silent NaNs.
+``run_md(atoms, calc, ensemble=...)``: Velocity Verlet (NVE), Langevin or
+Nose-Hoover-chain NVT, checked every ``check_every`` steps by a
+``BlowUpGuard`` (``atomistic.md.guards``): NaN/inf energies or forces, an NVE
+total-energy drift beyond ``max_drift_eV_per_atom``, or a kinetic temperature
+above ``max_temperature_K`` raise ``MDBlowUp`` naming the step, instead of
+integrating silent NaNs. Without a time step it takes
+``atomistic.md.timestep.stable_timestep`` (T_min / 10 from the highest
+vibrational frequency).
 """
 from __future__ import annotations
 
@@ -18,47 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import CalculationFailed, InputError
-
-
-def thermalize(atoms, temperature_K: float, rng=None) -> None:
-    """Maxwell-Boltzmann momenta at ``temperature_K``: ASE's ``thermalize_momenta``
-    (ASE >= 3.29, which deprecates ``MaxwellBoltzmannDistribution``, the same draw)."""
-    from ase.md import velocitydistribution as vd
-
-    if hasattr(vd, "thermalize_momenta"):
-        vd.thermalize_momenta(atoms, temperature_K, rng=rng)
-    else:  # ASE 3.25-3.28
-        vd.MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
-
-
-class MDBlowUp(CalculationFailed):
-    """The dynamics left physical territory (NaN, runaway energy or temperature)."""
-
-
-def highest_frequency(atoms, calc, delta: float = 0.01) -> float:
-    """omega_max (rad/fs) from a central-difference, mass-weighted Hessian of ``atoms``.
-
-    The Hessian is :func:`atomistic.md.timestep.frequencies`' (one implementation
-    for the MD guard and the time-step workflow).
-    """
-    from .timestep import frequencies
-
-    omega = frequencies(atoms, calc, delta)
-    if not np.all(np.isfinite(omega)):
-        raise MDBlowUp("stable_timestep: the Hessian has non-finite entries")
-    return float(max(omega.max(), 0.0))
-
-
-def stable_timestep(atoms, calc, fraction: float = 0.1, delta: float = 0.01) -> float:
-    """A safe time step in fs: ``fraction`` of the shortest vibrational period."""
-    if not 0 < fraction <= 1 / np.pi:
-        raise InputError(f"fraction: {fraction}: expected 0 < fraction <= 1/pi "
-                         "(Verlet is unstable beyond T_min/pi)")
-    omega = highest_frequency(atoms, calc, delta)
-    if omega <= 0:
-        raise InputError("atoms: no positive vibrational frequency; cannot bound the time step")
-    return fraction * 2 * np.pi / omega
+from ..errors import InputError
+from .guards import BlowUpGuard
+from .timestep import stable_timestep
+from .velocities import thermalize
 
 
 @dataclass
@@ -119,32 +79,16 @@ def run_md(atoms, calc, steps: int, timestep_fs: float | None = None,
     if trajectory:
         from ase.io import Trajectory
         dyn.attach(Trajectory(trajectory, "w", atoms), interval=check_every)
-    t_max = max_temperature_K or 10 * temperature_K + 1000.0
-    n = len(atoms)
+    guard = BlowUpGuard(timestep_fs, max_temperature_K or 10 * temperature_K + 1000.0,
+                        max_drift_eV_per_atom if ensemble == "nve" else None)
     result = MDResult()
 
     def check():
-        epot = atoms.get_potential_energy()
-        ekin = atoms.get_kinetic_energy()
-        temp = atoms.get_temperature()
-        step = dyn.nsteps
-        if not (np.isfinite(epot) and np.isfinite(ekin) and np.all(np.isfinite(atoms.positions))
-                and np.all(np.isfinite(atoms.get_forces()))):
-            raise MDBlowUp(f"step {step}: non-finite energy, forces or positions "
-                           f"(time step {timestep_fs:.3g} fs; try a smaller one)")
-        result.time_fs.append(step * timestep_fs)
-        result.potential_energy.append(epot / n)
-        result.total_energy.append((epot + ekin) / n)
+        epot, etot, temp = guard.check(atoms, dyn.nsteps)
+        result.time_fs.append(dyn.nsteps * timestep_fs)
+        result.potential_energy.append(epot)
+        result.total_energy.append(etot)
         result.temperature_K.append(temp)
-        if ensemble == "nve" and abs(result.total_energy[-1] - result.total_energy[0]) > \
-                max_drift_eV_per_atom:
-            raise MDBlowUp(f"step {step}: total energy drifted by "
-                           f"{result.total_energy[-1] - result.total_energy[0]:+.4g} eV/atom "
-                           f"(bound {max_drift_eV_per_atom} eV/atom; time step "
-                           f"{timestep_fs:.3g} fs)")
-        if temp > t_max:
-            raise MDBlowUp(f"step {step}: temperature {temp:.4g} K exceeds {t_max:.4g} K "
-                           f"(time step {timestep_fs:.3g} fs)")
 
     check()
     with Progress(disable=not progress, transient=True) as bar:

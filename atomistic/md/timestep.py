@@ -1,4 +1,4 @@
-"""The largest stable MD time step, from the highest vibrational frequency.
+"""The MD time step, from the highest vibrational frequency: the one time-step API.
 
 Velocity Verlet on a harmonic mode of angular frequency omega is stable for
 omega * dt < 2 and unstable above (the amplification matrix has
@@ -8,6 +8,10 @@ forces; for a committee, the largest over members), and returns the Verlet
 bound dt_crit = 2 / omega_max and a recommended dt = T_min / 10 =
 2 pi / (10 omega_max), far enough below the bound that energy is conserved
 well. ``nve_drift`` checks a step size by a short NVE run.
+``stable_timestep(atoms, calc)`` is the quick guard ``run_md`` uses when it is
+given no step: ``fraction`` (default 1/10) of the shortest period of
+``atoms`` as given, with the calculator itself (no repeat, no committee).
+Both read the same Hessian (``hessian`` / ``frequencies``).
 
 Units: time in fs, frequencies in THz (cycles per ps), omega in rad/fs.
 """
@@ -21,6 +25,8 @@ from ase import units
 
 from ..ensemble import members_of
 from ..errors import InputError
+from .guards import MDBlowUp
+from .velocities import thermalize
 
 
 def hessian(atoms: Atoms, calc, delta: float = 0.005) -> np.ndarray:
@@ -52,6 +58,30 @@ def frequencies(atoms: Atoms, calc, delta: float = 0.005) -> np.ndarray:
     return w * units.fs  # rad per fs
 
 
+def highest_frequency(atoms: Atoms, calc, delta: float = 0.01) -> float:
+    """omega_max (rad/fs) of ``atoms`` with ``calc``; ``MDBlowUp`` when the Hessian is not finite."""
+    omega = frequencies(atoms, calc, delta)
+    if not np.all(np.isfinite(omega)):
+        raise MDBlowUp("stable_timestep: the Hessian has non-finite entries")
+    return float(max(omega.max(), 0.0))
+
+
+def stable_timestep(atoms: Atoms, calc, fraction: float = 0.1, delta: float = 0.01) -> float:
+    """A safe time step in fs: ``fraction`` of the shortest vibrational period of ``atoms``.
+
+    Verlet is unstable above dt = 2 / omega_max = T_min / pi, so ``fraction``
+    must be at most 1/pi; the default T_min / 10 is the usual accuracy rule.
+    Cost: 6N force calls.
+    """
+    if not 0 < fraction <= 1 / np.pi:
+        raise InputError(f"fraction: {fraction}: expected 0 < fraction <= 1/pi "
+                         "(Verlet is unstable beyond T_min/pi)")
+    omega = highest_frequency(atoms, calc, delta)
+    if omega <= 0:
+        raise InputError("atoms: no positive vibrational frequency; cannot bound the time step")
+    return fraction * 2 * np.pi / omega
+
+
 @dataclass
 class TimestepEstimate:
     """omega_max (rad/fs), f_max (THz), dt_crit = 2/omega_max (fs, the Verlet bound),
@@ -79,7 +109,7 @@ def from_omega(omega_max: float, member_omega_max=None) -> TimestepEstimate:
                             member_omega_max=member_omega_max)
 
 
-def _enlarged(atoms: Atoms, min_atoms: int) -> Atoms:
+def enlarged(atoms: Atoms, min_atoms: int) -> Atoms:
     """A periodic cell repeated isotropically until it holds at least min_atoms atoms (short waves matter)."""
     if not all(atoms.pbc) or len(atoms) >= min_atoms:
         return atoms
@@ -100,7 +130,7 @@ def estimate_timestep(atoms: Atoms, calc, delta: float = 0.005, repeat=None, min
     """
     if repeat is not None:
         atoms = atoms.repeat(repeat)
-    atoms = _enlarged(atoms, min_atoms)
+    atoms = enlarged(atoms, min_atoms)
     members = members_of(calc)
     if members:
         per = [float(frequencies(atoms, m, delta).max()) for m in members]
@@ -134,11 +164,9 @@ def nve_drift(atoms: Atoms, calc, dt: float, temperature: float = 300.0, n_steps
     once its momentum is removed).
     """
     from ase.md.velocitydistribution import Stationary
-
-    from .dynamics import thermalize
     from ase.md.verlet import VelocityVerlet
 
-    a = _enlarged(atoms, min_atoms).copy()
+    a = enlarged(atoms, min_atoms).copy()
     a.calc = calc
     thermalize(a, 2 * temperature, rng=np.random.default_rng(seed))
     Stationary(a)

@@ -45,7 +45,7 @@ def langevin_frames(atoms, calc, temperature_K: float, n_frames: int, interval: 
     """Snapshots every ``interval`` steps of Langevin MD after ``equilibrate`` steps."""
     from ase import units
     from ase.md.langevin import Langevin
-    from ..md.dynamics import thermalize
+    from ..md.velocities import thermalize
 
     atoms = atoms.copy()
     atoms.calc = calc

@@ -84,7 +84,7 @@ def mlip_md(ctx) -> dict:
     from ase.build import bulk
     from ase.calculators.emt import EMT
     from ase.md.langevin import Langevin
-    from atomistic.md.dynamics import thermalize
+    from atomistic.md.velocities import thermalize
     from ase import units
 
     from atomistic.mlip.potential import load_potential
