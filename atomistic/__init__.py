@@ -30,7 +30,7 @@ _LAZY: dict[str, str] = {
     "fit_depolarisation": "dipole_layer",
     "helmholtz_shift": "dipole_layer",
     "fit_stark": "stark",
-    "fluctuation_capacitance": "charge_fluctuations",
+    "fluctuation_capacitance": "analysis.charge_fluctuations",
     "formation_hull": "hull",
     "hull_from_energies": "hull",
     "voltage_profile": "electrode_potential",

@@ -73,7 +73,7 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
     t0 = time.perf_counter()
     fig, ax = plt.subplots(figsize=(6, 4))
     if name == "rdf":
-        from .rdf import rdf
+        from .analysis.rdf import rdf
 
         frames = read(path, index=":")
         g = rdf(frames, r_max=float(opts.pop("r_max", 6.0)), **opts)
@@ -93,7 +93,7 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
         c = make_calculator(calc)
         say(f"{name} with {calc} on {atoms.get_chemical_formula()}")
         if name == "elastic":
-            from .elastic import eos_bulk_modulus, elastic_constants, relax_cell
+            from .properties.elastic import eos_bulk_modulus, elastic_constants, relax_cell
 
             if opts.pop("relax", False):
                 atoms = relax_cell(atoms, c)
@@ -107,7 +107,7 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
             fig.colorbar(im, label="C (GPa)")
             ax.set_title("elastic tensor (Voigt)")
         elif name == "phonons":
-            from .phonons import phonons
+            from .properties.phonons import phonons
 
             sc = opts.pop("supercell", (3, 3, 3))
             p = phonons(atoms, c, supercell=sc, **opts)
@@ -143,7 +143,7 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
             ax.set_ylabel("E_total - E_0 (eV/atom)")
             ax.set_title(f"NVE at recommended dt = {est.dt_recommended:.2f} fs")
         else:  # free-energy
-            from .free_energy import frenkel_ladd, harmonic_free_energy
+            from .properties.free_energy import frenkel_ladd, harmonic_free_energy
 
             from .md.timestep import enlarged
 

@@ -40,10 +40,10 @@ from ase.build import bulk  # noqa: E402
 from ase.calculators.calculator import Calculator, all_changes  # noqa: E402
 from ase.calculators.emt import EMT  # noqa: E402
 
-from atomistic.elastic import elastic_constants, relax_cell  # noqa: E402
+from atomistic.properties.elastic import elastic_constants, relax_cell  # noqa: E402
 from atomistic.emt_committee import EMTCommittee, PerturbedEMT  # noqa: E402
-from atomistic.free_energy import frenkel_ladd  # noqa: E402
-from atomistic.phonons import phonons  # noqa: E402
+from atomistic.properties.free_energy import frenkel_ladd  # noqa: E402
+from atomistic.properties.phonons import phonons  # noqa: E402
 from atomistic.md.timestep import estimate_timestep  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 

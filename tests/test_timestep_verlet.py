@@ -4,7 +4,7 @@ import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
 
-from atomistic.free_energy import EinsteinCrystal
+from atomistic.properties.free_energy import EinsteinCrystal
 from atomistic.md.timestep import estimate_timestep, nve_drift, verlet_amplitude
 
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from ase import Atoms
 
-from ._engines import import_engine
-from .ensemble import members_of
-from .errors import InputError
+from .._engines import import_engine
+from ..ensemble import members_of
+from ..errors import InputError
 
 KJMOL_TO_EV = 1.0 / 96.48533212331002  # phonopy thermal properties come in kJ/mol per unit cell
 

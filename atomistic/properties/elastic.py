@@ -21,8 +21,8 @@ import numpy as np
 from ase import Atoms
 from ase.units import GPa
 
-from .ensemble import members_of
-from .errors import InputError
+from ..ensemble import members_of
+from ..errors import InputError
 
 VOIGT = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
 
@@ -126,7 +126,7 @@ def _check_input(atoms: Atoms, calc, stress_tol: float) -> np.ndarray | None:
         if s > stress_tol:
             raise InputError(f"atoms: residual stress {s:.3g} GPa exceeds stress_tol = {stress_tol} GPa; "
                              "the cell is not relaxed. Relax it first with this calculator "
-                             "(atomistic.elastic.relax_cell(atoms, calc); CLI: --set relax=true) "
+                             "(atomistic.properties.elastic.relax_cell(atoms, calc); CLI: --set relax=true) "
                              "or raise stress_tol knowingly")
     return stress
 

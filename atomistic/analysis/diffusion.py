@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 K_B = 1.380649e-23  # J/K
 YH_XI = 2.837297     # cubic-lattice constant of Yeh & Hummer (2004)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ase import Atoms
 
-from .errors import InputError
+from ..errors import InputError
 
 MIN_BLOCKS = 5
 

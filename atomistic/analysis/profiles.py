@@ -11,7 +11,7 @@ import dataclasses
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 EPS0 = 8.8541878128e-12  # F/m
 E_CHARGE = 1.602176634e-19  # C

@@ -8,7 +8,7 @@ capacitance per area (e.g. Scalfi et al., J. Chem. Phys. 153, 174704 (2020))::
 
 Units: Q in e (ASE's charge unit), A in Angstrom^2, T in K; C is returned in
 SI, F/m^2 (1 F/m^2 = 100 uF/cm^2), ready to compare with continuum's C(U).
-The error bar comes from block averaging (``atomistic.block_average``): <dQ^2>
+The error bar comes from block averaging (``atomistic.analysis.block_average``): <dQ^2>
 is evaluated per contiguous block about the whole-run mean (no per-block
 mean-subtraction bias); C itself is the whole-run value.
 """
@@ -19,7 +19,7 @@ import dataclasses
 import numpy as np
 
 from .block_average import block_estimate
-from .errors import InputError
+from ..errors import InputError
 
 E_CHARGE = 1.602176634e-19  # C
 K_B = 1.380649e-23          # J/K

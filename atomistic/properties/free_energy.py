@@ -28,8 +28,8 @@ import numpy as np
 from ase import Atoms, units
 from ase.calculators.calculator import Calculator, all_changes
 
-from .ensemble import members_of
-from .errors import InputError
+from ..ensemble import members_of
+from ..errors import InputError
 
 HBAR = units._hbar / units._e * 1e15  # eV fs
 
@@ -130,7 +130,7 @@ def switch_free_energy(atoms: Atoms, calc0, calc1, temperature: float, n_switch:
     from ase.md.switch_langevin import get_lambda
     from ase.md.velocitydistribution import Stationary
 
-    from .md.velocities import thermalize
+    from ..md.velocities import thermalize
 
     if n_repeats < 2:
         raise InputError(f"n_repeats = {n_repeats}: at least 2 forward+backward cycles are needed for an error")
@@ -202,7 +202,7 @@ def harmonic_free_energy(atoms: Atoms, calc, temperature: float, delta: float = 
     Hessian (its modes are the phonons commensurate with the cell): the same
     centre-of-mass convention as ``frenkel_ladd``. Also returns the quantum value.
     """
-    from .md.timestep import frequencies
+    from ..md.timestep import frequencies
 
     a = atoms.copy()
     a.calc = calc

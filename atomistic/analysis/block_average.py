@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 MIN_BLOCKS = 5  # fewer blocks give an error bar that is itself too uncertain (~1/sqrt(2(n-1)))
 
