@@ -50,11 +50,11 @@ def run_hull(files: Sequence[str | Path], calc: str = "emt", out: str | Path = "
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .electrode_potential import voltage_profile
-    from .hull import formation_hull
+    from .stability.electrode_potential import voltage_profile
+    from .stability.hull import formation_hull
     from .atomic_file import write_json
     from .property_run import make_calculator
-    from .stability_plots import plot_hull, plot_voltage, save_png
+    from .stability.plots import plot_hull, plot_voltage, save_png
 
     if (ion is None) != (host is None):
         raise InputError(f"ion = {ion!r}, host = {host!r}: a voltage profile needs both (e.g. "

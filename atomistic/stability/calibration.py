@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def scaled_members(member_energies: np.ndarray, k: float) -> np.ndarray:

@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from ase import Atoms
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def _site_permutations(prototype: Atoms, symprec: float = 1e-4) -> np.ndarray:
@@ -121,7 +121,7 @@ def decorations(prototype: Atoms, elements: Sequence[str], max_species: int = 2,
 
 def _drop_equivalent(structures: list[Atoms]) -> list[Atoms]:
     """The first of each group of structures that StructureMatcher finds equivalent."""
-    from ._engines import import_engine
+    from .._engines import import_engine
 
     matcher = import_engine("pymatgen.analysis.structure_matcher").StructureMatcher(
         primitive_cell=True, scale=True, attempt_supercell=True)

@@ -9,7 +9,7 @@ evaluations as it can:
    ``n_committee`` lowest in energy above the hull go on.
 2. **committee**: the short list relaxed with the committee; the hull is
    rebuilt per member, giving each candidate ``e_above_hull`` +- sigma and
-   ``p_stable`` (``atomistic.hull``).
+   ``p_stable`` (``atomistic.stability.hull``).
 3. **reference**: the ``n_reference`` best by the committee, plus the
    ``n_uncertain`` others it is least sure are unstable (smallest
    e_above_hull / sigma), relaxed with the reference; their hull is the answer.
@@ -18,7 +18,7 @@ The pure-element ``references`` are evaluated at every level (each hull needs
 them). Each evaluation is one task: ``map(func, tasks)`` runs them (the
 default runs them here; ``dask_map()`` runs them as Dask tasks; a
 ``multiscale`` Executor's ``map`` works too). Tasks write their results to
-``cache_dir`` themselves, atomically (``atomistic.result_cache``), so a run
+``cache_dir`` themselves, atomically (``atomistic.stability.result_cache``), so a run
 that stops part-way resumes where it stopped and a finished run re-reports
 for free. A candidate that fails to relax at a level is dropped there and
 listed in ``failed``; a failing elemental reference stops the run.
@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from ase import Atoms
 
-from .errors import CalculationFailed, InputError
+from ..errors import CalculationFailed, InputError
 
 
 @dataclass
@@ -67,7 +67,7 @@ class Level:
 
 def _evaluate(task: dict) -> dict:
     """One (level, structure) evaluation; reads and writes the cache itself (runs on any worker)."""
-    from .ensemble import members_of
+    from ..ensemble import members_of
     from .relaxation import relax, single_point
     from .result_cache import ResultCache
 
@@ -115,7 +115,7 @@ def dask_map(scheduler: str = "processes", num_workers: int | None = None,
     quiet: False shows dask's progress bar (local schedulers).
     """
     def run(func, items, desc: str = "tasks"):
-        from ._engines import import_engine
+        from .._engines import import_engine
 
         dask = import_engine("dask")
         import dask.delayed  # noqa: F401  (the submodule, not only the package)

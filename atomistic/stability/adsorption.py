@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from ase import Atoms
 
-from .errors import InputError
+from ..errors import InputError
 
 
 @dataclass

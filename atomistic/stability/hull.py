@@ -3,7 +3,7 @@
 Two ways in:
 
 - ``formation_hull(structures, calc)``: relax every structure with any ASE
-  calculator (``atomistic.relaxation.relax``; a structure that fails is named
+  calculator (``atomistic.stability.relaxation.relax``; a structure that fails is named
   with the fix), then build the hull of their total energies.
 - ``hull_from_energies(entries)``: the hull of energies you already have,
   ``[(name, formula, total_energy_eV), ...]``.
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 
 @dataclass
@@ -91,7 +91,7 @@ class HullResult:
 
 
 def _composition(formula):
-    from ._engines import import_engine
+    from .._engines import import_engine
 
     Composition = import_engine("pymatgen.core").Composition
 
@@ -117,7 +117,7 @@ def check_references(formulas: Sequence) -> None:
 
 def phase_diagram(names: Sequence[str], formulas: Sequence, energies: Sequence[float]):
     """pymatgen ``PhaseDiagram`` of total ``energies`` (eV); checks the elemental references first."""
-    from ._engines import import_engine
+    from .._engines import import_engine
 
     pdm = import_engine("pymatgen.analysis.phase_diagram")
     PDEntry, PhaseDiagram = pdm.PDEntry, pdm.PhaseDiagram
@@ -191,7 +191,7 @@ def structure_energies(structures: Sequence, calc, names: Sequence[str] | None =
                        relax: bool = True, fmax: float = 0.02, steps: int = 300, cell: bool = True,
                        progress: Callable[[str], None] | None = None):
     """Relaxed structures and energies with ``calc``: (names, atoms list, energies (n,), member energies (M, n) | None)."""
-    from .ensemble import members_of
+    from ..ensemble import members_of
     from .relaxation import relax as relax_one
     from .relaxation import single_point
 
@@ -226,7 +226,7 @@ def formation_hull(structures: Sequence, calc, names: Sequence[str] | None = Non
         structures: ase.Atoms, including one structure of every pure element present.
         calc: any ASE calculator; a committee gives ``p_stable`` and error bars.
         names: one name per structure (default ``atoms.info['name']`` or formula-index).
-        relax, fmax, steps, cell: see ``atomistic.relaxation.relax``.
+        relax, fmax, steps, cell: see ``atomistic.stability.relaxation.relax``.
         progress: called with one-line status messages.
     """
     # a missing reference is found before any relaxation is paid for

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ase import Atoms
 
-from .errors import ConvergenceError, InputError
+from ..errors import ConvergenceError, InputError
 
 EV_PER_A2_IN_J_PER_M2 = 16.021766339999996  # 1 eV/A^2 = 1.602176634e-19 J / 1e-20 m^2
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from ase import Atoms
 
-from .errors import CalculationFailed, ConvergenceError, InputError
+from ..errors import CalculationFailed, ConvergenceError, InputError
 
 
 @dataclass

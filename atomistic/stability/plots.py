@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def _axes(ax):
@@ -92,7 +92,7 @@ def plot_voltage(profile, ax=None, n: int = 400):
 
 
 def plot_reliability(rel: dict, ax=None, label: str = "committee", diagonal: bool = True):
-    """Reliability diagram from ``atomistic.stability_calibration.reliability`` numbers.
+    """Reliability diagram from ``atomistic.stability.calibration.reliability`` numbers.
 
     diagonal: draw the perfect-calibration line (once per Axes when overlaying curves).
     """
