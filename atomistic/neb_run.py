@@ -5,7 +5,7 @@ hopping between neighbouring hollow sites of an fcc(100) slab (bottom layer
 fixed), both endpoints relaxed with the given calculator.
 
 ``neb_study(initial, final, calc="emt", out=".", ...)`` runs
-:func:`atomistic.neb.run_neb` and writes, atomically, into ``out``:
+:func:`atomistic.reactions.neb.run_neb` and writes, atomically, into ``out``:
 
 - ``neb.json``: barrier, reaction energy (eV, with committee errors), the
   profile, per-image max force deviation and the doubted image indices;
@@ -16,7 +16,7 @@ fixed), both endpoints relaxed with the given calculator.
 
 With ``potentials`` (V vs ``reference_electrode``) and ``adatom_charge``, the
 barrier is also scanned over electrode potential with the double-layer field
-model (:class:`atomistic.potential_dependent_barriers.DoubleLayerField`) and
+model (:class:`atomistic.reactions.potential_dependent_barriers.DoubleLayerField`) and
 the transfer coefficient is fitted (``alpha.json``, ``alpha.png``).
 """
 from __future__ import annotations
@@ -89,7 +89,7 @@ def neb_study(initial, final, calc="emt", out=".", *, n_images: int = 5, climb: 
     """
     from ase.io import read
 
-    from .neb import plot_neb, run_neb
+    from .reactions.neb import plot_neb, run_neb
     from .property_run import make_calculator
 
     out = Path(out)
@@ -115,8 +115,8 @@ def neb_study(initial, final, calc="emt", out=".", *, n_images: int = 5, climb: 
         _write_frames(out / "doubted.extxyz", res.doubted_frames)
         files.append("doubted.extxyz")
     if potentials:
-        from .potential_dependent_barriers import DoubleLayerField, barriers_vs_potential
-        from .transfer_coefficient import fit_transfer_coefficient, plot_transfer_fit
+        from .reactions.potential_dependent_barriers import DoubleLayerField, barriers_vs_potential
+        from .reactions.transfer_coefficient import fit_transfer_coefficient, plot_transfer_fit
 
         if adatom_charge is None:
             raise InputError("adatom_charge: missing; a potential scan with the double-layer field "

@@ -10,7 +10,7 @@ EMT), both endpoints relaxed with EMT to fmax 0.01 eV/A.
 
 1. ASE side by side: the plain ASE recipe (``ase.mep.NEB``, climbing image,
    linear interpolation, 3 images, one EMT per image, BFGS to fmax 0.05,
-   ``NEBTools.get_barrier``) vs ``atomistic.neb.run_neb`` (IDPP
+   ``NEBTools.get_barrier``) vs ``atomistic.reactions.neb.run_neb`` (IDPP
    interpolation, 5 images, FIRE to fmax 0.03, the same calculator).
    Target: |Ea_ours - Ea_ASE| <= 0.02 eV.
 2. MLIP committee: 4 ``MomentPotential`` members trained
@@ -50,7 +50,7 @@ from ase.calculators.singlepoint import SinglePointCalculator  # noqa: E402
 from ase.constraints import FixAtoms  # noqa: E402
 from ase.optimize import BFGS  # noqa: E402
 
-from atomistic.neb import plot_neb, run_neb  # noqa: E402
+from atomistic.reactions.neb import plot_neb, run_neb  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 
 

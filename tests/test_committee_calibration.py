@@ -10,7 +10,7 @@ from atomistic.mlip.calibration import (attach_calibration, calibrate_committee,
                                              store_calibration, z_variance)
 from atomistic.emt_committee import EMTCommittee
 from atomistic.errors import InputError
-from atomistic.neb import run_neb
+from atomistic.reactions.neb import run_neb
 from atomistic.neb_run import adatom_hop
 
 

@@ -6,7 +6,7 @@ from ase.optimize import BFGS
 
 from atomistic.emt_committee import EMTCommittee
 from atomistic.errors import InputError
-from atomistic.neb import run_neb
+from atomistic.reactions.neb import run_neb
 from atomistic.neb_run import adatom_hop
 
 

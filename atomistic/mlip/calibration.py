@@ -37,7 +37,7 @@ The result is stored with the potential (``store_calibration`` writes it into
 the ``*.mlip.pt`` file; ``load_potential`` hands it to the
 ``CommitteeCalculator``, which then reports calibrated ``energy_sigma`` and
 ``forces_sigma`` beside the raw spreads), or attached to any committee
-calculator with ``attach_calibration``. ``atomistic.neb.run_neb`` stretches
+calculator with ``attach_calibration``. ``atomistic.reactions.neb.run_neb`` stretches
 the members' energies along the path by ``energy_difference_scale`` (falling
 back to ``energy_scale``), so ``barrier_std`` and ``reaction_energy_std`` are
 calibrated.

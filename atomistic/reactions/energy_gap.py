@@ -3,7 +3,7 @@
 ``sample_energy_gap(atoms, reactant, product, state="reactant", ...)`` runs
 Langevin dynamics at ``temperature_K`` on the ``state`` calculator and records
 dE = E_product - E_reactant (eV) every ``interval`` steps. Two runs, one per
-state, feed :func:`atomistic.marcus.reorganisation_energy`.
+state, feed :func:`atomistic.reactions.marcus.reorganisation_energy`.
 
 The integrator is BAOAB (Leimkuhler & Matthews, Appl. Math. Res. Express
 2013): its configurational distribution has the smallest time-step error of
@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def sample_energy_gap(atoms, reactant, product, *, state: str = "reactant",

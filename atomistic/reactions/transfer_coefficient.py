@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 DIRECTIONS = ("reduction", "oxidation")
 
@@ -250,7 +250,7 @@ def plot_transfer_fit(fit: TransferCoefficient, path, title: str = "") -> None:
         ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    from .atomic_file import save_figure
+    from ..atomic_file import save_figure
 
     save_figure(fig, path)
     plt.close(fig)

@@ -35,7 +35,7 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
-from .errors import ConvergenceError, InputError
+from ..errors import ConvergenceError, InputError
 
 
 @dataclass
@@ -232,8 +232,8 @@ def run_neb(initial: Atoms, final: Atoms, calc: Calculator | Callable[[], Calcul
     from ase.mep import NEB
     from ase.utils.forcecurve import fit_images
 
-    from .mlip.calibration import energy_difference_scale
-    from .ensemble import members_of
+    from ..mlip.calibration import energy_difference_scale
+    from ..ensemble import members_of
 
     check_endpoints(initial, final)
     if n_images < 1:
@@ -365,7 +365,7 @@ def plot_neb(result: NEBResult, path, title: str = "", reference: NEBResult | No
         ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    from .atomic_file import save_figure
+    from ..atomic_file import save_figure
 
     save_figure(fig, path)
     plt.close(fig)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from ase.units import kB
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def marcus_alpha(dG: float | np.ndarray, reorganisation_energy: float) -> float | np.ndarray:

@@ -1,10 +1,10 @@
 """Barriers at several electrode potentials: a potential-dependent calculator per U, one NEB each.
 
 ``barriers_vs_potential(initial, final, calc_at, potentials, reference_electrode=...)``
-runs :func:`atomistic.neb.run_neb` once per potential with the calculator
+runs :func:`atomistic.reactions.neb.run_neb` once per potential with the calculator
 ``calc_at(U)`` and returns the barriers (with committee error bars when the
 calculator is a committee), ready for
-:func:`atomistic.transfer_coefficient.fit_transfer_coefficient`.
+:func:`atomistic.reactions.transfer_coefficient.fit_transfer_coefficient`.
 
 ``calc_at`` is the user's potential dependence. Options:
 
@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from ase.calculators.calculator import Calculator, all_changes
 
-from .errors import InputError
+from ..errors import InputError
 
 
 class DoubleLayerField(Calculator):
@@ -65,7 +65,7 @@ class DoubleLayerField(Calculator):
 
     @property
     def members(self):
-        from .ensemble import members_of
+        from ..ensemble import members_of
 
         ms = members_of(self.base)
         if ms is None:
@@ -107,7 +107,7 @@ def barriers_vs_potential(initial, final, calc_at: Callable[[float], Calculator]
     """One NEB per potential; barriers (eV) with committee errors when there are members.
 
     Args:
-        initial, final: NEB endpoints (see :func:`atomistic.neb.run_neb`).
+        initial, final: NEB endpoints (see :func:`atomistic.reactions.neb.run_neb`).
         calc_at: U (V vs ``reference_electrode``) -> an ASE calculator at that potential.
         potentials: the potentials (V vs ``reference_electrode``).
         reference_electrode: the electrode the potentials refer to (required).

@@ -4,14 +4,14 @@ Two wells with the same spring constant and displaced minima (``r0_R``,
 ``r0_P``) are the displaced-harmonic-oscillator model in which linear-response
 Marcus theory is exact: reorganisation energy lambda = k/2 |r0_P - r0_R|^2 and
 reaction free energy dG = offset_P - offset_R. It is the analytic oracle for
-:mod:`atomistic.marcus` and the energy-gap sampler.
+:mod:`atomistic.reactions.marcus` and the energy-gap sampler.
 """
 from __future__ import annotations
 
 import numpy as np
 from ase.calculators.calculator import Calculator, all_changes
 
-from .errors import InputError
+from ..errors import InputError
 
 
 class HarmonicWell(Calculator):
