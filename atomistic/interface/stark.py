@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dipole_layer import COULOMB, E_OVER_EPS0
-from .errors import CalculationFailed, InputError
+from ..errors import CalculationFailed, InputError
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ GPAW_MOLECULE = dict(mode="lcao", basis="dzp", xc="LDA", h=0.2, symmetry="off", 
 
 def gpaw_field_calculator(field: float, *, direction=(0.0, 0.0, 1.0), **gpaw_kwargs):
     """GPAW with ConstantElectricField(field V/Angstrom, direction); defaults GPAW_MOLECULE."""
-    from ._engines import import_engine
+    from .._engines import import_engine
 
     gpaw = import_engine("gpaw")
     external = import_engine("gpaw.external")
@@ -216,7 +216,7 @@ def gpaw_linear_response_polarizability(atoms, **gpaw_kwargs) -> np.ndarray:
     the same basis this is the analytic derivative of the dipole with
     respect to a static field, i.e. what finite fields approximate.
     """
-    from ._engines import import_engine
+    from .._engines import import_engine
 
     import_engine("gpaw")
     lrtddft = import_engine("gpaw.lrtddft")

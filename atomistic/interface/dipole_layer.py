@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 #: e^2 / (4 pi eps0) in eV*Angstrom (ase.units.Bohr * ase.units.Hartree, CODATA 2014).
 COULOMB = 14.399645351950543
