@@ -132,7 +132,7 @@ def main():
                                                  store_calibration)
     from atomistic.mlip.dataset import label_frames
     from atomistic.mlip.potential import load_potential
-    from atomistic.trust_levels import calibrate_trust_levels
+    from atomistic.learning.trust_levels import calibrate_trust_levels
     from atomistic.mlip.training import train_committee
 
     torch.set_num_threads(1)

@@ -19,7 +19,7 @@ SCRIPT = """
 import sys, torch
 torch.set_num_threads(1)
 from ase.build import bulk
-from atomistic.active_learning import learn
+from atomistic.learning.loop import learn
 from atomistic.mlip.dataset import emt_calculator
 atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat((2, 2, 1))
 del atoms[3]
@@ -100,7 +100,7 @@ def test_failed_scf_is_recorded_and_skipped(tmp_path):
     from ase import Atoms
     from ase.calculators.emt import EMT
 
-    from atomistic.active_learning import learn
+    from atomistic.learning.loop import learn
     from atomistic.mlip.dataset import gpaw_lcao_calculator
     from atomistic.mlip.reference_frames import _label
 

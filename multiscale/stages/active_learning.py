@@ -28,12 +28,12 @@ class ActiveLearningParams(StageParams):
     test_frames: int = Field(0, ge=0, description="held-out frames labelled from independent MD "
                                                   "(reference calls outside the budget)")
     settings: dict[str, Any] = Field(default_factory=dict,
-                                     description="atomistic.active_learning.ActiveLearningSettings")
+                                     description="atomistic.learning.loop.ActiveLearningSettings")
 
 
 @stage_kind("active_learning", ActiveLearningParams)
 def active_learning(ctx) -> dict:
-    from atomistic.active_learning import learn, plot_learning_curve, validate_learning_settings
+    from atomistic.learning.loop import learn, plot_learning_curve, validate_learning_settings
     from atomistic.learn_config import (ReferenceSpec, StructureSpec, build_structure,
                                         reference_factory)
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 TRUST_LO = 0.05  # eV/Angstrom
 TRUST_HI = 0.15  # eV/Angstrom
@@ -61,7 +61,7 @@ def calibrate_trust_levels(calc, frames, max_error: float = 0.15, hi_factor: flo
     """
     from scipy.stats import spearmanr
 
-    from .mlip.evaluation import prediction_errors
+    from ..mlip.evaluation import prediction_errors
 
     if max_error <= 0 or hi_factor <= 1:
         raise InputError(f"max_error, hi_factor: {max_error}, {hi_factor}: expected > 0 and > 1")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .errors import InputError
+from ..errors import InputError
 
 
 @dataclass
@@ -36,7 +36,7 @@ class LabelOutcome:
 
 def label_one(atoms, reference, frame_id: str, properties=("energy", "forces")) -> LabelOutcome:
     """Label a copy of ``atoms`` with ``reference``; failures are returned, not raised."""
-    from .mlip.dataset import label_frames
+    from ..mlip.dataset import label_frames
 
     t0 = time.perf_counter()
     result = label_frames([atoms], reference, properties=properties, progress=False)
@@ -72,7 +72,7 @@ class ReferenceLabeller:
 
     def _get_client(self):
         if self._client is None:
-            from ._engines import import_engine
+            from .._engines import import_engine
 
             distributed = import_engine("distributed")
             if self.scheduler:

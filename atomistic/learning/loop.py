@@ -6,7 +6,7 @@ either each at one of the constant ``temperatures_K`` (so the whole
 temperature range is explored from the first round on) or all ramped from
 ``temperature_K`` to ``final_temperature_K`` over the run. It watches every
 step's ``max_force_dev`` (eV/Angstrom) against the trust levels
-(``atomistic.trust_levels``):
+(``atomistic.learning.trust_levels``):
 
 - ``mode="onthefly"``: a step with ``trust_lo < dev <= trust_hi`` pauses the
   walker; the frame is labelled by the reference calculator, added to the
@@ -16,7 +16,7 @@ step's ``max_force_dev`` (eV/Angstrom) against the trust levels
 - ``mode="batch"``: each round every walker runs ``steps`` steps collecting
   candidates (``trust_lo < dev <= trust_hi``); up to ``select_per_round``
   of the most uncertain, mutually different ones (or a random draw:
-  ``selection``, ``atomistic.frame_selection``) are labelled in parallel (Dask, local or
+  ``selection``, ``atomistic.learning.frame_selection``) are labelled in parallel (Dask, local or
   ``scheduler``), then one warm-start retrain. With ``full_round_fraction``
   the quota follows the uncertain fraction f of the round's MD steps:
   ``ceil(select_per_round * min(1, f / full_round_fraction))`` frames, so
@@ -29,7 +29,7 @@ step's ``max_force_dev`` (eV/Angstrom) against the trust levels
   recorded in the log and skipped; the walker does not ask again for
   ``failure_cooldown_steps`` steps.
 
-Everything is checkpointed in ``folder`` (``atomistic.learning_store``):
+Everything is checkpointed in ``folder`` (``atomistic.learning.store``):
 killing the process at any moment and calling ``run()`` again resumes
 without losing a labelled frame or labelling one twice. A run starts by
 labelling the structures themselves plus ``initial_rattled`` rattled copies
@@ -48,8 +48,8 @@ import numpy as np
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import InputError
-from .learning_store import LearningStore, log_entry, reconcile
+from ..errors import InputError
+from .store import LearningStore, log_entry, reconcile
 from .trust_levels import TRUST_HI, TRUST_LO
 
 
@@ -116,7 +116,7 @@ class ActiveLearningSettings(BaseModel):
 
 def validate_learning_settings(settings, where: str = "settings") -> ActiveLearningSettings:
     """``ActiveLearningSettings`` from a dict; errors name the offending key."""
-    from .mlip.training import describe_validation_error, validate_settings
+    from ..mlip.training import describe_validation_error, validate_settings
 
     if isinstance(settings, ActiveLearningSettings):
         s = settings
@@ -180,7 +180,7 @@ class _Walker:
 
     @classmethod
     def new(cls, index: int, atoms, temperature_K: float, seed: int):
-        from .md.velocities import thermalize
+        from ..md.velocities import thermalize
 
         atoms = atoms.copy()
         rng = np.random.default_rng([seed, index])
@@ -215,7 +215,7 @@ class _Walker:
         self.trusted = _atoms_to_json(self.atoms)
 
     def roll_back(self, temperature_K: float) -> None:
-        from .md.velocities import thermalize
+        from ..md.velocities import thermalize
 
         calc = self.atoms.calc
         back = _atoms_from_json(self.trusted)
@@ -394,8 +394,8 @@ class ActiveLearner:
 
     def _train(self) -> None:
         """(Re)train on the whole dataset when it grew; warm start once a committee exists."""
-        from .mlip.potential import load_potential
-        from .mlip.training import train_committee, validate_settings
+        from ..mlip.potential import load_potential
+        from ..mlip.training import train_committee, validate_settings
 
         n = len(self.dataset)
         if self.state["trained_on"] == n and self.store.potential.is_file():
@@ -425,7 +425,7 @@ class ActiveLearner:
                  "md_steps": sum(w.step for w in self.walkers), "round": self.state["round"],
                  "train_s": time.perf_counter() - t0}
         if self.test_frames:
-            from .mlip.evaluation import prediction_errors
+            from ..mlip.evaluation import prediction_errors
 
             err = prediction_errors(self.calc, self.test_frames)
             point.update(force_mae=err.force_mae, energy_mae=err.energy_mae)
@@ -440,7 +440,7 @@ class ActiveLearner:
         if self.initial_frames:
             from ase.calculators.singlepoint import SinglePointCalculator
 
-            from .mlip.dataset import labels_of
+            from ..mlip.dataset import labels_of
 
             self.dataset = []
             for k, a in enumerate(self.initial_frames):
@@ -605,7 +605,7 @@ class ActiveLearner:
     # --- entry point ----------------------------------------------------------
     def run(self) -> LearningResult:
         """Run (or resume) the loop to its end; returns a ``LearningResult``."""
-        from ._engines import import_engine
+        from .._engines import import_engine
 
         import_engine("torch")
         self._load()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .atomic_file import atomic_open
+from ..atomic_file import atomic_open
 
 STATE_VERSION = 1
 
@@ -50,17 +50,17 @@ class LearningStore:
 
     # --- frames -------------------------------------------------------------
     def read_dataset(self) -> list:
-        from .mlip.dataset import read_frames
+        from ..mlip.dataset import read_frames
 
         return read_frames(self.dataset) if self.dataset.is_file() else []
 
     def write_dataset(self, frames) -> None:
-        from .mlip.dataset import write_frames
+        from ..mlip.dataset import write_frames
 
         write_frames(frames, self.dataset)
 
     def read_pending(self, ids) -> list:
-        from .mlip.dataset import read_frames
+        from ..mlip.dataset import read_frames
 
         if not ids or not self.pending_file.is_file():
             return []
@@ -68,17 +68,17 @@ class LearningStore:
         return [by_id[i] for i in ids if i in by_id]
 
     def write_pending(self, frames) -> None:
-        from .mlip.dataset import write_frames
+        from ..mlip.dataset import write_frames
 
         write_frames(frames, self.pending_file)
 
     def read_pool(self) -> list:
-        from .mlip.dataset import read_frames
+        from ..mlip.dataset import read_frames
 
         return read_frames(self.pool_file) if self.pool_file.is_file() else []
 
     def write_pool(self, frames) -> None:
-        from .mlip.dataset import write_frames
+        from ..mlip.dataset import write_frames
 
         if frames:
             write_frames(frames, self.pool_file)
@@ -89,7 +89,7 @@ class LearningStore:
             return None
         state = json.loads(self.state_file.read_text())
         if state.get("version") != STATE_VERSION:
-            from .errors import InputError
+            from ..errors import InputError
 
             raise InputError(f"{self.state_file}: state version {state.get('version')!r}; "
                              f"this code reads version {STATE_VERSION}")

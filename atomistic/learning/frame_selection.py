@@ -26,7 +26,7 @@ def uncertain_atom_fingerprint(calc, atoms) -> np.ndarray:
     """
     import torch
 
-    from .mlip.graph import atoms_to_graph, collate
+    from ..mlip.graph import atoms_to_graph, collate
 
     model = calc.models[0]
     k = int(np.argmax(calc.results["forces_std"]))

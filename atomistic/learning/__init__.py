@@ -1,0 +1,8 @@
+"""atomistic.learning: on-the-fly and batched active learning (guide: docs/active_learning.md).
+
+- ``loop``: ``ActiveLearner`` and ``learn``, the loop itself.
+- ``store``: the files of a run folder, each written atomically.
+- ``reference_labelling``: labelling frames with the reference (in process or with Dask).
+- ``frame_selection``: which uncertain frames to label (most uncertain, but diverse).
+- ``trust_levels``: trust levels calibrated on held-out frames.
+"""
