@@ -39,7 +39,7 @@ _LAZY: dict[str, str] = {
     "screen": "stability.screening",
     "learn": "learning.loop",
     "ActiveLearner": "learning.loop",
-    "ActiveLearningSettings": "learning.loop",
+    "ActiveLearningSettings": "learning.settings",
     "calibrate_trust_levels": "learning.trust_levels",
     "calibrate_committee": "mlip.calibration",
     "check_calibration": "mlip.calibration",

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .learning.loop import ActiveLearningSettings
+from .learning.settings import ActiveLearningSettings
 from .errors import InputError
 
 
@@ -113,7 +113,8 @@ def load_learn_config(path: str | Path) -> LearnConfig:
 
 def learn_from_config(path: str | Path, progress: bool = True):
     """Run (or resume) the loop a config describes; returns (LearningResult, plot path)."""
-    from .learning.loop import learn, plot_learning_curve
+    from .learning.display import plot_learning_curve
+    from .learning.loop import learn
     from .mlip.dataset import read_frames
 
     path = Path(path)

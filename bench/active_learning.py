@@ -94,7 +94,7 @@ for _k, _v in OVERRIDES.items():
 # Warm-start retraining per round: the library default (20 epochs) unless overridden. With
 # 10 the committees lagged their data: a potential trained from scratch on 100 random frames
 # beat the uniform loop's committee at 106 calls (11.8 vs 14.9 meV/A).
-from atomistic.learning.loop import ActiveLearningSettings  # noqa: E402
+from atomistic.learning.settings import ActiveLearningSettings  # noqa: E402
 
 RETRAIN_EPOCHS = ActiveLearningSettings.model_validate(SETTINGS).retrain_epochs
 # The random-sampling baseline: the same loop (walkers, trust levels, rollbacks, warm-start
@@ -205,7 +205,8 @@ def main():
     import torch
     from ase.calculators.emt import EMT
 
-    from atomistic.learning.loop import learn, plot_learning_curve
+    from atomistic.learning.display import plot_learning_curve
+    from atomistic.learning.loop import learn
     from atomistic.mlip.dataset import emt_calculator, label_frames, read_frames
     from atomistic.learning.trust_levels import calibrate_trust_levels
     from bench._record import markdown_table, record

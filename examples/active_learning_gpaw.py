@@ -27,7 +27,8 @@ import os
 import numpy as np
 from ase.build import bulk
 
-from atomistic.learning.loop import learn, plot_learning_curve
+from atomistic.learning.display import plot_learning_curve
+from atomistic.learning.loop import learn
 from atomistic.mlip.dataset import gpaw_lcao_calculator, label_frames
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"

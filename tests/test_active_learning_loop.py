@@ -7,7 +7,8 @@ torch = pytest.importorskip("torch")
 from ase.build import bulk
 from ase.calculators.emt import EMT
 
-from atomistic.learning.loop import learn, plot_learning_curve
+from atomistic.learning.display import plot_learning_curve
+from atomistic.learning.loop import learn
 from atomistic.mlip.dataset import emt_calculator, read_frames
 from atomistic.learning.frame_selection import select_diverse, select_in_band
 from atomistic.mlip.reference_frames import langevin_frames, rattled_fcc

@@ -36,201 +36,24 @@ labelling the structures themselves plus ``initial_rattled`` rattled copies
 of each (counted as reference calls) and training a committee from scratch,
 unless ``folder`` already has a dataset. ``max_calls`` bounds the reference
 calls of the whole run.
+
+The loop's parts: ``settings`` (what decides a run), ``state`` (what
+``state.json`` holds, typed), ``walker`` (one Langevin trajectory), ``store``
+(the run folder's files), ``display`` (progress line, learning curve).
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
 import numpy as np
-import pydantic
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
-from .store import LearningStore, log_entry, reconcile
-from .trust_levels import TRUST_HI, TRUST_LO
-
-
-class ActiveLearningSettings(BaseModel):
-    """Everything that decides an active-learning run. Units: eV/Angstrom, K, fs."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    mode: Literal["onthefly", "batch"] = "onthefly"
-    trust_lo: float = Field(TRUST_LO, gt=0.0, description="eV/A; above: label the frame")
-    trust_hi: float = Field(TRUST_HI, gt=0.0, description="eV/A; above: roll back, no label")
-    steps: int = Field(1000, ge=1, description="MD steps per walker (batch: per round)")
-    rounds: int = Field(10, ge=1, description="batch mode: exploration rounds")
-    select_per_round: int = Field(8, ge=1, description="batch mode: frames labelled per round")
-    selection: Literal["most_uncertain", "random", "random_per_walker", "uniform"] = Field(
-        "most_uncertain", description="batch: which candidates a round labels: the most "
-        "uncertain distinct ones; a random draw from the band (DP-GEN), optionally walker by "
-        "walker; or 'uniform': any MD step below trust_hi, drawn at random (the random-sampling "
-        "baseline, no uncertainty used)")
-    rank_by: Literal["max", "mean"] = Field(
-        "max", description="most_uncertain: rank candidates by the largest atomic force "
-        "deviation (DP-GEN's max_force_dev) or by its mean over the frame's atoms")
-    min_separation_steps: int = Field(10, ge=0,
-                                      description="MD steps between two labels of one walker")
-    max_calls: int = Field(100, ge=1, description="reference calls in the whole run")
-    timestep_fs: float = Field(2.0, gt=0.0, le=10.0)
-    temperature_K: float = Field(300.0, gt=0.0)
-    final_temperature_K: float | None = Field(None, gt=0.0,
-                                              description="linear ramp end (default: constant)")
-    temperatures_K: list[float] | None = Field(
-        None, min_length=1, description="constant walker temperatures, one walker per structure,"
-        " temperature and seed (instead of temperature_K and a ramp)")
-    full_round_fraction: float | None = Field(
-        None, gt=0.0, le=1.0, description="batch: uncertain fraction of a round's steps at which "
-        "the full select_per_round is labelled; proportionally fewer below (None: always full)")
-    friction: float = Field(0.02, gt=0.0, description="Langevin friction (1/fs, ASE units)")
-    walkers_per_structure: int = Field(1, ge=1)
-    initial_rattled: int = Field(2, ge=0, description="rattled copies per structure labelled first")
-    initial_rattle_A: float = Field(0.05, ge=0.0)
-    failure_cooldown_steps: int = Field(20, ge=0)
-    max_rollbacks: int = Field(50, ge=1, description="per walker; then the walker stops")
-    checkpoint_every: int = Field(100, ge=1, description="MD steps between state checkpoints")
-    pool_every: int = Field(0, ge=0, description="keep every n-th MD frame in pool.extxyz (0: off)")
-    train: dict[str, Any] = Field(default_factory=dict,
-                                  description="TrainSettings for the first training")
-    retrain_epochs: int = Field(20, ge=1)
-    retrain_learning_rate: float = Field(2e-3, gt=0.0)
-    reference_workers: int = Field(1, ge=1, description="parallel reference calculations (Dask)")
-    scheduler: str | None = Field(None, description="Dask scheduler address for labelling")
-    seed: int = 0
-
-    @pydantic.model_validator(mode="after")
-    def _ordered(self):
-        if self.trust_hi <= self.trust_lo:
-            raise ValueError(f"trust_hi ({self.trust_hi}) must exceed trust_lo ({self.trust_lo})")
-        if self.temperatures_K is not None:
-            if self.final_temperature_K is not None:
-                raise ValueError("temperatures_K and final_temperature_K: give one (constant "
-                                 "walker temperatures or a ramp), not both")
-            if min(self.temperatures_K) <= 0:
-                raise ValueError(f"temperatures_K ({self.temperatures_K}) must all be > 0 K")
-        return self
-
-
-def validate_learning_settings(settings, where: str = "settings") -> ActiveLearningSettings:
-    """``ActiveLearningSettings`` from a dict; errors name the offending key."""
-    from ..mlip.training import describe_validation_error, validate_settings
-
-    if isinstance(settings, ActiveLearningSettings):
-        s = settings
-    else:
-        try:
-            s = ActiveLearningSettings.model_validate(settings or {})
-        except pydantic.ValidationError as exc:
-            raise InputError(describe_validation_error(exc, lambda k: f"{where}.{k}")) from None
-    validate_settings(s.train, where=f"{where}.train")
-    return s
-
-
-@dataclass
-class LearningResult:
-    """What a run did: counts, the learning curve, where its files are."""
-
-    folder: Path
-    potential: Path
-    dataset: Path
-    n_calls: int
-    n_labelled: int
-    n_failed: int
-    n_rejected: int
-    md_steps: int
-    stop_reason: str
-    curve: list = field(default_factory=list)
-    rounds: list = field(default_factory=list)
-    log: list = field(default_factory=list)
-
-
-# --- walkers ----------------------------------------------------------------
-
-def _atoms_to_json(atoms) -> dict:
-    return {"numbers": atoms.numbers.tolist(), "positions": atoms.positions.tolist(),
-            "momenta": atoms.get_momenta().tolist(), "cell": atoms.cell.array.tolist(),
-            "pbc": [bool(p) for p in atoms.pbc]}
-
-
-def _atoms_from_json(d: dict):
-    from ase import Atoms
-
-    atoms = Atoms(numbers=d["numbers"], positions=d["positions"], cell=d["cell"], pbc=d["pbc"])
-    atoms.set_momenta(np.asarray(d["momenta"]))
-    return atoms
-
-
-class _Walker:
-    """One Langevin trajectory: its atoms, thermostat RNG, step counter and trusted state."""
-
-    def __init__(self, index: int, data: dict):
-        self.index = index
-        self.atoms = _atoms_from_json(data["atoms"])
-        self.trusted = data["trusted"]
-        self.step = int(data["step"])
-        self.rollbacks = int(data["rollbacks"])
-        self.skip_until = int(data["skip_until"])
-        self.stopped = bool(data.get("stopped", False))
-        self.rng = np.random.default_rng()
-        self.rng.bit_generator.state = data["rng"]
-        self.dyn = None
-
-    @classmethod
-    def new(cls, index: int, atoms, temperature_K: float, seed: int):
-        from ..md.velocities import thermalize
-
-        atoms = atoms.copy()
-        rng = np.random.default_rng([seed, index])
-        thermalize(atoms, temperature_K, rng=rng)
-        snap = _atoms_to_json(atoms)
-        return cls(index, {"atoms": snap, "trusted": snap, "step": 0, "rollbacks": 0,
-                           "skip_until": 0, "rng": rng.bit_generator.state})
-
-    def to_json(self) -> dict:
-        return {"atoms": _atoms_to_json(self.atoms), "trusted": self.trusted, "step": self.step,
-                "rollbacks": self.rollbacks, "skip_until": self.skip_until,
-                "stopped": self.stopped, "rng": self.rng.bit_generator.state}
-
-    def attach(self, calc, s: ActiveLearningSettings, temperature_K: float) -> None:
-        from ase import units
-        from ase.md.langevin import Langevin
-
-        self.atoms.calc = calc
-        self.dyn = Langevin(self.atoms, s.timestep_fs * units.fs, temperature_K=temperature_K,
-                            friction=s.friction, fixcm=False, rng=self.rng)
-
-    def advance(self, temperature_K: float) -> float:
-        """One MD step at ``temperature_K``; returns the new frame's max_force_dev (eV/A)."""
-        self.dyn.set_temperature(temperature_K=temperature_K)
-        with np.errstate(all="ignore"):
-            self.dyn.step()
-        self.step += 1
-        dev = float(self.atoms.calc.results["max_force_dev"])
-        return dev if np.isfinite(dev) else float("inf")
-
-    def trust_here(self) -> None:
-        self.trusted = _atoms_to_json(self.atoms)
-
-    def roll_back(self, temperature_K: float) -> None:
-        from ..md.velocities import thermalize
-
-        calc = self.atoms.calc
-        back = _atoms_from_json(self.trusted)
-        self.atoms.positions[:] = back.positions
-        thermalize(self.atoms, temperature_K, rng=self.rng)
-        self.atoms.calc = calc
-        self.rollbacks += 1
-
-    def frame(self, dev: float):
-        """A copy of the current frame, named for this walker and step."""
-        atoms = self.atoms.copy()
-        atoms.calc = None
-        atoms.info.update(al_id=f"w{self.index}-s{self.step}", al_walker=self.index,
-                          al_step=self.step, al_dev=float(dev))
-        return atoms
+from .display import ProgressDisplay
+from .settings import validate_learning_settings
+from .state import LearningResult, LearningState, log_entry
+from .store import LearningStore, reconcile
+from .walker import Walker
 
 
 # --- the loop ---------------------------------------------------------------
@@ -303,17 +126,15 @@ class ActiveLearner:
             self._display.update(self, event, data)
 
     def _save(self) -> None:
-        self.state["walkers"] = [w.to_json() for w in self.walkers]
+        self.state.walkers = [w.to_json() for w in self.walkers]
         self.store.write_state(self.state)
 
-    def _new_state(self) -> dict:
+    def _new_state(self) -> LearningState:
         s = self.s
-        walkers = [_Walker.new(k, self._structure_of(k), self._temperature(k, 0), s.seed)
+        walkers = [Walker.new(k, self._structure_of(k), self._temperature(k, 0), s.seed)
                    for k in range(self.n_walkers)]
         self.walkers = walkers
-        return {"settings": s.model_dump(), "walkers": [w.to_json() for w in walkers],
-                "pending": [], "trained_on": 0, "n_calls": 0, "round": 0, "log": [],
-                "curve": [], "rounds": [], "stop_reason": None}
+        return LearningState(settings=s.model_dump(), walkers=[w.to_json() for w in walkers])
 
     def _load(self) -> None:
         state = self.store.read_state()
@@ -321,12 +142,12 @@ class ActiveLearner:
         if state is None:
             self.state = self._new_state()
             if self.dataset:  # a dataset without state: keep it, start exploring from it
-                self.state["log"] = [log_entry(a.info.get("al_id", f"d{k}"), -1, -1, None,
+                self.state.log = [log_entry(a.info.get("al_id", f"d{k}"), -1, -1, None,
                                                "initial") for k, a in enumerate(self.dataset)]
             self._save()
         else:
             self.state = state
-            self.walkers = [_Walker(k, d) for k, d in enumerate(state["walkers"])]
+            self.walkers = [Walker(k, d) for k, d in enumerate(state.walkers)]
             if len(self.walkers) != self.n_walkers:
                 raise InputError(f"{self.store.state_file}: {len(self.walkers)} walkers saved, "
                                  f"{self.n_walkers} configured; use a new folder to change them")
@@ -345,14 +166,14 @@ class ActiveLearner:
         return self._labeller
 
     def _calls_left(self) -> int:
-        return self.s.max_calls - self.state["n_calls"]
+        return self.s.max_calls - self.state.n_calls
 
     def _label_pending(self) -> int:
         """Label the pending frames, committing each result; returns how many were labelled."""
-        frames = self.store.read_pending(self.state["pending"])
+        frames = self.store.read_pending(self.state.pending)
         have = {a.info.get("al_id") for a in self.dataset}
         frames = [a for a in frames if a.info["al_id"] not in have]
-        self.state["pending"] = [a.info["al_id"] for a in frames]
+        self.state.pending = [a.info["al_id"] for a in frames]
         by_id = {a.info["al_id"]: a for a in frames}
         labelled = 0
 
@@ -360,7 +181,7 @@ class ActiveLearner:
             nonlocal labelled
             src = by_id[outcome.frame_id]
             walker, step, dev = src.info["al_walker"], src.info["al_step"], src.info.get("al_dev")
-            self.state["n_calls"] += 1
+            self.state.n_calls += 1
             if outcome.error is None:
                 atoms = outcome.atoms
                 atoms.info.update(src.info)
@@ -374,10 +195,10 @@ class ActiveLearner:
                 if walker >= 0:
                     w = self.walkers[walker]
                     w.skip_until = max(w.skip_until, w.step + self.s.failure_cooldown_steps)
-            self.state["pending"].remove(outcome.frame_id)
-            self.state["log"].append(log_entry(outcome.frame_id, walker, step, dev, decision,
+            self.state.pending.remove(outcome.frame_id)
+            self.state.log.append(log_entry(outcome.frame_id, walker, step, dev, decision,
                                                dft_s=outcome.seconds, error=outcome.error,
-                                               calls=self.state["n_calls"]))
+                                               calls=self.state.n_calls))
             self._save()
             self._emit("failed" if outcome.error else "labelled", frame=outcome.frame_id,
                        dev=dev, seconds=outcome.seconds, error=outcome.error)
@@ -389,7 +210,7 @@ class ActiveLearner:
     def _queue(self, frames) -> None:
         """Make ``frames`` pending: written to disk before the state names them."""
         self.store.write_pending(frames)
-        self.state["pending"] = [a.info["al_id"] for a in frames]
+        self.state.pending = [a.info["al_id"] for a in frames]
         self._save()
 
     def _train(self) -> None:
@@ -398,7 +219,7 @@ class ActiveLearner:
         from ..mlip.training import train_committee, validate_settings
 
         n = len(self.dataset)
-        if self.state["trained_on"] == n and self.store.potential.is_file():
+        if self.state.trained_on == n and self.store.potential.is_file():
             if self.calc is None:
                 self.calc = load_potential(self.store.potential)
             return
@@ -406,7 +227,7 @@ class ActiveLearner:
             raise InputError(f"dataset: {n} labelled frame(s); expected at least 2 to train "
                              "(did the reference fail on the initial structures? see log.jsonl)")
         base = {"seed": self.s.seed, **self.s.train}
-        warm = self.store.potential if self.state["trained_on"] > 0 and \
+        warm = self.store.potential if self.state.trained_on > 0 and \
             self.store.potential.is_file() else None
         if warm is not None:
             base.update(epochs=min(self.s.retrain_epochs, base.get("epochs", 10 ** 9)),
@@ -420,22 +241,22 @@ class ActiveLearner:
                         progress=False, warm_start=warm)
         tmp.replace(self.store.potential)
         self.calc = load_potential(self.store.potential, dtype=settings.dtype)
-        self.state["trained_on"] = n
-        point = {"calls": self.state["n_calls"], "labelled": n,
-                 "md_steps": sum(w.step for w in self.walkers), "round": self.state["round"],
+        self.state.trained_on = n
+        point = {"calls": self.state.n_calls, "labelled": n,
+                 "md_steps": sum(w.step for w in self.walkers), "round": self.state.round,
                  "train_s": time.perf_counter() - t0}
         if self.test_frames:
             from ..mlip.evaluation import prediction_errors
 
             err = prediction_errors(self.calc, self.test_frames)
             point.update(force_mae=err.force_mae, energy_mae=err.energy_mae)
-        self.state["curve"].append(point)
+        self.state.curve.append(point)
         self._save()
         self._emit("trained", **point)
 
     # --- the phases -------------------------------------------------------------
     def _initial(self) -> None:
-        if self.dataset or self.state["pending"]:
+        if self.dataset or self.state.pending:
             return
         if self.initial_frames:
             from ase.calculators.singlepoint import SinglePointCalculator
@@ -449,7 +270,7 @@ class ActiveLearner:
                 b.info.update(al_id=f"init-{k}", al_walker=-1, al_step=-1)
                 self.dataset.append(b)
             self.store.write_dataset(self.dataset)
-            self.state["log"] += [log_entry(a.info["al_id"], -1, -1, None, "initial")
+            self.state.log += [log_entry(a.info["al_id"], -1, -1, None, "initial")
                                   for a in self.dataset]
             self._save()
             return
@@ -466,10 +287,10 @@ class ActiveLearner:
         self._queue(frames[:max(self._calls_left(), 0)])
 
     def _stop(self, reason: str) -> None:
-        self.state["stop_reason"] = reason
+        self.state.stop_reason = reason
         self._save()
 
-    def _walk(self, w: _Walker, end: int):
+    def _walk(self, w: Walker, end: int):
         """Advance walker ``w`` to step ``end``; yield (dev, temperature) for every step at
         or below trust_hi (trusted steps already marked). Steps above trust_hi are rolled
         back here; a walker out of rollbacks stops."""
@@ -512,17 +333,17 @@ class ActiveLearner:
             self._save_with_pool()
         self._stop("steps")
 
-    def _reject(self, w: _Walker, dev: float, temp: float) -> None:
+    def _reject(self, w: Walker, dev: float, temp: float) -> None:
         fid = f"w{w.index}-s{w.step}"
-        self.state["log"].append(log_entry(fid, w.index, w.step, dev, "rejected",
-                                           calls=self.state["n_calls"]))
+        self.state.log.append(log_entry(fid, w.index, w.step, dev, "rejected",
+                                           calls=self.state.n_calls))
         w.roll_back(temp)
         self._rejections += 1
         if w.rollbacks >= self.s.max_rollbacks:
             w.stopped = True
         self._emit("rejected", frame=fid, dev=dev, walker=w.index)
 
-    def _keep_pool(self, w: _Walker) -> None:
+    def _keep_pool(self, w: Walker) -> None:
         if self.s.pool_every and w.step % self.s.pool_every == 0:
             self.pool.append(w.frame(float(w.atoms.calc.results["max_force_dev"])))
 
@@ -535,9 +356,9 @@ class ActiveLearner:
         from .frame_selection import select_diverse, select_in_band, uncertain_atom_fingerprint
 
         uniform = s.selection == "uniform"
-        while self.state["round"] < s.rounds:
-            rounds = self.state["rounds"]
-            if rounds and rounds[-1]["round"] == self.state["round"]:
+        while self.state.round < s.rounds:
+            rounds = self.state.rounds
+            if rounds and rounds[-1]["round"] == self.state.round:
                 # resumed after this round's MD and selection were saved: finish the round
                 self._label_pending()
                 self._train()
@@ -551,7 +372,7 @@ class ActiveLearner:
             for w in self.walkers:
                 if w.stopped:
                     continue
-                for dev, _ in self._walk(w, (self.state["round"] + 1) * s.steps):
+                for dev, _ in self._walk(w, (self.state.round + 1) * s.steps):
                     if w.step >= w.skip_until and (dev > s.trust_lo or uniform):
                         fp = (uncertain_atom_fingerprint(self.calc, w.atoms)
                               if s.selection == "most_uncertain" else None)
@@ -570,17 +391,17 @@ class ActiveLearner:
                                       [c[1] for c in cands], k, groups=groups, steps=steps,
                                       min_separation=s.min_separation_steps)
             else:  # same draw again on resume: seeded by the run seed and the round
-                rng = np.random.default_rng([s.seed, 11, self.state["round"]])
+                rng = np.random.default_rng([s.seed, 11, self.state.round])
                 pick = select_in_band(k, groups, steps, s.min_separation_steps, rng,
                                       per_group=s.selection == "random_per_walker")
             if uniform:  # for the round log: the uncertain steps, as in the other modes
                 n_uncertain = sum(c[0].info["al_dev"] > s.trust_lo for c in cands)
-            self.state["rounds"].append({
-                "round": self.state["round"], "md_steps": md_steps,
+            self.state.rounds.append({
+                "round": self.state.round, "md_steps": md_steps,
                 "candidates": n_uncertain if uniform else len(cands),
                 "selected": len(pick), "rejected": n_rejected,
                 "temperature_K": max(self._temperature(w.index, w.step) for w in self.walkers),
-                "calls_before": self.state["n_calls"]})
+                "calls_before": self.state.n_calls})
             self.store.write_pool(self.pool)
             self._queue([cands[i][0] for i in pick])  # walkers and choice saved together
             self._label_pending()
@@ -599,7 +420,7 @@ class ActiveLearner:
                           int(np.ceil(s.select_per_round * f / s.full_round_fraction - 1e-9))))
 
     def _finish_round(self) -> None:
-        self.state["round"] += 1
+        self.state.round += 1
         self._save()
 
     # --- entry point ----------------------------------------------------------
@@ -610,12 +431,12 @@ class ActiveLearner:
         import_engine("torch")
         self._load()
         try:
-            with _Display(self) as self._display:
-                if self.state["stop_reason"] is None:
+            with ProgressDisplay(self) as self._display:
+                if self.state.stop_reason is None:
                     self._initial()
                     # pending frames of the first data set or of an on-the-fly pause are
                     # labelled now; a batch round labels its own when it resumes
-                    if self.state["pending"] and (not self.state["trained_on"]
+                    if self.state.pending and (not self.state.trained_on
                                                   or self.s.mode == "onthefly"):
                         self._label_pending()
                     self._train()
@@ -631,98 +452,8 @@ class ActiveLearner:
         return self.result()
 
     def result(self) -> LearningResult:
-        log = self.state["log"]
-        count = lambda d: sum(e["decision"] == d for e in log)  # noqa: E731
-        return LearningResult(
-            folder=self.store.folder, potential=self.store.potential,
-            dataset=self.store.dataset, n_calls=self.state["n_calls"],
-            n_labelled=count("labelled"), n_failed=count("failed"), n_rejected=count("rejected"),
-            md_steps=sum(w.step for w in self.walkers), stop_reason=self.state["stop_reason"] or "",
-            curve=list(self.state["curve"]), rounds=list(self.state["rounds"]), log=list(log))
-
-
-class _Display:
-    """A live one-line rich display: MD steps, reference calls, deviation, test error."""
-
-    def __init__(self, learner: ActiveLearner):
-        self.enabled = learner.progress
-        self.bar = None
-        self.task = None
-        self.dev = 0.0
-        self.total = learner._total_steps() * learner.n_walkers
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn("MD steps"), BarColumn(),
-                                TextColumn("{task.completed}/{task.total}"),
-                                TextColumn("{task.description}"), TimeElapsedColumn())
-            self.bar.__enter__()
-            self.task = self.bar.add_task("", total=self.total)
-        return self
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
-
-    def update(self, learner: ActiveLearner, event: str, data: dict) -> None:
-        if self.bar is None:
-            return
-        if event == "step":
-            self.dev = data["dev"]
-            if data["step"] % 10:
-                return
-        st = learner.state
-        curve = st["curve"]
-        test = (f" | test F MAE {1000 * curve[-1]['force_mae']:.1f} meV/Å"
-                if curve and "force_mae" in curve[-1] else "")
-        note = {"training": " | retraining", "labelled": " | labelled",
-                "failed": " | reference FAILED", "rejected": " | rolled back"}.get(event, "")
-        self.bar.update(self.task, completed=sum(w.step for w in learner.walkers),
-                        description=f"| calls {st['n_calls']}/{learner.s.max_calls} | dev "
-                                    f"{1000 * self.dev:.0f} meV/Å{test}{note}")
-
-
-def plot_learning_curve(result_or_folder, path: str | Path) -> Path:
-    """Test force MAE (meV/Angstrom) against reference calls, as a PNG at ``path``."""
-    import json
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    if isinstance(result_or_folder, LearningResult):
-        curve, log = result_or_folder.curve, result_or_folder.log
-    else:
-        state = json.loads((Path(result_or_folder) / "state.json").read_text())
-        curve, log = state["curve"], state["log"]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.6))
-    pts = [p for p in curve if "force_mae" in p]
-    if pts:
-        a.plot([p["calls"] for p in pts], [1000 * p["force_mae"] for p in pts], "o-")
-        a.set_yscale("log")
-    a.set_xlabel("reference calls")
-    a.set_ylabel("held-out force MAE (meV/Å)" if pts else "(no test set given)")
-    devs = [(e["calls"], 1000 * e["dev"]) for e in log if e["dev"] is not None
-            and e["decision"] in ("labelled", "failed")]
-    if devs:
-        b.plot(*zip(*devs), ".", label="labelled / failed")
-    rej = [(e["calls"], 1000 * e["dev"]) for e in log if e["decision"] == "rejected"
-           and e["dev"] is not None and np.isfinite(e["dev"])]
-    if rej:
-        b.plot(*zip(*rej), "x", color="C3", label="rejected (rolled back)")
-    b.set_xlabel("reference calls")
-    b.set_ylabel("max force deviation (meV/Å)")
-    if devs or rej:
-        b.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+        return self.state.result(self.store.folder, self.store.potential, self.store.dataset,
+                                 md_steps=sum(w.step for w in self.walkers))
 
 
 def learn(structures, reference, folder, settings=None, **kwargs) -> LearningResult:

@@ -25,8 +25,8 @@ import json
 from pathlib import Path
 
 from ..atomic_file import atomic_open
-
-STATE_VERSION = 1
+from ..errors import InputError
+from .state import STATE_VERSION, LearningState, log_entry
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -84,53 +84,38 @@ class LearningStore:
             write_frames(frames, self.pool_file)
 
     # --- state --------------------------------------------------------------
-    def read_state(self) -> dict | None:
+    def read_state(self) -> LearningState | None:
         if not self.state_file.is_file():
             return None
         state = json.loads(self.state_file.read_text())
         if state.get("version") != STATE_VERSION:
-            from ..errors import InputError
-
             raise InputError(f"{self.state_file}: state version {state.get('version')!r}; "
                              f"this code reads version {STATE_VERSION}")
-        return state
+        return LearningState.from_json(state)
 
-    def write_state(self, state: dict) -> None:
-        state["version"] = STATE_VERSION
-        _write_text(self.state_file, json.dumps(state))
-        _write_text(self.log_file, "".join(json.dumps(e) + "\n" for e in state["log"]))
+    def write_state(self, state: LearningState) -> None:
+        _write_text(self.state_file, json.dumps(state.to_json()))
+        _write_text(self.log_file, "".join(json.dumps(e) + "\n" for e in state.log))
 
 
-def reconcile(state: dict, dataset: list) -> list[str]:
+def reconcile(state: LearningState, dataset: list) -> list[str]:
     """Finish a commit a kill interrupted; returns the ids dropped from ``pending``.
 
     A pending frame whose id is already in the dataset was labelled and saved:
     it leaves the pending list and gets its log entry back (from its info).
     """
     have = {a.info.get("al_id"): a for a in dataset}
-    logged = {e["frame"] for e in state["log"] if e["decision"] in ("labelled", "initial")}
+    logged = {e["frame"] for e in state.log if e["decision"] in ("labelled", "initial")}
     done = []
-    for fid in list(state["pending"]):
+    for fid in list(state.pending):
         if fid in have:
-            state["pending"].remove(fid)
+            state.pending.remove(fid)
             done.append(fid)
             if fid not in logged:
                 info = have[fid].info
-                state["n_calls"] += 1
-                state["log"].append(log_entry(
+                state.n_calls += 1
+                state.log.append(log_entry(
                     fid, info.get("al_walker", -1), info.get("al_step", -1),
                     info.get("al_dev"), "initial" if info.get("al_walker", -1) < 0
-                    else "labelled", dft_s=info.get("al_dft_s"), calls=state["n_calls"]))
+                    else "labelled", dft_s=info.get("al_dft_s"), calls=state.n_calls))
     return done
-
-
-def log_entry(frame: str, walker: int, step: int, dev, decision: str, dft_s=None, error=None,
-              calls: int = 0) -> dict:
-    """One line of the decision log (deviation and DFT time in eV/Angstrom and seconds)."""
-    import datetime as _dt
-
-    return {"frame": frame, "walker": int(walker), "step": int(step),
-            "dev": None if dev is None else float(dev), "decision": decision,
-            "dft_s": None if dft_s is None else float(dft_s), "error": error,
-            "calls": int(calls),
-            "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}

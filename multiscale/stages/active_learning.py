@@ -28,12 +28,14 @@ class ActiveLearningParams(StageParams):
     test_frames: int = Field(0, ge=0, description="held-out frames labelled from independent MD "
                                                   "(reference calls outside the budget)")
     settings: dict[str, Any] = Field(default_factory=dict,
-                                     description="atomistic.learning.loop.ActiveLearningSettings")
+                                     description="atomistic.learning.settings.ActiveLearningSettings")
 
 
 @stage_kind("active_learning", ActiveLearningParams)
 def active_learning(ctx) -> dict:
-    from atomistic.learning.loop import learn, plot_learning_curve, validate_learning_settings
+    from atomistic.learning.display import plot_learning_curve
+    from atomistic.learning.loop import learn
+    from atomistic.learning.settings import validate_learning_settings
     from atomistic.learn_config import (ReferenceSpec, StructureSpec, build_structure,
                                         reference_factory)
 
