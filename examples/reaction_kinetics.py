@@ -24,7 +24,7 @@ from atomistic.reactions.energy_gap import sample_energy_gap
 from atomistic.reactions.harmonic_well import HarmonicWell
 from atomistic.reactions.marcus import reorganisation_energy
 from atomistic.reactions.neb import plot_neb, run_neb
-from atomistic.neb_run import adatom_hop
+from atomistic.reactions.endpoints import adatom_hop
 from atomistic.reactions.potential_dependent_barriers import DoubleLayerField, barriers_vs_potential
 from atomistic.reactions.transfer_coefficient import fit_transfer_coefficient, plot_transfer_fit
 from couplers.reaction_kinetics import kinetics_entry, kinetics_handoff, pybamm_parameters

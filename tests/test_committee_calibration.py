@@ -11,7 +11,7 @@ from atomistic.mlip.calibration import (attach_calibration, calibrate_committee,
 from atomistic.emt_committee import EMTCommittee
 from atomistic.errors import InputError
 from atomistic.reactions.neb import run_neb
-from atomistic.neb_run import adatom_hop
+from atomistic.reactions.endpoints import adatom_hop
 
 
 def rattled_cu(n, seed):

@@ -7,7 +7,7 @@ from ase.optimize import BFGS
 from atomistic.emt_committee import EMTCommittee
 from atomistic.errors import InputError
 from atomistic.reactions.neb import run_neb
-from atomistic.neb_run import adatom_hop
+from atomistic.reactions.endpoints import adatom_hop
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from ..config import StageParams, stage_kind
 class ActiveLearningParams(StageParams):
     structures: list[dict[str, Any]] = Field(
         default_factory=lambda: [{"element": "Cu", "kind": "vacancy", "size": 2}],
-        description="atomistic.learn_config.StructureSpec fields")
+        description="multiscale.configs.learn.StructureSpec fields")
     reference: Literal["emt", "gpaw"] = "emt"
     gpaw: dict[str, Any] = Field(default_factory=dict,
                                  description="gpaw_lcao_calculator options (reference = gpaw)")
@@ -35,13 +35,16 @@ class ActiveLearningParams(StageParams):
 def active_learning(ctx) -> dict:
     from atomistic.learning.display import plot_learning_curve
     from atomistic.learning.loop import learn
-    from atomistic.learning.settings import validate_learning_settings
-    from atomistic.learn_config import (ReferenceSpec, StructureSpec, build_structure,
-                                        reference_factory)
+    from atomistic.learning.settings import ActiveLearningSettings
+    from atomistic.mlip.training import TrainSettings
+
+    from ..config import validate_section
+    from ..configs.learn import ReferenceSpec, StructureSpec, build_structure, reference_factory
 
     p = ctx.params
-    settings = validate_learning_settings({"seed": ctx.seed, **p.settings},
-                                          where=f"stage.{ctx.name}.settings")
+    where, key = str(ctx.config.source or "<config>"), f"stage.{ctx.name}.settings"
+    settings = validate_section(ActiveLearningSettings, {"seed": ctx.seed, **p.settings}, where, key)
+    validate_section(TrainSettings, settings.train, where, f"{key}.train")
     if ctx.executor is not None and getattr(ctx.executor, "scheduler", None) \
             and settings.scheduler is None:
         settings = settings.model_copy(update={"scheduler": ctx.executor.scheduler})

@@ -56,11 +56,13 @@ class MLIPTrainParams(StageParams):
 @stage_kind("mlip_train", MLIPTrainParams)
 def mlip_train(ctx) -> dict:
     from atomistic.mlip.dataset import read_frames
-    from atomistic.mlip.training import train_committee, validate_settings
+    from atomistic.mlip.training import TrainSettings, train_committee
+
+    from ..config import validate_section
 
     (data,) = ctx.params.needs
-    settings = validate_settings({"seed": ctx.seed, **ctx.params.settings},
-                                 where=f"stage.{ctx.name}.settings")
+    settings = validate_section(TrainSettings, {"seed": ctx.seed, **ctx.params.settings},
+                                str(ctx.config.source or "<config>"), f"stage.{ctx.name}.settings")
     frames = read_frames(ctx.input_dirs[data] / ctx.inputs[data]["frames"])
     calc = train_committee(frames, settings, path=ctx.dir / "potential.mlip.pt",
                            checkpoint_dir=ctx.dir / "checkpoints", progress=False)

@@ -8,7 +8,7 @@ on the committee's best and most uncertain. Every evaluation is a task on the
 run's executor (Dask when workers > 1), cached under
 ``stages/<name>.cache/`` beside the stage folder, so an interrupted stage
 resumes with its finished evaluations. Calculator specs as in
-``atomistic.property_run.make_calculator``.
+``multiscale.calculators.make_calculator``.
 """
 from __future__ import annotations
 
@@ -39,8 +39,9 @@ def screen_stage(ctx) -> dict:
 
     from atomistic.atomic_file import write_json
     from atomistic.stability.decorations import decorations
-    from atomistic.property_run import make_calculator
     from atomistic.stability.screening import Level, screen
+
+    from ..calculators import make_calculator
 
     p = ctx.params
     cube = bulk(p.elements[0], "fcc", a=3.6, cubic=True).repeat(tuple(p.cell))

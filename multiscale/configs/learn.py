@@ -1,4 +1,4 @@
-"""Active learning from a TOML file: the library side of ``multiscale learn CONFIG``.
+"""Active learning from a TOML file: what ``multiscale learn CONFIG`` runs.
 
 Example config (paths relative to the config file)::
 
@@ -19,7 +19,9 @@ Example config (paths relative to the config file)::
     [settings.train]                  # any field of TrainSettings
     n_members = 3
 
-Errors name the key (``learn.toml: settings.trust_low: unknown key``).
+Errors name the key (``learn.toml: settings.trust_low: unknown key; did you mean 'trust_lo'?``).
+The stage ``active_learning`` builds its structures and reference with the same
+``StructureSpec`` / ``ReferenceSpec``.
 """
 from __future__ import annotations
 
@@ -29,8 +31,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .learning.settings import ActiveLearningSettings
-from .errors import InputError
+from atomistic.learning.settings import ActiveLearningSettings
+from atomistic.mlip.training import TrainSettings
+
+from ..config import load_toml, validate_section
+from ..errors import InputError
 
 
 class StructureSpec(BaseModel):
@@ -90,7 +95,7 @@ def build_structure(spec: StructureSpec, here: Path | None = None) -> list:
 
 def reference_factory(spec: ReferenceSpec):
     """A picklable zero-argument factory for the reference calculator."""
-    from .mlip.dataset import emt_calculator, gpaw_lcao_calculator
+    from atomistic.mlip.dataset import emt_calculator, gpaw_lcao_calculator
 
     if spec.calculator == "emt":
         return emt_calculator
@@ -101,21 +106,18 @@ def reference_factory(spec: ReferenceSpec):
 
 
 def load_learn_config(path: str | Path) -> LearnConfig:
-    """Parse and validate a learning config; InputError lines name each bad key."""
-    from .train_config import load_toml_model
-    from .mlip.training import validate_settings
-
-    path = Path(path)
-    cfg = load_toml_model(path, LearnConfig)
-    validate_settings(cfg.settings.train, where=f"{path}: settings.train")
+    """Parse and validate a learning config (``settings.train`` too); ``ConfigError`` lines name
+    each bad key."""
+    cfg = load_toml(path, LearnConfig)
+    validate_section(TrainSettings, cfg.settings.train, str(path), "settings.train")
     return cfg
 
 
 def learn_from_config(path: str | Path, progress: bool = True):
     """Run (or resume) the loop a config describes; returns (LearningResult, plot path)."""
-    from .learning.display import plot_learning_curve
-    from .learning.loop import learn
-    from .mlip.dataset import read_frames
+    from atomistic.learning.display import plot_learning_curve
+    from atomistic.learning.loop import learn
+    from atomistic.mlip.dataset import read_frames
 
     path = Path(path)
     cfg = load_learn_config(path)

@@ -1,4 +1,4 @@
-"""Training from a TOML file: the library side of ``multiscale train CONFIG``.
+"""Training from a TOML file: what ``multiscale train CONFIG`` runs.
 
 Example config (paths relative to the config file)::
 
@@ -13,18 +13,17 @@ Example config (paths relative to the config file)::
     workers = 2                    # local worker processes, or
     # scheduler = "tcp://host:8786"
 
-Errors name the key (``config.toml: settings.epoch: unknown key``).
+Errors name the key (``config.toml: settings.epoch: unknown key; did you mean 'epochs'?``).
 """
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import InputError
-from .mlip.training import TrainSettings, describe_validation_error
+from atomistic.mlip.training import TrainSettings
+
+from ..config import load_toml
 
 
 class DataSection(BaseModel):
@@ -47,30 +46,15 @@ class TrainConfig(BaseModel):
     dask: DaskSection | None = None
 
 
-def load_toml_model(path: str | Path, model: type[BaseModel]) -> BaseModel:
-    """Read TOML file ``path`` into pydantic ``model``; InputError lines name the file and each bad key."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such config file")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: invalid TOML: {exc}") from None
-    try:
-        return model.model_validate(data)
-    except pydantic.ValidationError as exc:
-        raise InputError(describe_validation_error(exc, lambda key: f"{path}: {key}")) from None
-
-
 def load_train_config(path: str | Path) -> TrainConfig:
-    """Parse and validate a training config; InputError lines name each bad key."""
-    return load_toml_model(path, TrainConfig)
+    """Parse and validate a training config; ``ConfigError`` lines name each bad key."""
+    return load_toml(path, TrainConfig)
 
 
 def train_from_config(path: str | Path, progress: bool = True) -> Path:
     """Train the committee a config describes; returns the written potential file."""
-    from .mlip.dataset import read_frames
-    from .mlip.training import train_committee
+    from atomistic.mlip.dataset import read_frames
+    from atomistic.mlip.training import train_committee
 
     path = Path(path)
     cfg = load_train_config(path)
@@ -85,7 +69,7 @@ def train_from_config(path: str | Path, progress: bool = True) -> Path:
     out = here / cfg.output
     client = cluster = None
     if cfg.dask is not None:
-        from ._engines import import_engine
+        from atomistic._engines import import_engine
 
         distributed = import_engine("distributed")
         if cfg.dask.scheduler:

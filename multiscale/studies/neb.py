@@ -1,9 +1,5 @@
 """Run a reaction-path study and write its files: what ``multiscale neb`` and the ``neb`` stage call.
 
-``adatom_hop(adatom, substrate)`` builds the classic test case, an adatom
-hopping between neighbouring hollow sites of an fcc(100) slab (bottom layer
-fixed), both endpoints relaxed with the given calculator.
-
 ``neb_study(initial, final, calc="emt", out=".", ...)`` runs
 :func:`atomistic.reactions.neb.run_neb` and writes, atomically, into ``out``:
 
@@ -18,47 +14,19 @@ With ``potentials`` (V vs ``reference_electrode``) and ``adatom_charge``, the
 barrier is also scanned over electrode potential with the double-layer field
 model (:class:`atomistic.reactions.potential_dependent_barriers.DoubleLayerField`) and
 the transfer coefficient is fitted (``alpha.json``, ``alpha.png``).
+Built-in endpoints (``adatom_hop``) are ``atomistic.reactions.endpoints``'.
 """
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from .errors import InputError
-
-
-def adatom_hop(adatom: str = "Au", substrate: str = "Al", size=(2, 2, 3), calc=None,
-               fmax: float = 0.01):
-    """(initial, final): ``adatom`` in a hollow of ``substrate``(100) and in the next hollow along x.
-
-    calc: relaxes both endpoints (default EMT; a committee relaxes on its mean).
-    """
-    from ase.build import add_adsorbate, fcc100
-    from ase.calculators.emt import EMT
-    from ase.constraints import FixAtoms
-    from ase.optimize import BFGS
-
-    try:
-        slab = fcc100(substrate, size=tuple(size))
-    except Exception as exc:
-        raise InputError(f"substrate = {substrate!r}: not an fcc metal ASE can build ({exc})") from None
-    add_adsorbate(slab, adatom, 1.7, "hollow")
-    slab.center(axis=2, vacuum=4.0)
-    slab.set_constraint(FixAtoms(mask=[a.tag > 1 for a in slab]))
-    ends = []
-    for shift in (0.0, 0.5):
-        a = slab.copy()
-        a[-1].x += shift * a.cell[0, 0]
-        a.calc = calc if calc is not None else EMT()
-        BFGS(a, logfile=None).run(fmax=fmax, steps=500)
-        a.calc = None
-        a.info.pop("adsorbate_info", None)  # a dict of arrays that extxyz cannot store
-        ends.append(a)
-    return ends[0], ends[1]
+from ..calculators import make_calculator
+from ..errors import InputError
 
 
 def _write_json(path: Path, data: dict) -> None:
-    from .atomic_file import write_json
+    from atomistic.atomic_file import write_json
 
     write_json(path, data, indent=2)
 
@@ -68,7 +36,7 @@ def _write_frames(path: Path, frames) -> None:
 
     from ase.io import write
 
-    from .atomic_file import atomic_open
+    from atomistic.atomic_file import atomic_open
 
     buf = io.StringIO()
     write(buf, frames, format="extxyz")
@@ -85,12 +53,11 @@ def neb_study(initial, final, calc="emt", out=".", *, n_images: int = 5, climb: 
 
     initial, final: Atoms or paths readable by ``ase.io.read``.
     calc: a calculator spec ("emt", "emt-committee[:N]", "gpaw", "mlip:PATH"; see
-        :func:`atomistic.property_run.make_calculator`) or an ASE calculator.
+        :func:`multiscale.calculators.make_calculator`) or an ASE calculator.
     """
     from ase.io import read
 
-    from .reactions.neb import plot_neb, run_neb
-    from .property_run import make_calculator
+    from atomistic.reactions.neb import plot_neb, run_neb
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -115,8 +82,10 @@ def neb_study(initial, final, calc="emt", out=".", *, n_images: int = 5, climb: 
         _write_frames(out / "doubted.extxyz", res.doubted_frames)
         files.append("doubted.extxyz")
     if potentials:
-        from .reactions.potential_dependent_barriers import DoubleLayerField, barriers_vs_potential
-        from .reactions.transfer_coefficient import fit_transfer_coefficient, plot_transfer_fit
+        from atomistic.reactions.potential_dependent_barriers import (DoubleLayerField,
+                                                                      barriers_vs_potential)
+        from atomistic.reactions.transfer_coefficient import (fit_transfer_coefficient,
+                                                              plot_transfer_fit)
 
         if adatom_charge is None:
             raise InputError("adatom_charge: missing; a potential scan with the double-layer field "

@@ -1,13 +1,12 @@
 """Run one property workflow on a structure file: JSON results and a PNG plot.
 
 ``run_property(name, structure, calc="emt", out=".")`` is what
-``multiscale property NAME STRUCTURE`` calls. Calculator specs:
-
-- ``emt``: ASE's EMT.
-- ``emt-committee`` (or ``emt-committee:N``): N perturbed-EMT members
-  (``atomistic.emt_committee``), for error bars without a trained model.
-- ``gpaw``: GPAW LCAO (PBE, dzp, a small k-mesh); slow, keep the cell tiny.
-- ``mlip:PATH``: a trained committee from ``atomistic.load_potential``.
+``multiscale property NAME STRUCTURE`` calls. ``calc`` is a calculator spec
+(:mod:`multiscale.calculators`: emt, emt-committee[:N], gpaw, mlip:PATH).
+The workflows themselves are atomistic's: g(r) (``atomistic.analysis.rdf``),
+elastic constants (``atomistic.properties.elastic``), phonons
+(``atomistic.properties.phonons``), the time step (``atomistic.md.timestep``)
+and Frenkel-Ladd free energies (``atomistic.properties.free_energy``).
 
 Properties: rdf, elastic, phonons, timestep, free-energy. Files written:
 OUT/NAME.json and OUT/NAME.png (atomically).
@@ -19,34 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic_file import jsonable, save_figure, write_json
-from .errors import InputError
+from atomistic.atomic_file import jsonable, save_figure, write_json
+from atomistic.errors import InputError as AtomisticInputError
+
+from ..calculators import make_calculator
+from ..errors import InputError
 
 PROPERTIES = ("rdf", "elastic", "phonons", "timestep", "free-energy")
-
-
-def make_calculator(spec: str):
-    """An ASE calculator from a spec string (see module doc)."""
-    if spec == "emt":
-        from ase.calculators.emt import EMT
-
-        return EMT()
-    if spec.startswith("emt-committee"):
-        from .emt_committee import EMTCommittee
-
-        n = int(spec.split(":", 1)[1]) if ":" in spec else 5
-        return EMTCommittee(n_members=n)
-    if spec == "gpaw":
-        from ._engines import import_engine
-
-        gpaw = import_engine("gpaw")
-        return gpaw.GPAW(mode="lcao", basis="dzp", xc="PBE", kpts=(4, 4, 4), txt=None,
-                         occupations={"name": "fermi-dirac", "width": 0.1})
-    if spec.startswith("mlip:"):
-        from .mlip.potential import load_potential
-
-        return load_potential(spec.split(":", 1)[1])
-    raise InputError(f"calc = {spec!r}: expected 'emt', 'emt-committee[:N]', 'gpaw' or 'mlip:PATH'")
 
 
 def run_property(name: str, structure: str | Path, calc: str = "emt", out: str | Path = ".",
@@ -56,11 +34,8 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
     options: keyword arguments for the property function (e.g. r_max for rdf,
     supercell for phonons, temperature for free-energy). Returns the JSON dict.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from ase.io import read
+    from matplotlib.figure import Figure
 
     if name not in PROPERTIES:
         raise InputError(f"property = {name!r}: expected one of {', '.join(PROPERTIES)}")
@@ -71,9 +46,10 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
     say = progress or (lambda _msg: None)
     out = Path(out)
     t0 = time.perf_counter()
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     if name == "rdf":
-        from .analysis.rdf import rdf
+        from atomistic.analysis.rdf import rdf
 
         frames = read(path, index=":")
         g = rdf(frames, r_max=float(opts.pop("r_max", 6.0)), **opts)
@@ -81,7 +57,7 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
         try:
             n, n_err, r_cut = g.coordination()
             result["coordination"] = {"n": n, "n_err": n_err, "r_cut": r_cut}
-        except InputError:
+        except AtomisticInputError:
             result["coordination"] = None
         ax.plot(g.r, g.g, "k-")
         ax.fill_between(g.r, g.g - 2 * g.g_err, g.g + 2 * g.g_err, alpha=0.3, label="±2 s.e. (blocks)")
@@ -93,7 +69,7 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
         c = make_calculator(calc)
         say(f"{name} with {calc} on {atoms.get_chemical_formula()}")
         if name == "elastic":
-            from .properties.elastic import eos_bulk_modulus, elastic_constants, relax_cell
+            from atomistic.properties.elastic import eos_bulk_modulus, elastic_constants, relax_cell
 
             if opts.pop("relax", False):
                 atoms = relax_cell(atoms, c)
@@ -107,7 +83,7 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
             fig.colorbar(im, label="C (GPa)")
             ax.set_title("elastic tensor (Voigt)")
         elif name == "phonons":
-            from .properties.phonons import phonons
+            from atomistic.properties.phonons import phonons
 
             sc = opts.pop("supercell", (3, 3, 3))
             p = phonons(atoms, c, supercell=sc, **opts)
@@ -131,7 +107,7 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
                 ax.axvline(x, color="0.8", lw=0.5)
             ax.set_ylabel("frequency (THz)")
         elif name == "timestep":
-            from .md.timestep import estimate_timestep, nve_drift
+            from atomistic.md.timestep import estimate_timestep, nve_drift
 
             est = estimate_timestep(atoms, c, repeat=opts.pop("repeat", None))
             result = est.to_dict()
@@ -143,9 +119,8 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
             ax.set_ylabel("E_total - E_0 (eV/atom)")
             ax.set_title(f"NVE at recommended dt = {est.dt_recommended:.2f} fs")
         else:  # free-energy
-            from .properties.free_energy import frenkel_ladd, harmonic_free_energy
-
-            from .md.timestep import enlarged
+            from atomistic.md.timestep import enlarged
+            from atomistic.properties.free_energy import frenkel_ladd, harmonic_free_energy
 
             atoms = enlarged(atoms, int(opts.pop("min_atoms", 32)))  # a unit cell is too small to switch
             T = float(opts.pop("temperature", 100.0))
@@ -162,5 +137,4 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
                         "wall_s": time.perf_counter() - t0, **result})
     write_json(out / f"{name}.json", result)
     save_figure(fig, out / f"{name}.png")
-    plt.close(fig)
     return result

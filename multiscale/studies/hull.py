@@ -3,8 +3,9 @@
 ``run_hull(files, calc="emt", out=".", ion=None, host=None)`` is what
 ``multiscale hull FILES...`` calls. Every frame of every file is one entry,
 named by the file stem (``stem-<i>`` for multi-frame files, or the frame's
-``info['name']``). Calculator specs as in ``atomistic.property_run``
-(emt, emt-committee[:N], gpaw, mlip:PATH). Files written atomically:
+``info['name']``). ``calc`` is a calculator spec (:mod:`multiscale.calculators`:
+emt, emt-committee[:N], gpaw, mlip:PATH). The hull and the voltage profile are
+``atomistic.stability``'s (``hull``, ``electrode_potential``, ``plots``). Files written atomically:
 OUT/hull.json and OUT/hull.png; with ``ion`` and ``host`` also
 OUT/voltage.json and OUT/voltage.png.
 """
@@ -14,7 +15,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import InputError
+from ..calculators import make_calculator
+from ..errors import InputError
 
 
 def read_structures(files: Sequence[str | Path]) -> tuple[list, list[str]]:
@@ -45,16 +47,12 @@ def run_hull(files: Sequence[str | Path], calc: str = "emt", out: str | Path = "
     reference: the voltage's reference electrode ("Li/Li+" style or mu in
     eV/atom); default the ion's own metal in the hull. Returns the JSON dict.
     """
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .stability.electrode_potential import voltage_profile
-    from .stability.hull import formation_hull
-    from .atomic_file import write_json
-    from .property_run import make_calculator
-    from .stability.plots import plot_hull, plot_voltage, save_png
+    from atomistic.atomic_file import save_figure, write_json
+    from atomistic.stability.electrode_potential import voltage_profile
+    from atomistic.stability.hull import formation_hull
+    from atomistic.stability.plots import plot_hull, plot_voltage
 
     if (ion is None) != (host is None):
         raise InputError(f"ion = {ion!r}, host = {host!r}: a voltage profile needs both (e.g. "
@@ -68,19 +66,17 @@ def run_hull(files: Sequence[str | Path], calc: str = "emt", out: str | Path = "
     result = {"calc": calc, **hull.to_dict()}
     write_json(out / "hull.json", result)
     if len(hull.elements) == 2:
-        fig, ax = plt.subplots(figsize=(6, 4))
-        plot_hull(hull, ax)
-        save_png(fig, out / "hull.png")
-        plt.close(fig)
+        fig = Figure(figsize=(6, 4))
+        plot_hull(hull, fig.subplots())
+        save_figure(fig, out / "hull.png")
         result["figure"] = "hull.png"
     if ion is not None:
         prof = voltage_profile(hull, ion, host, reference=reference if reference is not None
                                else "default", x_max=x_max)
         result["voltage"] = prof.to_dict()
         write_json(out / "voltage.json", prof.to_dict())
-        fig, ax = plt.subplots(figsize=(6, 4))
-        plot_voltage(prof, ax)
-        save_png(fig, out / "voltage.png")
-        plt.close(fig)
+        fig = Figure(figsize=(6, 4))
+        plot_voltage(prof, fig.subplots())
+        save_figure(fig, out / "voltage.png")
     result["wall_s"] = time.perf_counter() - t0
     return result
