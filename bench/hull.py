@@ -168,7 +168,8 @@ def part_committee():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from atomistic.stability.plots import plot_hull, plot_voltage, save_png
+    from atomistic.atomic_file import save_figure as save_png
+    from atomistic.stability.plots import plot_hull, plot_voltage
 
     structs = [bulk("Cu", "fcc"), bulk("Au", "fcc")]
     # the 8-site cell's decorations include every 4-site cube ordering (no duplicates to split P)

@@ -52,7 +52,8 @@ from atomistic.stability.hull import hull_from_energies  # noqa: E402
 from atomistic.stability.result_cache import structure_key  # noqa: E402
 from atomistic.stability.screening import Level, _evaluate, dask_map, screen, serial_map  # noqa: E402
 from atomistic.stability.calibration import fit_spread_scale, p_stable, reliability  # noqa: E402
-from atomistic.stability.plots import plot_reliability, save_png  # noqa: E402
+from atomistic.atomic_file import save_figure as save_png  # noqa: E402
+from atomistic.stability.plots import plot_reliability  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 
 ELEMENTS = ["Cu", "Au", "Pt", "Ni"]

@@ -334,12 +334,12 @@ def plot_neb(result: NEBResult, path, title: str = "", reference: NEBResult | No
     The shaded band is mean +- one standard deviation of the member energies per image;
     ``reference`` (e.g. the same path with the reference calculator) is drawn dashed.
     """
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ..atomic_file import save_figure
 
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    fig = Figure(figsize=(5.5, 3.8))
+    ax = fig.subplots()
     ax.plot(result.fit_path, result.fit_energies, "-", color="C0", lw=1.2)
     ax.plot(result.path, result.energies, "o", color="C0",
             label=f"NEB: Ea = {result.barrier:.3f}"
@@ -365,7 +365,4 @@ def plot_neb(result: NEBResult, path, title: str = "", reference: NEBResult | No
         ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    from ..atomic_file import save_figure
-
     save_figure(fig, path)
-    plt.close(fig)

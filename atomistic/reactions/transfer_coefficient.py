@@ -223,11 +223,10 @@ def fit_transfer_coefficient(potentials, barriers, barrier_std=None, *,
 
 def plot_transfer_fit(fit: TransferCoefficient, path, title: str = "") -> None:
     """Barriers vs potential with the fit and its confidence band, alpha in the legend (PNG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from scipy import stats
+
+    from ..atomic_file import save_figure
 
     U = np.linspace(fit.potentials.min(), fit.potentials.max(), 100)
     x = U - fit.at_potential
@@ -236,7 +235,8 @@ def plot_transfer_fit(fit: TransferCoefficient, path, title: str = "") -> None:
     # the quantile the fit used (t or normal), recovered from its interval
     q = ((fit.alpha_ci[1] - fit.alpha) / fit.alpha_err if fit.alpha_err > 0
          else stats.norm.ppf(0.5 + fit.confidence / 2))
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+    fig = Figure(figsize=(5, 3.6))
+    ax = fig.subplots()
     ax.errorbar(fit.potentials, fit.barriers, yerr=fit.barrier_std, fmt="o", color="C0",
                 capsize=3, label="NEB barriers")
     ax.plot(U, X @ fit.coefficients, "-", color="C1",
@@ -250,7 +250,4 @@ def plot_transfer_fit(fit: TransferCoefficient, path, title: str = "") -> None:
         ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    from ..atomic_file import save_figure
-
     save_figure(fig, path)
-    plt.close(fig)

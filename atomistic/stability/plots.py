@@ -1,14 +1,11 @@
 """Pictures of stability: hull diagrams with error bars, voltage profiles, reliability diagrams.
 
-Each function draws on a matplotlib Axes (a new figure when none is given)
-and returns it; ``save_png(fig, path)`` writes atomically. matplotlib is
-imported inside, with the Agg backend when no display is configured.
+Each function draws on a matplotlib Axes and returns it; with no Axes it
+draws on a new ``matplotlib.figure.Figure`` (no pyplot, no backend chosen for
+the caller), reachable as ``ax.figure``. Save with
+``atomistic.atomic_file.save_figure(ax.figure, path)`` (atomic PNG).
 """
 from __future__ import annotations
-
-import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
@@ -16,29 +13,11 @@ from ..errors import InputError
 
 
 def _axes(ax):
-    import matplotlib
-
     if ax is None:
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
-        _, ax = plt.subplots(figsize=(6, 4))
+        ax = Figure(figsize=(6, 4)).subplots()
     return ax
-
-
-def save_png(fig, path: str | Path, dpi: int = 120) -> Path:
-    """Write ``fig`` as PNG to ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def plot_hull(hull, ax=None, x_element: str | None = None):
