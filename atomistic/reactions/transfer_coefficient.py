@@ -235,14 +235,15 @@ def plot_transfer_fit(fit: TransferCoefficient, path, title: str = "") -> None:
     # the quantile the fit used (t or normal), recovered from its interval
     q = ((fit.alpha_ci[1] - fit.alpha) / fit.alpha_err if fit.alpha_err > 0
          else stats.norm.ppf(0.5 + fit.confidence / 2))
+    Ea = fit.barrier_at(U)
     fig = Figure(figsize=(5, 3.6))
     ax = fig.subplots()
     ax.errorbar(fit.potentials, fit.barriers, yerr=fit.barrier_std, fmt="o", color="C0",
                 capsize=3, label="NEB barriers")
-    ax.plot(U, X @ fit.coefficients, "-", color="C1",
+    ax.plot(U, Ea, "-", color="C1",
             label=f"{fit.model} fit: α_{'red' if fit.direction == 'reduction' else 'ox'} = "
                   f"{fit.alpha:.3f} [{fit.alpha_ci[0]:.3f}, {fit.alpha_ci[1]:.3f}]")
-    ax.fill_between(U, X @ fit.coefficients - q * sd, X @ fit.coefficients + q * sd,
+    ax.fill_between(U, Ea - q * sd, Ea + q * sd,
                     color="C1", alpha=0.2, label=f"{100 * fit.confidence:.0f}% band")
     ax.set_xlabel(f"U (V vs {fit.reference_electrode})")
     ax.set_ylabel(f"Ea, {fit.direction} (eV)")

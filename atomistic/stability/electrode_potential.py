@@ -23,7 +23,6 @@ mu_metal in eV/atom on the same energy scale as the hull's energies.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -207,10 +206,3 @@ def average_voltage(hull: HullResult, ion: str, host: str, x1: float, x2: float,
                     reference="default", z: int = 1) -> float:
     """Average voltage (V) of host + x1 ion -> host + x2 ion from the hull energies."""
     return voltage_profile(hull, ion, host, reference, x_max=max(x2, x1), z=z).average_voltage(x1, x2)
-
-
-def voltage_grid(profile: VoltageProfile, n: int = 200) -> Sequence[np.ndarray]:
-    """(x, V mean, V std) on ``n`` points across the profile, for plots and tables."""
-    x = np.linspace(profile.x[0], profile.x[-1], n)
-    mean, std = profile.voltage_band(x)
-    return x, mean, std
