@@ -143,7 +143,7 @@ class ActiveLearner:
             self.state = self._new_state()
             if self.dataset:  # a dataset without state: keep it, start exploring from it
                 self.state.log = [log_entry(a.info.get("al_id", f"d{k}"), -1, -1, None,
-                                               "initial") for k, a in enumerate(self.dataset)]
+                                            "initial") for k, a in enumerate(self.dataset)]
             self._save()
         else:
             self.state = state
@@ -197,8 +197,8 @@ class ActiveLearner:
                     w.skip_until = max(w.skip_until, w.step + self.s.failure_cooldown_steps)
             self.state.pending.remove(outcome.frame_id)
             self.state.log.append(log_entry(outcome.frame_id, walker, step, dev, decision,
-                                               dft_s=outcome.seconds, error=outcome.error,
-                                               calls=self.state.n_calls))
+                                            dft_s=outcome.seconds, error=outcome.error,
+                                            calls=self.state.n_calls))
             self._save()
             self._emit("failed" if outcome.error else "labelled", frame=outcome.frame_id,
                        dev=dev, seconds=outcome.seconds, error=outcome.error)
@@ -336,7 +336,7 @@ class ActiveLearner:
     def _reject(self, w: Walker, dev: float, temp: float) -> None:
         fid = f"w{w.index}-s{w.step}"
         self.state.log.append(log_entry(fid, w.index, w.step, dev, "rejected",
-                                           calls=self.state.n_calls))
+                                        calls=self.state.n_calls))
         w.roll_back(temp)
         self._rejections += 1
         if w.rollbacks >= self.s.max_rollbacks:
