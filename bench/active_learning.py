@@ -94,7 +94,7 @@ for _k, _v in OVERRIDES.items():
 # Warm-start retraining per round: the library default (20 epochs) unless overridden. With
 # 10 the committees lagged their data: a potential trained from scratch on 100 random frames
 # beat the uniform loop's committee at 106 calls (11.8 vs 14.9 meV/A).
-from atomistic.active_learning import ActiveLearningSettings  # noqa: E402
+from atomistic.learning.settings import ActiveLearningSettings  # noqa: E402
 
 RETRAIN_EPOCHS = ActiveLearningSettings.model_validate(SETTINGS).retrain_epochs
 # The random-sampling baseline: the same loop (walkers, trust levels, rollbacks, warm-start
@@ -111,8 +111,8 @@ def _loop(folder, settings, test, progress):
     """One learning run in WORK/folder (a worker process); returns (result, wall s)."""
     import torch
 
-    from atomistic.active_learning import learn
-    from atomistic.dataset import emt_calculator
+    from atomistic.learning.loop import learn
+    from atomistic.mlip.dataset import emt_calculator
 
     torch.set_num_threads(1)
     t0 = time.perf_counter()
@@ -133,7 +133,7 @@ def structures():
 def test_set():
     from ase.calculators.emt import EMT
 
-    from atomistic.reference_frames import langevin_frames
+    from atomistic.mlip.reference_frames import langevin_frames
 
     n = 2 if FAST else 5
     frames = []
@@ -146,12 +146,12 @@ def test_set():
 
 def scratch_mae(frames, test, tag):
     """Force MAE (eV/A) on ``test`` of one potential trained from scratch on ``frames``."""
-    from atomistic.evaluation import prediction_errors
-    from atomistic.training import train_committee
+    from atomistic.mlip.evaluation import prediction_errors
+    from atomistic.mlip.training import train_committee
 
     path = WORK / "curves" / f"{tag}.mlip.pt"
     if REUSE and path.is_file():
-        from atomistic.potential import load_potential
+        from atomistic.mlip.potential import load_potential
 
         return prediction_errors(load_potential(path), test).force_mae
     shutil.rmtree(path.with_name(path.name + ".ckpt"), ignore_errors=True)
@@ -164,7 +164,7 @@ def production_calls(calc, temps=(650.0, 1000.0), steps=None, seed=9):
     """(steps with dev > trust_lo, on-the-fly calls with min separation, MD steps) of plain MD."""
     from ase import units
     from ase.md.langevin import Langevin
-    from atomistic.dynamics import thermalize
+    from atomistic.md.velocities import thermalize
 
     steps = steps or (40 if FAST else 500)
     over = calls = total = 0
@@ -205,9 +205,10 @@ def main():
     import torch
     from ase.calculators.emt import EMT
 
-    from atomistic.active_learning import learn, plot_learning_curve
-    from atomistic.dataset import emt_calculator, label_frames, read_frames
-    from atomistic.trust_levels import calibrate_trust_levels
+    from atomistic.learning.display import plot_learning_curve
+    from atomistic.learning.loop import learn
+    from atomistic.mlip.dataset import emt_calculator, label_frames, read_frames
+    from atomistic.learning.trust_levels import calibrate_trust_levels
     from bench._record import markdown_table, record
 
     torch.set_num_threads(1)

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from atomistic.diffusion import msd_fft, self_diffusion  # noqa: E402
-from atomistic.profiles import EPS0, potential_from_charge  # noqa: E402
+from atomistic.analysis.diffusion import msd_fft, self_diffusion  # noqa: E402
+from atomistic.analysis.profiles import EPS0, potential_from_charge  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 
 

@@ -150,7 +150,7 @@ def tangent_table():
 def fluctuation_table():
     from scipy.signal import lfilter
 
-    from atomistic.charge_fluctuations import ANGSTROM2, fluctuation_capacitance
+    from atomistic.analysis.charge_fluctuations import ANGSTROM2, fluctuation_capacitance
     rng = np.random.default_rng(2026)
     T, A, sig = 300.0, 400.0, 1.0
     exact = sig ** 2 * E_CHARGE ** 2 / (K_B * T * A * ANGSTROM2)

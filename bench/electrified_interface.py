@@ -38,7 +38,7 @@ OUT = Path(__file__).resolve().parent / "out"
 
 
 def lattice_rows():
-    from atomistic.dipole_layer import TOPPING_PER_SPACING, dipole_lattice_sum, lattice_vectors
+    from atomistic.interface.dipole_layer import TOPPING_PER_SPACING, dipole_lattice_sum, lattice_vectors
     rows = []
     for kind in ("square", "hexagonal"):
         v = lattice_vectors(kind, 1.0)
@@ -61,7 +61,7 @@ def lattice_rows():
 def helmholtz_poisson_row():
     from scipy.integrate import cumulative_trapezoid
 
-    from atomistic.dipole_layer import E_OVER_EPS0, helmholtz_shift
+    from atomistic.interface.dipole_layer import E_OVER_EPS0, helmholtz_shift
     n, q, d, w = 1 / 9.0, 0.4, 1.2, 0.3
     z = np.linspace(-10, 10, 40001)
     g = lambda c: np.exp(-(z - c) ** 2 / (2 * w * w)) / (math.sqrt(2 * math.pi) * w)  # noqa: E731
@@ -76,8 +76,8 @@ def helmholtz_poisson_row():
 def gpaw_rows():
     from ase.build import molecule
 
-    from atomistic.dipole_layer import COULOMB, dipole_lattice_sum, helmholtz_shift, vacuum_level_difference
-    from atomistic.stark import fit_stark, gpaw_field_calculator, gpaw_linear_response_polarizability, stark_scan
+    from atomistic.interface.dipole_layer import COULOMB, dipole_lattice_sum, helmholtz_shift, vacuum_level_difference
+    from atomistic.interface.stark import fit_stark, gpaw_field_calculator, gpaw_linear_response_polarizability, stark_scan
     from gpaw import GPAW
 
     rows = []
@@ -132,7 +132,7 @@ def gpaw_rows():
 
 
 def fit_rows():
-    from atomistic.dipole_layer import DipoleLayer, fit_depolarisation, lattice_vectors
+    from atomistic.interface.dipole_layer import DipoleLayer, fit_depolarisation, lattice_vectors
     layer = DipoleLayer(0.35, 4.0, lattice_vectors("hexagonal", 2.9))
     theta = np.linspace(0.05, 1.0, 12)
     fit = fit_depolarisation(theta, layer.dipole(theta), layer.site_vectors)
@@ -153,12 +153,12 @@ def fit_rows():
 
 
 def loop_rows():
-    from atomistic.dipole_layer import fit_depolarisation, lattice_vectors
+    from atomistic.interface.dipole_layer import fit_depolarisation, lattice_vectors
     from ase import Atoms
     from ase.build import add_adsorbate, fcc111
 
     from atomistic.emt_committee import EMTCommittee
-    from atomistic.dipole_layer import DipoleLayer
+    from atomistic.interface.dipole_layer import DipoleLayer
     from couplers.electrified_interface import (Adsorbate, committee_adsorbates, committee_interface,
                                                 interface_handoff, plot_interface, sweep_interface)
     electrolyte = dict(concentrations=[100.0, 100.0], valences=[1, -1], stern_thickness=3e-10,

@@ -5,7 +5,7 @@ Run:  .venv/bin/python bench/hull.py       (about a minute on 2 cores)
 1. Hull identity. Entries: every symmetry-distinct decoration of the 4-site
    fcc cube by Cu, Au, Pt (binaries and ternaries), relaxed with EMT, plus
    the three fcc elements. The same (formula, total energy) list goes to
-   atomistic.hull.hull_from_energies, to pymatgen's PhaseDiagram used
+   atomistic.stability.hull.hull_from_energies, to pymatgen's PhaseDiagram used
    directly, and to ase.phasediagram.PhaseDiagram. Compared: energy above
    hull per entry (ASE: (E - E_decompose) / N), the stable set and the
    decomposition products (atom fractions).
@@ -14,7 +14,7 @@ Run:  .venv/bin/python bench/hull.py       (about a minute on 2 cores)
    machine is offline, so they are illustrative values, not a download; the
    check is the formula, which holds for any energies):
    LixCoO2 with a Li0.5CoO2 ordering (two plateaus) inside a Li-Co-O hull,
-   and LixFePO4 (one plateau). Ours (atomistic.electrode_potential) vs
+   and LixFePO4 (one plateau). Ours (atomistic.stability.electrode_potential) vs
    pymatgen's InsertionElectrode vs the hand formula
    V = -[E(Li_x2 H) - E(Li_x1 H) - (x2 - x1) E(Li)] / (x2 - x1) e.
 3. Committee voltage (no peer): Cu alloying into Au, Cu_x Au, with an
@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ase.build import bulk  # noqa: E402
 from ase.calculators.emt import EMT  # noqa: E402
 
-from atomistic.decorations import decorations  # noqa: E402
-from atomistic.electrode_potential import voltage_profile  # noqa: E402
+from atomistic.stability.decorations import decorations  # noqa: E402
+from atomistic.stability.electrode_potential import voltage_profile  # noqa: E402
 from atomistic.emt_committee import EMTCommittee  # noqa: E402
-from atomistic.hull import formation_hull, hull_from_energies  # noqa: E402
+from atomistic.stability.hull import formation_hull, hull_from_energies  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -116,7 +116,7 @@ def part_hull_identity():
         ["max abs(decomposition fraction - ours)", 0.0, d_pm, d_ase],
         ["hull time (ms)", 1e3 * t_ours, 1e3 * t_pm, 1e3 * t_ase],
     ]
-    table = markdown_table(["", "ours (atomistic.hull)", "pymatgen PhaseDiagram", "ASE PhaseDiagram"],
+    table = markdown_table(["", "ours (atomistic.stability.hull)", "pymatgen PhaseDiagram", "ASE PhaseDiagram"],
                            rows)
     return (f"Cu-Au-Pt: {len(entries)} entries relaxed with EMT in {t_relax:.1f} s, "
             f"{len(ours_stable)} on the hull ({', '.join(sorted(ours_stable))}).\n\n" + table)
@@ -168,7 +168,8 @@ def part_committee():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from atomistic.stability_plots import plot_hull, plot_voltage, save_png
+    from atomistic.atomic_file import save_figure as save_png
+    from atomistic.stability.plots import plot_hull, plot_voltage
 
     structs = [bulk("Cu", "fcc"), bulk("Au", "fcc")]
     # the 8-site cell's decorations include every 4-site cube ordering (no duplicates to split P)

@@ -31,10 +31,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ase import Atoms, units  # noqa: E402
 
-from atomistic.energy_gap import sample_energy_gap  # noqa: E402
-from atomistic.harmonic_well import HarmonicWell  # noqa: E402
-from atomistic.marcus import marcus_alpha, reorganisation_energy  # noqa: E402
-from atomistic.transfer_coefficient import fit_transfer_coefficient  # noqa: E402
+from atomistic.reactions.energy_gap import sample_energy_gap  # noqa: E402
+from atomistic.reactions.harmonic_well import HarmonicWell  # noqa: E402
+from atomistic.reactions.marcus import marcus_alpha, reorganisation_energy  # noqa: E402
+from atomistic.reactions.transfer_coefficient import fit_transfer_coefficient  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 
 N, K, MASS, LAM, DG, T = 8, 2.0, 10.0, 0.5, -0.2, 300.0

@@ -32,7 +32,7 @@ A = {"Cu": 3.6, "Al": 4.05}
 def make_data(symbol, seed):
     from ase.build import bulk
     from ase.calculators.emt import EMT
-    from atomistic.reference_frames import langevin_frames, rattled_fcc
+    from atomistic.mlip.reference_frames import langevin_frames, rattled_fcc
 
     n = 4 if FAST else 30
     cell = bulk(symbol, "fcc", a=A[symbol], cubic=True)
@@ -48,7 +48,7 @@ def make_data(symbol, seed):
 
 def errors(calc, frames):
     """Energy MAE (eV/atom), force MAE (eV/A), per-frame max force error and max_force_dev."""
-    from atomistic.evaluation import prediction_errors
+    from atomistic.mlip.evaluation import prediction_errors
 
     r = prediction_errors(calc, frames)
     return r.energy_mae, r.force_mae, r.max_force_error, r.max_force_dev
@@ -56,7 +56,7 @@ def errors(calc, frames):
 
 def nve_drift(calc, symbol, ps):
     from ase.build import bulk
-    from atomistic.dynamics import run_md
+    from atomistic.md.dynamics import run_md
 
     atoms = bulk(symbol, "fcc", a=A[symbol], cubic=True).repeat((3, 3, 3))
     steps = int(ps * 1000)
@@ -72,8 +72,8 @@ def main():
     import torch
     from scipy.stats import spearmanr
 
-    from atomistic.mlip_calculator import CommitteeCalculator
-    from atomistic.training import train_committee
+    from atomistic.mlip.calculator import CommitteeCalculator
+    from atomistic.mlip.training import train_committee
     from bench._record import markdown_table, record
 
     torch.set_num_threads(1)  # other jobs share the 2 cores; training is sequential anyway

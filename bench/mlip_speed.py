@@ -53,8 +53,8 @@ def _rate(atoms, calc, min_time=2.0, min_calls=3):
 
 def _ours():
     import torch
-    from atomistic.mlip_calculator import CommitteeCalculator
-    from atomistic.mlip_model import DEFAULT_HYPERPARAMETERS, MomentPotential
+    from atomistic.mlip.calculator import CommitteeCalculator
+    from atomistic.mlip.model import DEFAULT_HYPERPARAMETERS, MomentPotential
     torch.manual_seed(0)
     model = MomentPotential([29], **DEFAULT_HYPERPARAMETERS)
     n_par = sum(p.numel() for p in model.parameters())
@@ -82,7 +82,7 @@ def _mace():
 
 def _gpaw_rate(fast):
     from ase.build import bulk
-    from atomistic.dataset import gpaw_lcao_calculator
+    from atomistic.mlip.dataset import gpaw_lcao_calculator
     atoms = bulk("Al", "fcc", a=4.05).repeat((2, 1, 1))  # the cells of examples/mlip_gpaw_al.py
     atoms.rattle(0.05, seed=2)
     atoms.calc = gpaw_lcao_calculator(kpts=(1, 1, 1) if fast else (2, 2, 2), h=0.25)

@@ -10,15 +10,15 @@ EMT), both endpoints relaxed with EMT to fmax 0.01 eV/A.
 
 1. ASE side by side: the plain ASE recipe (``ase.mep.NEB``, climbing image,
    linear interpolation, 3 images, one EMT per image, BFGS to fmax 0.05,
-   ``NEBTools.get_barrier``) vs ``atomistic.neb.run_neb`` (IDPP
+   ``NEBTools.get_barrier``) vs ``atomistic.reactions.neb.run_neb`` (IDPP
    interpolation, 5 images, FIRE to fmax 0.03, the same calculator).
    Target: |Ea_ours - Ea_ASE| <= 0.02 eV.
 2. MLIP committee: 4 ``MomentPotential`` members trained
-   (``atomistic.training.train_committee``) on EMT-labelled frames around the
+   (``atomistic.mlip.training.train_committee``) on EMT-labelled frames around the
    path (the endpoints and ASE's band images, rattled); then ``run_neb`` on the
    committee: barrier +- the committee's standard deviation over members.
    Target: |Ea_MLIP - Ea_EMT| <= reported error (1 sigma; 2 sigma also shown).
-3. Calibrated committee (``atomistic.committee_calibration``, Musil et al.
+3. Calibrated committee (``atomistic.mlip.calibration``, Musil et al.
    2019): variance scale factors fitted on held-out EMT frames (rattled band
    images drawn with another seed; never the NEB images or the barrier),
    stored in the potential file, then ``run_neb`` again: the barrier's error
@@ -50,7 +50,7 @@ from ase.calculators.singlepoint import SinglePointCalculator  # noqa: E402
 from ase.constraints import FixAtoms  # noqa: E402
 from ase.optimize import BFGS  # noqa: E402
 
-from atomistic.neb import plot_neb, run_neb  # noqa: E402
+from atomistic.reactions.neb import plot_neb, run_neb  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 
 
@@ -128,12 +128,12 @@ def md_frames(atoms, n_frames=12, steps_between=20, temperature_K=300.0, seed=0)
 def main():
     import torch
 
-    from atomistic.committee_calibration import (calibrate_committee, check_calibration,
+    from atomistic.mlip.calibration import (calibrate_committee, check_calibration,
                                                  store_calibration)
-    from atomistic.dataset import label_frames
-    from atomistic.potential import load_potential
-    from atomistic.trust_levels import calibrate_trust_levels
-    from atomistic.training import train_committee
+    from atomistic.mlip.dataset import label_frames
+    from atomistic.mlip.potential import load_potential
+    from atomistic.learning.trust_levels import calibrate_trust_levels
+    from atomistic.mlip.training import train_committee
 
     torch.set_num_threads(1)
     t0 = time.perf_counter()
@@ -312,7 +312,7 @@ def main():
                 f"weights" if ml_al is not None else "") + ". "
              f"Total bench wall time {time.perf_counter() - t0:.0f} s. "
              "Profile with the calibrated committee band: bench/out/neb_profile.png. "
-             "Calibration (atomistic.committee_calibration, method 'likelihood': α² = <z²> "
+             "Calibration (atomistic.mlip.calibration, method 'likelihood': α² = <z²> "
              "on held-out values, z = (committee mean − EMT)/σ, σ the members' std): fitted on "
              "rattled band images (seed 1, amplitudes 0.04/0.10 Å, not the training seed 0), "
              "energy differences taken against the relaxed initial state; <z²> ≈ 1 on the "

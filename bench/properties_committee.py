@@ -40,11 +40,11 @@ from ase.build import bulk  # noqa: E402
 from ase.calculators.calculator import Calculator, all_changes  # noqa: E402
 from ase.calculators.emt import EMT  # noqa: E402
 
-from atomistic.elastic import elastic_constants, relax_cell  # noqa: E402
+from atomistic.properties.elastic import elastic_constants, relax_cell  # noqa: E402
 from atomistic.emt_committee import EMTCommittee, PerturbedEMT  # noqa: E402
-from atomistic.free_energy import frenkel_ladd  # noqa: E402
-from atomistic.phonons import phonons  # noqa: E402
-from atomistic.timestep import estimate_timestep  # noqa: E402
+from atomistic.properties.free_energy import frenkel_ladd  # noqa: E402
+from atomistic.properties.phonons import phonons  # noqa: E402
+from atomistic.md.timestep import estimate_timestep  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 
 
@@ -205,8 +205,8 @@ def train_mlip(path):
     """A 4-member committee trained on EMT Al frames (rattled, strained 4- and 32-atom cells); cached at path."""
     import torch
 
-    from atomistic.reference_frames import rattled_fcc
-    from atomistic.training import train_committee
+    from atomistic.mlip.reference_frames import rattled_fcc
+    from atomistic.mlip.training import train_committee
 
     torch.set_num_threads(1)
     frames = (rattled_fcc("Al", EMT(), 30, size=(1, 1, 1), rattle=0.08, strain=0.01, a=4.05, seed=1)

@@ -27,9 +27,9 @@ from ase import units  # noqa: E402
 from ase.build import bulk  # noqa: E402
 from ase.calculators.emt import EMT  # noqa: E402
 
-from atomistic.elastic import relax_cell  # noqa: E402
-from atomistic.free_energy import EinsteinCrystal, frenkel_ladd, harmonic_free_energy, switch_free_energy  # noqa: E402
-from atomistic.phonons import phonons  # noqa: E402
+from atomistic.properties.elastic import relax_cell  # noqa: E402
+from atomistic.properties.free_energy import EinsteinCrystal, frenkel_ladd, harmonic_free_energy, switch_free_energy  # noqa: E402
+from atomistic.properties.phonons import phonons  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"

@@ -28,10 +28,10 @@ from ase.calculators.emt import EMT  # noqa: E402
 from ase.phonons import Phonons  # noqa: E402
 from ase.units import GPa  # noqa: E402
 
-from atomistic.elastic import elastic_constants, eos_bulk_modulus, relax_cell  # noqa: E402
-from atomistic.free_energy import EinsteinCrystal  # noqa: E402
-from atomistic.phonons import phonons, sound_velocities  # noqa: E402
-from atomistic.timestep import estimate_timestep, nve_drift, verlet_amplitude  # noqa: E402
+from atomistic.properties.elastic import elastic_constants, eos_bulk_modulus, relax_cell  # noqa: E402
+from atomistic.properties.free_energy import EinsteinCrystal  # noqa: E402
+from atomistic.properties.phonons import phonons, sound_velocities  # noqa: E402
+from atomistic.md.timestep import estimate_timestep, nve_drift, verlet_amplitude  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 
 THZ_PER_EV = 241.79893

@@ -30,9 +30,9 @@ from ase.build import bulk  # noqa: E402
 from ase.calculators.emt import EMT  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from atomistic.elastic import relax_cell  # noqa: E402
-from atomistic.rdf import compare_rdf, rdf  # noqa: E402
-from atomistic.timestep import hessian  # noqa: E402
+from atomistic.properties.elastic import relax_cell  # noqa: E402
+from atomistic.analysis.rdf import compare_rdf, rdf  # noqa: E402
+from atomistic.md.timestep import hessian  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"

@@ -4,11 +4,11 @@ Run:  .venv/bin/python bench/screening.py [--workers 2] [--fresh]     (a few min
 
 Search space: every symmetry-distinct binary decoration of the 8-site fcc
 2x1x1 conventional cell for the six pairs of {Cu, Au, Pt, Ni}, plus the
-three-species decorations of the 4-site cube (atomistic.decorations), cells
+three-species decorations of the 4-site cube (atomistic.stability.decorations), cells
 at Vegard's law. Truth: every candidate relaxed with EMT (ions + cell) and
 put on one hull with the four fcc elements: the "EMT-exact" stable set.
 
-Funnel (atomistic.screening.screen), three different models:
+Funnel (atomistic.stability.screening.screen), three different models:
 - cheap: one perturbed-EMT potential (parameters x (1 + 1 % N(0,1)), a model
   cheaper and worse than the committee), single point at the Vegard cell;
 - committee: 8 perturbed-EMT members (0.1 %), relaxed with their mean (a
@@ -23,7 +23,7 @@ per-member hulls over all of them. Three committees: the funnel's (0.1 %
 perturbations), a noisier one (0.3 %, the EMTCommittee default) and a
 noisy one (1 %) whose spread of energies above the hull is comparable to
 the distances from the hull, so that P(stable) takes values between 0 and 1. The spread scale k (deviations from the
-member mean x k, atomistic.stability_calibration) is fitted on the Cu-Au,
+member mean x k, atomistic.stability.calibration) is fitted on the Cu-Au,
 Cu-Ni and Au-Pt candidates and the reliability is measured on the held-out
 compositions: Cu-Pt, Au-Ni, Ni-Pt and all ternaries. Then, so that every
 candidate is held out once, leave-one-composition-group-out (the six pairs
@@ -46,13 +46,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ase.build import bulk  # noqa: E402
 from ase.calculators.emt import EMT  # noqa: E402
 
-from atomistic.decorations import decorations  # noqa: E402
+from atomistic.stability.decorations import decorations  # noqa: E402
 from atomistic.emt_committee import EMTCommittee  # noqa: E402
-from atomistic.hull import hull_from_energies  # noqa: E402
-from atomistic.result_cache import structure_key  # noqa: E402
-from atomistic.screening import Level, _evaluate, dask_map, screen, serial_map  # noqa: E402
-from atomistic.stability_calibration import fit_spread_scale, p_stable, reliability  # noqa: E402
-from atomistic.stability_plots import plot_reliability, save_png  # noqa: E402
+from atomistic.stability.hull import hull_from_energies  # noqa: E402
+from atomistic.stability.result_cache import structure_key  # noqa: E402
+from atomistic.stability.screening import Level, _evaluate, dask_map, screen, serial_map  # noqa: E402
+from atomistic.stability.calibration import fit_spread_scale, p_stable, reliability  # noqa: E402
+from atomistic.atomic_file import save_figure as save_png  # noqa: E402
+from atomistic.stability.plots import plot_reliability  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 
 ELEMENTS = ["Cu", "Au", "Pt", "Ni"]

@@ -20,7 +20,7 @@ Isotherm (Frumkin, with the dipole lattice as the lateral interaction):
     theta / (1 - theta) = a exp(-G(theta, E, U) / kT),
     G = G0 + d(theta W)/d theta (theta, E) + g theta - gamma e U,
 
-with W the dipole-lattice energy per adsorbate (``atomistic.dipole_layer``):
+with W the dipole-lattice energy per adsorbate (``atomistic.interface.dipole_layer``):
 its zero-coverage limit is the Stark energy -mu0 E - alpha E^2 / 2, so the
 adsorption energy depends on the field exactly as the Stark fit says.
 Where this mean-field isotherm has several solutions (attraction beyond
@@ -46,7 +46,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from atomistic.dipole_layer import DipoleLayer
+from atomistic.interface.dipole_layer import DipoleLayer
 from continuum import errors as continuum_errors
 
 from .errors import ConvergenceError, InputError
@@ -96,7 +96,7 @@ class Adsorbate:
     @classmethod
     def from_stark(cls, stark, site_vectors, adsorption_energy: float, *, scaling: str = "ordered",
                    **kwargs) -> "Adsorbate":
-        """Build from an ``atomistic.stark.StarkFit`` of the adsorption energy vs field."""
+        """Build from an ``atomistic.interface.stark.StarkFit`` of the adsorption energy vs field."""
         layer = DipoleLayer(stark.mu, stark.alpha_volume, site_vectors, scaling)
         return cls(layer, adsorption_energy, max_field=stark.max_field, **kwargs)
 

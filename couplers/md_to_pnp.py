@@ -11,8 +11,8 @@ import hashlib
 
 import numpy as np
 
-from atomistic.diffusion import self_diffusion
-from atomistic.profiles import density_profile
+from atomistic.analysis.diffusion import self_diffusion
+from atomistic.analysis.profiles import density_profile
 
 from .errors import InputError
 from .handoff import Diffusivity, Handoff, ProfileData, Provenance, Species

@@ -1,8 +1,8 @@
 """Barriers and energy-gap statistics -> electrode kinetics parameters PyBaMM accepts, in a handoff file.
 
 The atomistic side returns plain results with uncertainties
-(:class:`atomistic.transfer_coefficient.TransferCoefficient`,
-:class:`atomistic.marcus.ReorganisationEnergy`); this coupler turns them into
+(:class:`atomistic.reactions.transfer_coefficient.TransferCoefficient`,
+:class:`atomistic.reactions.marcus.ReorganisationEnergy`); this coupler turns them into
 the ``kinetics`` section of a :class:`couplers.handoff.Handoff`, with the
 parameter names PyBaMM's lithium-ion models read:
 
@@ -31,9 +31,9 @@ def kinetics_entry(transfer=None, marcus=None, *, electrode: str = "negative", r
     """One ``ReactionKinetics`` record from a transfer-coefficient fit and/or a Marcus analysis.
 
     Args:
-        transfer: ``atomistic.transfer_coefficient.TransferCoefficient`` (alpha from barriers
+        transfer: ``atomistic.reactions.transfer_coefficient.TransferCoefficient`` (alpha from barriers
             at several potentials, with its reference electrode and data), or None.
-        marcus: ``atomistic.marcus.ReorganisationEnergy`` (lambda from energy-gap statistics),
+        marcus: ``atomistic.reactions.marcus.ReorganisationEnergy`` (lambda from energy-gap statistics),
             or None. With ``transfer`` None, alpha = 1/2 + dG/(2 lambda) at the sampled
             driving force is handed on instead (as the reduction coefficient of the sampled
             reaction R -> P, converted to PyBaMM's anodic one).

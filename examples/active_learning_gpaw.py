@@ -27,8 +27,9 @@ import os
 import numpy as np
 from ase.build import bulk
 
-from atomistic.active_learning import learn, plot_learning_curve
-from atomistic.dataset import gpaw_lcao_calculator, label_frames
+from atomistic.learning.display import plot_learning_curve
+from atomistic.learning.loop import learn
+from atomistic.mlip.dataset import gpaw_lcao_calculator, label_frames
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
 

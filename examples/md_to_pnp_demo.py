@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from atomistic.brownian import brownian_slab
+from atomistic.md.brownian import brownian_slab
 from couplers.md_to_pnp import compare_profiles, handoff_from_positions, plot_comparison, pnp_closed_cell
 
 E, KB, EPS0, NA = 1.602176634e-19, 1.380649e-23, 8.8541878128e-12, 6.02214076e23

@@ -21,8 +21,8 @@ import numpy as np
 from ase.build import bulk
 
 from atomistic import label_frames, train_committee, write_frames
-from atomistic.dataset import gpaw_lcao_calculator
-from atomistic.evaluation import prediction_errors
+from atomistic.mlip.dataset import gpaw_lcao_calculator
+from atomistic.mlip.evaluation import prediction_errors
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
 

@@ -12,12 +12,12 @@ import os
 import numpy as np
 from ase.build import bulk
 
-from atomistic.elastic import elastic_constants, eos_bulk_modulus, relax_cell
+from atomistic.properties.elastic import elastic_constants, eos_bulk_modulus, relax_cell
 from atomistic.emt_committee import EMTCommittee
-from atomistic.free_energy import frenkel_ladd, harmonic_free_energy
-from atomistic.phonons import phonons
-from atomistic.rdf import rdf
-from atomistic.timestep import estimate_timestep
+from atomistic.properties.free_energy import frenkel_ladd, harmonic_free_energy
+from atomistic.properties.phonons import phonons
+from atomistic.analysis.rdf import rdf
+from atomistic.md.timestep import estimate_timestep
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
 

@@ -20,13 +20,13 @@ import numpy as np
 from ase import Atoms, units
 
 from atomistic.emt_committee import EMTCommittee
-from atomistic.energy_gap import sample_energy_gap
-from atomistic.harmonic_well import HarmonicWell
-from atomistic.marcus import reorganisation_energy
-from atomistic.neb import plot_neb, run_neb
-from atomistic.neb_run import adatom_hop
-from atomistic.potential_dependent_barriers import DoubleLayerField, barriers_vs_potential
-from atomistic.transfer_coefficient import fit_transfer_coefficient, plot_transfer_fit
+from atomistic.reactions.energy_gap import sample_energy_gap
+from atomistic.reactions.harmonic_well import HarmonicWell
+from atomistic.reactions.marcus import reorganisation_energy
+from atomistic.reactions.neb import plot_neb, run_neb
+from atomistic.reactions.endpoints import adatom_hop
+from atomistic.reactions.potential_dependent_barriers import DoubleLayerField, barriers_vs_potential
+from atomistic.reactions.transfer_coefficient import fit_transfer_coefficient, plot_transfer_fit
 from couplers.reaction_kinetics import kinetics_entry, kinetics_handoff, pybamm_parameters
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"

@@ -22,13 +22,22 @@ unknown keys get a did-you-mean. Quantities may carry units as strings
 (``D = "1.3e-9 m^2/s"``, ``temperature = "25 degC"``); a bare number is read in
 the unit the field states, and a unit of the wrong dimension is an error.
 Relative paths resolve against the config file's folder.
+
+Every TOML config of the CLI (run configs here; ``multiscale train`` and
+``multiscale learn`` configs in :mod:`multiscale.configs`) is read by one
+loader, ``load_toml(path, model)``, and every validation error is written by
+one formatter, ``validation_error``: one line per problem, did-you-mean on
+unknown keys (the vocabulary is every field name of the model, nested models
+included).
 """
 from __future__ import annotations
 
 import difflib
 import tomllib
+import typing
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, TypeVar, Union
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,7 +45,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from .errors import InputError
 
 __all__ = ["ConfigError", "RunConfig", "RunSection", "StageParams", "Quantity", "load_config",
-           "parse_config", "STAGE_KINDS", "stage_kind"]
+           "parse_config", "STAGE_KINDS", "stage_kind", "read_toml", "load_toml", "validate_section",
+           "validation_error", "model_vocabulary"]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class ConfigError(InputError):
@@ -175,20 +187,34 @@ def _key_path(loc: tuple) -> str:
     return out
 
 
-def _vocabulary() -> list[str]:
-    words = set(RunSection.model_fields) | set(RunConfig.model_fields)
-    for model, _ in STAGE_KINDS.values():
-        words |= set(model.model_fields)
+def model_vocabulary(model: Any) -> list[str]:
+    """Every field name of ``model`` and of the models nested in its fields (the did-you-mean words)."""
+    words: set[str] = set()
+    seen: set[type] = set()
+
+    def walk(tp: Any) -> None:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if tp in seen:
+                return
+            seen.add(tp)
+            words.update(tp.model_fields)
+            for f in tp.model_fields.values():
+                walk(f.annotation)
+            return
+        for arg in typing.get_args(tp):
+            walk(arg)
+
+    walk(model)
     return sorted(words)
 
 
-def _format(err: dict, where: str) -> str:
-    path = _key_path(tuple(err["loc"]))
+def _format(err: dict, where: str, vocabulary: Iterable[str], prefix: tuple = ()) -> str:
+    path = _key_path(tuple(prefix) + tuple(err["loc"]))
     value = err.get("input")
     kind = err["type"]
     if kind == "extra_forbidden":
         key = path.rsplit(".", 1)[-1]
-        hint = difflib.get_close_matches(key, _vocabulary(), n=1)
+        hint = difflib.get_close_matches(key, list(vocabulary), n=1)
         guess = f"; did you mean {hint[0]!r}?" if hint else ""
         return f"{where}: {path}: unknown key{guess}"
     if kind == "missing":
@@ -203,6 +229,27 @@ def _format(err: dict, where: str) -> str:
     return f"{where}: {path}: {shown}: {msg}"
 
 
+def validation_error(exc: pydantic.ValidationError, where: str, vocabulary: Iterable[str],
+                     prefix: str = "") -> ConfigError:
+    """The one formatter: a ``ConfigError`` with one line per problem of ``exc``.
+
+    Each line is ``WHERE: key.path: what was wrong`` (``WHERE: key.path: value: message`` for a
+    bad value); an unknown key gets the closest word of ``vocabulary`` as a did-you-mean.
+    ``prefix`` (dotted) is prepended to every key path, for a section validated on its own.
+    """
+    words = sorted(vocabulary)
+    loc = tuple(prefix.split(".")) if prefix else ()
+    return ConfigError("\n".join(_format(e, where, words, loc) for e in exc.errors()))
+
+
+def validate_section(model: type[M], data: Any, where: str, prefix: str = "") -> M:
+    """``model`` from ``data`` (one section of a config); ``ConfigError`` lines name ``prefix.key``."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise validation_error(exc, where, model_vocabulary(model), prefix) from None
+
+
 def parse_config(data: dict, source: Path | str | None = None) -> RunConfig:
     """Validate a config given as a dict (as TOML parses it)."""
     where = str(source) if source else "<config>"
@@ -210,7 +257,7 @@ def parse_config(data: dict, source: Path | str | None = None) -> RunConfig:
     try:
         cfg = model.model_validate({**data, "source": Path(source) if source else None})
     except pydantic.ValidationError as exc:
-        raise ConfigError("\n".join(_format(e, where) for e in exc.errors())) from None
+        raise validation_error(exc, where, model_vocabulary(model)) from None
     _check_graph(cfg, where)
     return cfg
 
@@ -228,16 +275,29 @@ def _check_graph(cfg: RunConfig, where: str) -> None:
                                   "the stages they need (reorder the file)")
 
 
-def load_config(path: str | Path) -> RunConfig:
-    """Read and validate a TOML run config; raises ConfigError (one line per problem)."""
+def read_toml(path: str | Path) -> dict:
+    """The TOML file at ``path`` as a dict (safe loader); ``ConfigError`` when missing or invalid."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    return parse_config(data, path.resolve())
+
+
+def load_toml(path: str | Path, model: type[M]) -> M:
+    """The one TOML -> pydantic loader: read ``path`` and validate it as ``model``.
+
+    Raises ``ConfigError`` naming the file and, one line each, every bad key.
+    """
+    return validate_section(model, read_toml(path), str(path))
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read and validate a TOML run config; raises ConfigError (one line per problem)."""
+    path = Path(path)
+    return parse_config(read_toml(path), path.resolve())
 
 
 def resolve_path(cfg: RunConfig, value: str | Path) -> Path:

@@ -7,10 +7,11 @@ torch = pytest.importorskip("torch")
 from ase.build import bulk
 from ase.calculators.emt import EMT
 
-from atomistic.active_learning import learn, plot_learning_curve
-from atomistic.dataset import emt_calculator, read_frames
-from atomistic.frame_selection import select_diverse, select_in_band
-from atomistic.reference_frames import langevin_frames, rattled_fcc
+from atomistic.learning.display import plot_learning_curve
+from atomistic.learning.loop import learn
+from atomistic.mlip.dataset import emt_calculator, read_frames
+from atomistic.learning.frame_selection import select_diverse, select_in_band
+from atomistic.mlip.reference_frames import langevin_frames, rattled_fcc
 
 TINY = {"n_members": 2, "epochs": 15, "hidden": [16, 16], "n_channels": 6, "cutoff": 4.0,
         "batch_size": 4, "early_stopping_patience": 30}
@@ -167,7 +168,7 @@ def test_learn_config_runs_and_names_bad_keys(tmp_path):
 
 
 def test_walkers_span_the_temperatures_and_the_quota_follows_the_uncertain_fraction(tmp_path):
-    from atomistic.active_learning import ActiveLearner
+    from atomistic.learning.loop import ActiveLearner
     from atomistic.errors import InputError
 
     s = {"mode": "batch", "temperatures_K": [300, 650, 1000], "walkers_per_structure": 2,

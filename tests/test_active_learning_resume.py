@@ -11,7 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from atomistic.dataset import read_frames
+from atomistic.mlip.dataset import read_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,8 +19,8 @@ SCRIPT = """
 import sys, torch
 torch.set_num_threads(1)
 from ase.build import bulk
-from atomistic.active_learning import learn
-from atomistic.dataset import emt_calculator
+from atomistic.learning.loop import learn
+from atomistic.mlip.dataset import emt_calculator
 atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat((2, 2, 1))
 del atoms[3]
 learn([atoms], emt_calculator, sys.argv[1], {
@@ -100,9 +100,9 @@ def test_failed_scf_is_recorded_and_skipped(tmp_path):
     from ase import Atoms
     from ase.calculators.emt import EMT
 
-    from atomistic.active_learning import learn
-    from atomistic.dataset import gpaw_lcao_calculator
-    from atomistic.reference_frames import _label
+    from atomistic.learning.loop import learn
+    from atomistic.mlip.dataset import gpaw_lcao_calculator
+    from atomistic.mlip.reference_frames import _label
 
     torch.set_num_threads(1)
     dimer = Atoms("Cu2", positions=[[0, 0, 0], [0, 0, 2.3]], cell=[6, 6, 7], pbc=False)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from atomistic.charge_fluctuations import ANGSTROM2, E_CHARGE, K_B, fluctuation_capacitance
+from atomistic.analysis.charge_fluctuations import ANGSTROM2, E_CHARGE, K_B, fluctuation_capacitance
 from atomistic.errors import InputError
 
 

@@ -5,13 +5,13 @@ from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.calculators.singlepoint import SinglePointCalculator
 
-from atomistic.committee_calibration import (attach_calibration, calibrate_committee,
+from atomistic.mlip.calibration import (attach_calibration, calibrate_committee,
                                              check_calibration, fit_variance_scale, scale_interval,
                                              store_calibration, z_variance)
 from atomistic.emt_committee import EMTCommittee
 from atomistic.errors import InputError
-from atomistic.neb import run_neb
-from atomistic.neb_run import adatom_hop
+from atomistic.reactions.neb import run_neb
+from atomistic.reactions.endpoints import adatom_hop
 
 
 def rattled_cu(n, seed):
@@ -84,8 +84,8 @@ def test_calibrated_z_scores_have_unit_variance_on_other_held_out_frames(committ
 
 
 def test_calibration_is_stored_with_the_potential_and_scales_its_uncertainties(tmp_path):
-    from atomistic.potential import load_potential
-    from atomistic.training import train_committee
+    from atomistic.mlip.potential import load_potential
+    from atomistic.mlip.training import train_committee
 
     frames = rattled_cu(8, seed=20)
     settings = dict(n_members=3, epochs=2, hidden=[8], n_channels=4, cutoff=4.0, seed=1)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from atomistic.diffusion import self_diffusion
+from atomistic.analysis.diffusion import self_diffusion
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

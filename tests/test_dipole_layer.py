@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from atomistic.dipole_layer import (COULOMB, E_OVER_EPS0, TOPPING_PER_SPACING, DipoleLayer,
+from atomistic.interface.dipole_layer import (COULOMB, E_OVER_EPS0, TOPPING_PER_SPACING, DipoleLayer,
                                     dipole_lattice_sum, fit_depolarisation, helmholtz_shift,
                                     lattice_vectors, topping_constant)
 from atomistic.errors import InputError

@@ -5,7 +5,7 @@ from ase.build import bulk
 from ase.calculators.emt import EMT
 from typer.testing import CliRunner
 
-from atomistic.elastic import relax_cell
+from atomistic.properties.elastic import relax_cell
 from multiscale.cli import app
 
 

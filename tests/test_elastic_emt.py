@@ -4,7 +4,7 @@ import pytest
 from ase.build import bulk, molecule
 from ase.calculators.emt import EMT
 
-from atomistic.elastic import elastic_constants, eos_bulk_modulus, relax_cell
+from atomistic.properties.elastic import elastic_constants, eos_bulk_modulus, relax_cell
 from atomistic.emt_committee import EMTCommittee
 from atomistic.errors import InputError
 

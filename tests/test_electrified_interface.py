@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from atomistic.dipole_layer import DipoleLayer, helmholtz_shift, lattice_vectors
+from atomistic.interface.dipole_layer import DipoleLayer, helmholtz_shift, lattice_vectors
 from couplers.electrified_interface import (Adsorbate, committee_adsorbates, committee_interface,
                                             held_out_calibration, interface_handoff, smooth_derivative,
                                             solve_interface, sweep_interface)

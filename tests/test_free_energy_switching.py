@@ -6,7 +6,7 @@ from ase.build import bulk, molecule
 from ase.calculators.emt import EMT
 
 from atomistic.errors import InputError
-from atomistic.free_energy import EinsteinCrystal, frenkel_ladd, switch_free_energy
+from atomistic.properties.free_energy import EinsteinCrystal, frenkel_ladd, switch_free_energy
 
 
 def test_switching_between_spring_models_matches_analytic():

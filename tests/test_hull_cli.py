@@ -5,7 +5,7 @@ from ase.build import bulk
 from ase.io import write
 from typer.testing import CliRunner
 
-from atomistic.decorations import decorations
+from atomistic.stability.decorations import decorations
 from multiscale.cli import app
 from multiscale.config import parse_config
 from multiscale.pipeline import run_pipeline

@@ -5,11 +5,11 @@ from ase import Atoms
 from ase.build import bulk
 from ase.calculators.emt import EMT
 
-from atomistic.decorations import decorations
+from atomistic.stability.decorations import decorations
 from atomistic.emt_committee import EMTCommittee
 from atomistic.errors import ConvergenceError, InputError
-from atomistic.hull import formation_hull, hull_from_energies
-from atomistic.relaxation import relax
+from atomistic.stability.hull import formation_hull, hull_from_energies
+from atomistic.stability.relaxation import relax
 
 
 @pytest.fixture(scope="module")

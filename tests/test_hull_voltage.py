@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from atomistic.electrode_potential import (average_voltage, phases_at_potential,
+from atomistic.stability.electrode_potential import (average_voltage, phases_at_potential,
                                            reference_potential, voltage_profile)
 from atomistic.errors import InputError
-from atomistic.hull import hull_from_energies
+from atomistic.stability.hull import hull_from_energies
 
 LI = -1.909
 # Li-Co-O energies (eV per formula as written) at Materials-Project scale; see bench/hull.py

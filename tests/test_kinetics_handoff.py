@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from atomistic.marcus import reorganisation_energy
-from atomistic.transfer_coefficient import fit_transfer_coefficient
+from atomistic.reactions.marcus import reorganisation_energy
+from atomistic.reactions.transfer_coefficient import fit_transfer_coefficient
 from couplers.errors import InputError
 from couplers.handoff import Handoff
 from couplers.reaction_kinetics import kinetics_entry, kinetics_handoff, pybamm_options, pybamm_parameters

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from atomistic.errors import InputError
-from atomistic.marcus import marcus_alpha, marcus_barrier
-from atomistic.transfer_coefficient import fit_transfer_coefficient
+from atomistic.reactions.marcus import marcus_alpha, marcus_barrier
+from atomistic.reactions.transfer_coefficient import fit_transfer_coefficient
 
 
 def test_quadratic_fit_recovers_marcus_alpha_and_lambda():
@@ -55,7 +55,7 @@ def test_double_layer_field_shifts_the_barrier_by_the_charge_times_the_potential
     from ase.constraints import FixAtoms
     from ase.optimize import BFGS
 
-    from atomistic.potential_dependent_barriers import DoubleLayerField, barriers_vs_potential
+    from atomistic.reactions.potential_dependent_barriers import DoubleLayerField, barriers_vs_potential
 
     slab = fcc100("Al", size=(2, 2, 3))
     add_adsorbate(slab, "Au", 1.7, "hollow")

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 from ase import Atoms
 
-from atomistic.energy_gap import sample_energy_gap
+from atomistic.reactions.energy_gap import sample_energy_gap
 from atomistic.errors import InputError
-from atomistic.harmonic_well import HarmonicWell
-from atomistic.marcus import marcus_alpha, marcus_barrier, reorganisation_energy
+from atomistic.reactions.harmonic_well import HarmonicWell
+from atomistic.reactions.marcus import marcus_alpha, marcus_barrier, reorganisation_energy
 
 
 def test_marcus_alpha_is_the_derivative_of_the_marcus_barrier():

@@ -8,9 +8,9 @@ from ase import Atoms
 from ase.build import bulk, molecule
 from ase.calculators.fd import calculate_numerical_forces, calculate_numerical_stress
 
-from atomistic.mlip_calculator import CommitteeCalculator
-from atomistic.mlip_graph import UnknownElementError
-from atomistic.mlip_model import MomentPotential
+from atomistic.mlip.calculator import CommitteeCalculator
+from atomistic.mlip.graph import UnknownElementError
+from atomistic.mlip.model import MomentPotential
 
 
 def _calc(elements=(29,), seed=0, l_max=3, n=1):

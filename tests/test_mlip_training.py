@@ -8,11 +8,11 @@ from ase.build import bulk
 from ase.calculators.calculator import Calculator
 from ase.calculators.emt import EMT
 
-from atomistic.dataset import (dataset_hash, label_frames, read_frames, split_frames,
+from atomistic.mlip.dataset import (dataset_hash, label_frames, read_frames, split_frames,
                                write_frames)
-from atomistic.potential import PotentialFileError, load_potential
-from atomistic.reference_frames import langevin_frames, rattled_fcc
-from atomistic.training import train_committee, validate_settings
+from atomistic.mlip.potential import PotentialFileError, load_potential
+from atomistic.mlip.reference_frames import langevin_frames, rattled_fcc
+from atomistic.mlip.training import train_committee, validate_settings
 from atomistic.errors import InputError
 
 
@@ -46,8 +46,8 @@ def _force_mae(calc, frames):
 
 def test_training_on_emt_copper_brings_force_error_below_bound(emt_data, trained):
     calc, path, settings = trained
-    from atomistic.mlip_calculator import CommitteeCalculator
-    from atomistic.mlip_model import MomentPotential
+    from atomistic.mlip.calculator import CommitteeCalculator
+    from atomistic.mlip.model import MomentPotential
 
     torch.manual_seed(0)
     untrained = CommitteeCalculator([MomentPotential([29], cutoff=4.5)])

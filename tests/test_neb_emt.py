@@ -6,8 +6,8 @@ from ase.optimize import BFGS
 
 from atomistic.emt_committee import EMTCommittee
 from atomistic.errors import InputError
-from atomistic.neb import run_neb
-from atomistic.neb_run import adatom_hop
+from atomistic.reactions.neb import run_neb
+from atomistic.reactions.endpoints import adatom_hop
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_committee_gives_error_bars_and_doubted_frames(hop, emt_band):
     frames = res.doubted_frames
     assert all(f.calc is None and f.info["source"] == "neb" for f in frames)
     # ... ready for the reference calculator, as an active-learning loop labels them
-    from atomistic.dataset import emt_calculator, label_frames
+    from atomistic.mlip.dataset import emt_calculator, label_frames
 
     labelled = label_frames(frames, emt_calculator, progress=False)
     assert len(labelled.frames) == len(frames) and not labelled.failures

@@ -5,9 +5,9 @@ from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.phonons import Phonons
 
-from atomistic.elastic import elastic_constants, relax_cell
+from atomistic.properties.elastic import elastic_constants, relax_cell
 from atomistic.emt_committee import EMTCommittee
-from atomistic.phonons import phonons, sound_velocities
+from atomistic.properties.phonons import phonons, sound_velocities
 
 THZ_PER_EV = 241.79893
 

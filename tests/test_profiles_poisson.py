@@ -1,7 +1,7 @@
 """phi(z) from a cosine charge density matches the analytic double integral to 1e-6 relative."""
 import numpy as np
 
-from atomistic.profiles import EPS0, potential_from_charge
+from atomistic.analysis.profiles import EPS0, potential_from_charge
 
 
 def test_cosine_charge_potential():

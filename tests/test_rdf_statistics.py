@@ -9,7 +9,7 @@ from ase import Atoms
 from ase.build import bulk
 
 from atomistic.errors import InputError
-from atomistic.rdf import compare_rdf, rdf
+from atomistic.analysis.rdf import compare_rdf, rdf
 
 A = 4.05
 

@@ -4,11 +4,11 @@ import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
 
-from atomistic.decorations import decorations, substitutions
+from atomistic.stability.decorations import decorations, substitutions
 from atomistic.emt_committee import EMTCommittee
 from atomistic.errors import InputError
-from atomistic.hull import formation_hull
-from atomistic.screening import Level, dask_map, screen
+from atomistic.stability.hull import formation_hull
+from atomistic.stability.screening import Level, dask_map, screen
 
 
 def _levels():
@@ -85,7 +85,7 @@ def test_funnel_refuses_a_space_without_its_elemental_references(space):
 
 
 def test_reliability_numbers_of_perfect_and_useless_forecasts():
-    from atomistic.stability_calibration import reliability, scaled_members
+    from atomistic.stability.calibration import reliability, scaled_members
 
     y = np.array([0, 0, 1, 1], bool)
     perfect = reliability([0.0, 0.0, 1.0, 1.0], y)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from atomistic.errors import InputError
-from atomistic.stark import check_dipole_consistency, fit_stark
+from atomistic.interface.stark import check_dipole_consistency, fit_stark
 
 
 def test_stark_fit_recovers_dipole_and_polarizability():
@@ -38,7 +38,7 @@ def test_fields_too_large_for_the_polynomial_are_refused():
 
 
 def test_stark_dipole_agrees_with_work_function_shift_of_the_same_layer():
-    from atomistic.dipole_layer import helmholtz_shift
+    from atomistic.interface.dipole_layer import helmholtz_shift
     f = np.linspace(-0.1, 0.1, 5)
     fit = fit_stark(f, -0.3 * f - 0.5 * 0.02 * f ** 2 + 1e-6 * np.cos(7 * f))
     assert check_dipole_consistency(fit, 0.01, float(helmholtz_shift(0.01, 0.3))).agree
@@ -49,7 +49,7 @@ def test_gpaw_finite_field_polarizability_of_h2_matches_linear_response():
     pytest.importorskip("gpaw")
     from ase import Atoms
 
-    from atomistic.stark import (gpaw_field_calculator, gpaw_linear_response_polarizability,
+    from atomistic.interface.stark import (gpaw_field_calculator, gpaw_linear_response_polarizability,
                                  stark_scan)
     h2 = Atoms("H2", positions=[(0, 0, 0), (0, 0, 0.74)])
     h2.center(vacuum=3.0)

@@ -3,9 +3,9 @@ import pytest
 from ase.build import bulk, fcc111
 
 from ase.calculators.emt import EMT
-from atomistic.adsorption import adsorption_energies
+from atomistic.stability.adsorption import adsorption_energies
 from atomistic.errors import ConvergenceError, InputError
-from atomistic.surface_energy import EV_PER_A2_IN_J_PER_M2, surface_energy
+from atomistic.stability.surface_energy import EV_PER_A2_IN_J_PER_M2, surface_energy
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
 
-from atomistic.free_energy import EinsteinCrystal
-from atomistic.timestep import estimate_timestep, nve_drift, verlet_amplitude
+from atomistic.properties.free_energy import EinsteinCrystal
+from atomistic.md.timestep import estimate_timestep, nve_drift, verlet_amplitude
 
 
 @pytest.mark.parametrize("wdt", [0.5, 1.5, 1.99])

@@ -27,7 +27,7 @@ def hull(
     from rich.console import Console
     from rich.table import Table
 
-    from atomistic.hull_run import run_hull
+    from ..studies.hull import run_hull
 
     from ..cli_errors import reported_errors
 

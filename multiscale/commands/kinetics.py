@@ -2,7 +2,7 @@
 
 Barriers file (CSV, header optional): ``potential_V, barrier_eV[, barrier_std_eV]``.
 Gaps file (.npz): arrays ``reactant`` and ``product`` of energy gaps E_P - E_R (eV)
-sampled in each state (``atomistic.energy_gap.sample_energy_gap``).
+sampled in each state (``atomistic.reactions.energy_gap.sample_energy_gap``).
 """
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ def kinetics(
     """Fit alpha (and/or lambda) and write a kinetics handoff with PyBaMM parameter names."""
     import numpy as np
 
-    from atomistic.marcus import reorganisation_energy
-    from atomistic.transfer_coefficient import fit_transfer_coefficient, plot_transfer_fit
+    from atomistic.reactions.marcus import reorganisation_energy
+    from atomistic.reactions.transfer_coefficient import fit_transfer_coefficient, plot_transfer_fit
     from couplers.reaction_kinetics import kinetics_entry, kinetics_handoff
 
     from ..cli_errors import reported_errors

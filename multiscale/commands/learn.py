@@ -17,7 +17,7 @@ def learn(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Explore with the committee, label where it disagrees, retrain; rerunning resumes."""
-    from atomistic.learn_config import learn_from_config
+    from ..configs.learn import learn_from_config
 
     from ..cli_errors import reported_errors
 

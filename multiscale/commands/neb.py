@@ -37,9 +37,10 @@ def neb(
     from rich.console import Console
 
     from atomistic.errors import InputError
-    from atomistic.neb_run import adatom_hop, neb_study
+    from atomistic.reactions.endpoints import adatom_hop
 
     from ..cli_errors import reported_errors
+    from ..studies.neb import neb_study
 
     console = Console(quiet=quiet, stderr=True)
     with reported_errors("the band is not saved; run again"):

@@ -24,7 +24,7 @@ def property_(
     """Compute an atomistic property with error bars (committee calculators) and write JSON + plot."""
     from rich.console import Console
 
-    from atomistic.property_run import run_property
+    from ..studies.property import run_property
 
     console = Console(quiet=quiet, stderr=True)
     opts = {}

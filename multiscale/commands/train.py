@@ -16,7 +16,7 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
 ) -> None:
     """Train a committee of learned potentials; rerunning resumes from checkpoints."""
-    from atomistic.train_config import train_from_config
+    from ..configs.train import train_from_config
 
     from ..cli_errors import reported_errors
 

@@ -21,25 +21,30 @@ from ..config import StageParams, stage_kind
 class ActiveLearningParams(StageParams):
     structures: list[dict[str, Any]] = Field(
         default_factory=lambda: [{"element": "Cu", "kind": "vacancy", "size": 2}],
-        description="atomistic.learn_config.StructureSpec fields")
+        description="multiscale.configs.learn.StructureSpec fields")
     reference: Literal["emt", "gpaw"] = "emt"
     gpaw: dict[str, Any] = Field(default_factory=dict,
                                  description="gpaw_lcao_calculator options (reference = gpaw)")
     test_frames: int = Field(0, ge=0, description="held-out frames labelled from independent MD "
                                                   "(reference calls outside the budget)")
     settings: dict[str, Any] = Field(default_factory=dict,
-                                     description="atomistic.active_learning.ActiveLearningSettings")
+                                     description="atomistic.learning.settings.ActiveLearningSettings")
 
 
 @stage_kind("active_learning", ActiveLearningParams)
 def active_learning(ctx) -> dict:
-    from atomistic.active_learning import learn, plot_learning_curve, validate_learning_settings
-    from atomistic.learn_config import (ReferenceSpec, StructureSpec, build_structure,
-                                        reference_factory)
+    from atomistic.learning.display import plot_learning_curve
+    from atomistic.learning.loop import learn
+    from atomistic.learning.settings import ActiveLearningSettings
+    from atomistic.mlip.training import TrainSettings
+
+    from ..config import validate_section
+    from ..configs.learn import ReferenceSpec, StructureSpec, build_structure, reference_factory
 
     p = ctx.params
-    settings = validate_learning_settings({"seed": ctx.seed, **p.settings},
-                                          where=f"stage.{ctx.name}.settings")
+    where, key = str(ctx.config.source or "<config>"), f"stage.{ctx.name}.settings"
+    settings = validate_section(ActiveLearningSettings, {"seed": ctx.seed, **p.settings}, where, key)
+    validate_section(TrainSettings, settings.train, where, f"{key}.train")
     if ctx.executor is not None and getattr(ctx.executor, "scheduler", None) \
             and settings.scheduler is None:
         settings = settings.model_copy(update={"scheduler": ctx.executor.scheduler})
@@ -71,7 +76,7 @@ def _test_frames(structures, reference, n, settings, seed):
     """``n`` labelled frames from independent reference MD over the run's temperature range."""
     if n <= 0:
         return None
-    from atomistic.reference_frames import langevin_frames
+    from atomistic.mlip.reference_frames import langevin_frames
 
     calc = reference() if callable(reference) and not hasattr(reference, "calculate") \
         else reference

@@ -47,7 +47,7 @@ class ElectrifiedInterfaceParams(StageParams):
 def electrified_interface(ctx) -> dict:
     import numpy as np
 
-    from atomistic.dipole_layer import DipoleLayer, lattice_vectors
+    from atomistic.interface.dipole_layer import DipoleLayer, lattice_vectors
     from couplers.electrified_interface import (Adsorbate, committee_interface, interface_handoff,
                                                 plot_interface, solve_interface, sweep_interface)
 

@@ -32,8 +32,8 @@ def mlip_data(ctx) -> dict:
     from ase.build import bulk
     from ase.calculators.emt import EMT
 
-    from atomistic.dataset import write_frames
-    from atomistic.reference_frames import langevin_frames, rattled_fcc
+    from atomistic.mlip.dataset import write_frames
+    from atomistic.mlip.reference_frames import langevin_frames, rattled_fcc
 
     p = ctx.params
     frames = rattled_fcc(p.element, EMT(), p.rattled, size=(p.size,) * 3, seed=ctx.seed)
@@ -50,17 +50,19 @@ def mlip_data(ctx) -> dict:
 
 class MLIPTrainParams(StageParams):
     settings: dict[str, Any] = Field(default_factory=dict,
-                                     description="atomistic.training.TrainSettings fields")
+                                     description="atomistic.mlip.training.TrainSettings fields")
 
 
 @stage_kind("mlip_train", MLIPTrainParams)
 def mlip_train(ctx) -> dict:
-    from atomistic.dataset import read_frames
-    from atomistic.training import train_committee, validate_settings
+    from atomistic.mlip.dataset import read_frames
+    from atomistic.mlip.training import TrainSettings, train_committee
+
+    from ..config import validate_section
 
     (data,) = ctx.params.needs
-    settings = validate_settings({"seed": ctx.seed, **ctx.params.settings},
-                                 where=f"stage.{ctx.name}.settings")
+    settings = validate_section(TrainSettings, {"seed": ctx.seed, **ctx.params.settings},
+                                str(ctx.config.source or "<config>"), f"stage.{ctx.name}.settings")
     frames = read_frames(ctx.input_dirs[data] / ctx.inputs[data]["frames"])
     calc = train_committee(frames, settings, path=ctx.dir / "potential.mlip.pt",
                            checkpoint_dir=ctx.dir / "checkpoints", progress=False)
@@ -84,10 +86,10 @@ def mlip_md(ctx) -> dict:
     from ase.build import bulk
     from ase.calculators.emt import EMT
     from ase.md.langevin import Langevin
-    from atomistic.dynamics import thermalize
+    from atomistic.md.velocities import thermalize
     from ase import units
 
-    from atomistic.potential import load_potential
+    from atomistic.mlip.potential import load_potential
 
     p = ctx.params
     (train,) = p.needs

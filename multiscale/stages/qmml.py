@@ -55,7 +55,7 @@ class HybridMDParams(StageParams):
 def _low(ctx):
     p = ctx.params
     if p.low == "mlip":
-        from atomistic.potential import load_potential
+        from atomistic.mlip.potential import load_potential
 
         (train,) = p.needs
         if "potential" not in ctx.inputs[train]:

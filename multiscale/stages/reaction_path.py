@@ -1,6 +1,6 @@
 """Stage ``neb``: a reaction path (adatom hop on fcc(100)) with committee error bars and doubted frames.
 
-Relaxes a climbing-image NEB (:func:`atomistic.neb_run.neb_study`) with EMT, a
+Relaxes a climbing-image NEB (:func:`multiscale.studies.neb.neb_study`) with EMT, a
 perturbed-EMT committee, or a trained MLIP committee; writes the profile
 (``neb.png``, committee band), the band, and the images the committee doubts
 (``doubted.extxyz``, for an active-learning stage to label). With
@@ -36,8 +36,10 @@ class NEBParams(StageParams):
 
 @stage_kind("neb", NEBParams)
 def neb(ctx) -> dict:
-    from atomistic.neb_run import adatom_hop, neb_study
-    from atomistic.property_run import make_calculator
+    from atomistic.reactions.endpoints import adatom_hop
+
+    from ..calculators import make_calculator
+    from ..studies.neb import neb_study
 
     p = ctx.params
     calc = p.calculator

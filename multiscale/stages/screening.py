@@ -1,14 +1,14 @@
 """Stage ``screen``: a hierarchical stability screen of fcc alloy decorations.
 
 Candidates are the symmetry-distinct decorations of an fcc cell
-(``atomistic.decorations``) by the given elements; the funnel
-(``atomistic.screening.screen``) evaluates them with a cheap level on all,
+(``atomistic.stability.decorations``) by the given elements; the funnel
+(``atomistic.stability.screening.screen``) evaluates them with a cheap level on all,
 the committee on the best quarter (``committee_fraction``), and the reference
 on the committee's best and most uncertain. Every evaluation is a task on the
 run's executor (Dask when workers > 1), cached under
 ``stages/<name>.cache/`` beside the stage folder, so an interrupted stage
 resumes with its finished evaluations. Calculator specs as in
-``atomistic.property_run.make_calculator``.
+``multiscale.calculators.make_calculator``.
 """
 from __future__ import annotations
 
@@ -38,9 +38,10 @@ def screen_stage(ctx) -> dict:
     from ase.build import bulk
 
     from foundation.files import write_json
-    from atomistic.decorations import decorations
-    from atomistic.property_run import make_calculator
-    from atomistic.screening import Level, screen
+    from atomistic.stability.decorations import decorations
+    from atomistic.stability.screening import Level, screen
+
+    from ..calculators import make_calculator
 
     p = ctx.params
     cube = bulk(p.elements[0], "fcc", a=3.6, cubic=True).repeat(tuple(p.cell))

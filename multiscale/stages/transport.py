@@ -1,6 +1,6 @@
 """Stage ``md_to_pnp``: electrolyte MD -> D and profiles -> handoff file -> FEniCSx PNP -> comparison.
 
-The MD is the primitive-model Brownian dynamics of :mod:`atomistic.brownian`
+The MD is the primitive-model Brownian dynamics of :mod:`atomistic.md.brownian`
 (implicit solvent, mean-field electrostatics between two electrodes); the
 diffusivities and ion profiles measured from it go into a typed handoff file,
 which parametrises a closed-cell PNP solve whose profiles are compared back
@@ -31,7 +31,7 @@ class MDToPNPParams(StageParams):
 def md_to_pnp(ctx) -> dict:
     import numpy as np
 
-    from atomistic.brownian import KB, E, brownian_slab
+    from atomistic.md.brownian import KB, E, brownian_slab
     from couplers.md_to_pnp import compare_profiles, handoff_from_positions, plot_comparison, pnp_closed_cell
 
     p = ctx.params

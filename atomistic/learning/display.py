@@ -1,0 +1,93 @@
+"""What a person sees of an active-learning run: the live progress line and the learning curve.
+
+- ``ProgressDisplay``: a one-line rich display (MD steps, reference calls, the
+  current deviation, the held-out error), fed by the loop's events.
+- ``plot_learning_curve(result_or_folder, path)``: held-out force MAE against
+  reference calls and the deviation of every labelled or rejected frame (PNG).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic_file import save_figure
+from .state import LearningResult
+
+
+class ProgressDisplay:
+    """A live one-line rich display: MD steps, reference calls, deviation, test error."""
+
+    def __init__(self, learner):
+        self.enabled = learner.progress
+        self.bar = None
+        self.task = None
+        self.dev = 0.0
+        self.total = learner._total_steps() * learner.n_walkers
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("MD steps"), BarColumn(),
+                                TextColumn("{task.completed}/{task.total}"),
+                                TextColumn("{task.description}"), TimeElapsedColumn())
+            self.bar.__enter__()
+            self.task = self.bar.add_task("", total=self.total)
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+    def update(self, learner, event: str, data: dict) -> None:
+        if self.bar is None:
+            return
+        if event == "step":
+            self.dev = data["dev"]
+            if data["step"] % 10:
+                return
+        st = learner.state
+        curve = st.curve
+        test = (f" | test F MAE {1000 * curve[-1]['force_mae']:.1f} meV/Å"
+                if curve and "force_mae" in curve[-1] else "")
+        note = {"training": " | retraining", "labelled": " | labelled",
+                "failed": " | reference FAILED", "rejected": " | rolled back"}.get(event, "")
+        self.bar.update(self.task, completed=sum(w.step for w in learner.walkers),
+                        description=f"| calls {st.n_calls}/{learner.s.max_calls} | dev "
+                                    f"{1000 * self.dev:.0f} meV/Å{test}{note}")
+
+
+def plot_learning_curve(result_or_folder, path: str | Path) -> Path:
+    """Test force MAE (meV/Angstrom) against reference calls, as a PNG at ``path`` (written atomically)."""
+    from matplotlib.figure import Figure
+
+    if isinstance(result_or_folder, LearningResult):
+        curve, log = result_or_folder.curve, result_or_folder.log
+    else:
+        state = json.loads((Path(result_or_folder) / "state.json").read_text())
+        curve, log = state["curve"], state["log"]
+    fig = Figure(figsize=(9, 3.6))
+    a, b = fig.subplots(1, 2)
+    pts = [p for p in curve if "force_mae" in p]
+    if pts:
+        a.plot([p["calls"] for p in pts], [1000 * p["force_mae"] for p in pts], "o-")
+        a.set_yscale("log")
+    a.set_xlabel("reference calls")
+    a.set_ylabel("held-out force MAE (meV/Å)" if pts else "(no test set given)")
+    devs = [(e["calls"], 1000 * e["dev"]) for e in log if e["dev"] is not None
+            and e["decision"] in ("labelled", "failed")]
+    if devs:
+        b.plot(*zip(*devs), ".", label="labelled / failed")
+    rej = [(e["calls"], 1000 * e["dev"]) for e in log if e["decision"] == "rejected"
+           and e["dev"] is not None and np.isfinite(e["dev"])]
+    if rej:
+        b.plot(*zip(*rej), "x", color="C3", label="rejected (rolled back)")
+    b.set_xlabel("reference calls")
+    b.set_ylabel("max force deviation (meV/Å)")
+    if devs or rej:
+        b.legend(fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, path, dpi=120)
+

@@ -1,0 +1,8 @@
+"""atomistic.md: molecular dynamics and the time step (guide: docs/md.md).
+
+- ``dynamics``: ``run_md``, guarded NVE / Langevin / Nose-Hoover MD with any ASE calculator.
+- ``timestep``: the one time-step API: the Hessian's highest frequency, ``stable_timestep``,
+  ``estimate_timestep`` (Verlet bound, committee-aware), ``nve_drift``.
+- ``brownian``: overdamped Brownian dynamics of a primitive-model electrolyte (SI), the MD
+  reference of the MD -> PNP chain.
+"""

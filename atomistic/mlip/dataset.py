@@ -1,0 +1,199 @@
+"""Labelled structure datasets: read/write (extxyz, ASE db), split, hash, label.
+
+A dataset is a list of ``ase.Atoms``; each labelled frame carries its labels
+in a ``SinglePointCalculator`` (energy eV, forces eV/Angstrom (N, 3), stress
+eV/Angstrom^3 Voigt (6,)) and free-form metadata in ``atoms.info``.
+
+- ``read_frames(path)`` / ``write_frames(frames, path)``: ``.xyz``/``.extxyz``
+  or ``.db`` (ASE database), chosen by suffix; writes are atomic.
+- ``split_frames(frames, fractions, seed)``: reproducible random splits.
+- ``dataset_hash(frames)``: sha256 of structures and labels (stored in
+  potential files so a model names the data it learned from).
+- ``label_frames(frames, calc)``: run any ASE calculator over frames; a frame
+  whose calculation raises is recorded in ``LabelResult.failures`` and the
+  batch goes on. ``emt_calculator`` and ``gpaw_lcao_calculator`` are presets.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from ase.calculators.singlepoint import SinglePointCalculator
+
+from ..errors import InputError
+
+_XYZ = {".xyz", ".extxyz"}
+
+
+def _kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in _XYZ:
+        return "extxyz"
+    if suffix == ".db":
+        return "db"
+    raise InputError(f"path: {str(path)!r}: unknown dataset format {suffix!r}; "
+                     "expected .xyz, .extxyz or .db")
+
+
+def read_frames(path: str | Path) -> list:
+    """All frames of an extxyz file or ASE database, with their labels and info."""
+    import ase.io
+
+    path = Path(path)
+    kind = _kind(path)
+    if not path.is_file():
+        raise InputError(f"path: {str(path)!r}: no such dataset file")
+    if kind == "extxyz":
+        return list(ase.io.read(path, index=":", format="extxyz"))
+    import ase.db
+
+    frames = []
+    with ase.db.connect(path) as db:
+        for row in db.select():
+            atoms = row.toatoms(add_additional_information=False)
+            atoms.info.update(row.key_value_pairs)
+            atoms.info.update(row.data.get("info", {}))
+            frames.append(atoms)
+    return frames
+
+
+def write_frames(frames, path: str | Path) -> Path:
+    """Write frames (labels + ``info``) atomically to extxyz or an ASE database."""
+    import ase.io
+
+    path = Path(path)
+    kind = _kind(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        if kind == "extxyz":
+            ase.io.write(tmp, list(frames), format="extxyz")
+        else:
+            import ase.db
+
+            Path(tmp).unlink()
+            with ase.db.connect(tmp, type="db") as db:
+                for atoms in frames:
+                    simple = {k: v for k, v in atoms.info.items()
+                              if isinstance(v, (bool, int, float, str, np.integer, np.floating))
+                              and k.isidentifier() and k not in _DB_RESERVED}
+                    db.write(atoms, key_value_pairs=simple, data={"info": dict(atoms.info)})
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+_DB_RESERVED = {"id", "unique_id", "ctime", "mtime", "user", "calculator", "energy", "natoms",
+                "charge", "mass", "fmax", "smax", "volume", "pbc", "cell", "numbers", "positions",
+                "forces", "stress", "magmom", "age", "formula"}
+
+
+def split_frames(frames, fractions=(0.8, 0.1, 0.1), seed: int = 0) -> list[list]:
+    """Shuffle with ``seed`` and cut into parts with the given fractions (summing to 1)."""
+    fractions = [float(f) for f in fractions]
+    if any(f < 0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-9:
+        raise InputError(f"fractions: {fractions}: expected non-negative numbers summing to 1")
+    order = np.random.default_rng(seed).permutation(len(frames))
+    bounds = np.round(np.cumsum([0.0] + fractions) * len(frames)).astype(int)
+    return [[frames[k] for k in order[a:b]] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def labels_of(atoms) -> dict:
+    """The labels of a frame: energy (eV), forces (N, 3), stress (6,) when present."""
+    calc = atoms.calc
+    results = getattr(calc, "results", {}) if calc is not None else {}
+    out = {}
+    for key in ("energy", "forces", "stress"):
+        if key in results:
+            out[key] = np.asarray(results[key], dtype=np.float64)
+    if "energy" not in out and "free_energy" in results:
+        out["energy"] = np.asarray(results["free_energy"], dtype=np.float64)
+    return out
+
+
+def dataset_hash(frames) -> str:
+    """sha256 over numbers, positions, cell, pbc and labels of every frame.
+
+    Exact bytes: a frame re-read from extxyz (8 decimals) hashes differently
+    from the in-memory original, which is intended (it is different data).
+    """
+    h = hashlib.sha256()
+    for atoms in frames:
+        h.update(np.ascontiguousarray(atoms.numbers, dtype=np.int64).tobytes())
+        h.update(np.ascontiguousarray(atoms.pbc, dtype=bool).tobytes())
+        for arr in (atoms.positions, atoms.cell.array):
+            h.update(np.ascontiguousarray(arr, dtype=np.float64).tobytes())
+        for key, value in sorted(labels_of(atoms).items()):
+            h.update(key.encode())
+            h.update(np.ascontiguousarray(value, dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
+@dataclass
+class LabelResult:
+    """Frames that were labelled, and (index, error message) of those that failed."""
+    frames: list = field(default_factory=list)
+    failures: list[tuple[int, str]] = field(default_factory=list)
+
+
+def label_frames(frames, calc, properties=("energy", "forces"), progress: bool = True
+                 ) -> LabelResult:
+    """Label copies of ``frames`` with ASE calculator ``calc``.
+
+    Args:
+        frames: structures (not modified).
+        calc: an ASE calculator instance, or a zero-argument factory returning one
+            (used for calculators that must not be shared between structures).
+        properties: what to compute: any of "energy", "forces", "stress".
+        progress: show a rich progress bar.
+    """
+    from rich.progress import Progress
+
+    result = LabelResult()
+    # A calculator class (EMT) has a ``calculate`` attribute too, but it is a factory.
+    factory = isinstance(calc, type) or (callable(calc) and not hasattr(calc, "calculate"))
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("labelling", total=len(frames))
+        for k, atoms in enumerate(frames):
+            atoms = atoms.copy()
+            try:
+                atoms.calc = calc() if factory else calc
+                res = {"energy": atoms.get_potential_energy()}
+                if "forces" in properties:
+                    res["forces"] = atoms.get_forces()
+                if "stress" in properties:
+                    res["stress"] = atoms.get_stress()
+                if not all(np.all(np.isfinite(v)) for v in res.values()):
+                    raise ValueError("non-finite result")
+            except Exception as exc:  # record any engine failure, keep labelling
+                result.failures.append((k, f"{type(exc).__name__}: {exc}"))
+            else:
+                atoms.calc = SinglePointCalculator(atoms, **res)
+                atoms.info.setdefault("label_source", getattr(calc, "__name__", "calculator")
+                                      if factory else type(calc).__name__)
+                result.frames.append(atoms)
+            bar.advance(task)
+    return result
+
+
+def emt_calculator():
+    """ASE's EMT (Cu, Al, Ni, Ag, Au, Pd, Pt, H, C, N, O): a fast reference for tests."""
+    from ase.calculators.emt import EMT
+
+    return EMT()
+
+
+def gpaw_lcao_calculator(basis: str = "dzp", xc: str = "PBE", kpts=(2, 2, 2),
+                         h: float = 0.2, txt=None, **kwargs):
+    """A GPAW LCAO calculator preset (DFT labels in minutes on a laptop for small cells)."""
+    from .._engines import import_engine
+
+    gpaw = import_engine("gpaw")
+    return gpaw.GPAW(mode="lcao", basis=basis, xc=xc, kpts=kpts, h=h, txt=txt, **kwargs)
