@@ -14,7 +14,6 @@ import os
 import platform
 import re
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -72,10 +71,9 @@ def record(name: str, command: str, body: str) -> None:
                              re.S)
         text = pattern.sub(lambda _m: section, text) if pattern.search(text) else (
             text.rstrip() + "\n\n" + section)
-        fd, tmp = tempfile.mkstemp(dir=BENCHMARKS.parent, prefix=".BENCHMARKS.")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, BENCHMARKS)
+        from foundation.files import write_text   # bench scripts put the repo root on sys.path first
+
+        write_text(BENCHMARKS, text)
 
 
 def markdown_table(headers: list[str], rows: list[list]) -> str:

@@ -168,7 +168,7 @@ def part_committee():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from atomistic.atomic_file import save_figure as save_png
+    from foundation.files import save_figure as save_png
     from atomistic.stability.plots import plot_hull, plot_voltage
 
     structs = [bulk("Cu", "fcc"), bulk("Au", "fcc")]

@@ -66,6 +66,7 @@ from atomistic.emt_committee import PerturbedEMT  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 from couplers import HybridCalculator  # noqa: E402
 from couplers.regions import SphereRegion  # noqa: E402
+from foundation.files import save_figure  # noqa: E402
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
 STEPS = 20 if FAST else 400
@@ -205,11 +206,8 @@ def plot(res):
         ax[0, j].legend(fontsize=6)
         ax[1, j].legend(fontsize=7)
     fig.tight_layout()
-    OUT.mkdir(exist_ok=True)
-    tmp = OUT / ".qmml_nve.tmp.png"
-    fig.savefig(tmp, dpi=90)
+    save_figure(fig, OUT / "qmml_nve.png", dpi=90)
     plt.close(fig)
-    os.replace(tmp, OUT / "qmml_nve.png")
 
 
 def main():

@@ -50,9 +50,10 @@ from atomistic.stability.decorations import decorations  # noqa: E402
 from atomistic.emt_committee import EMTCommittee  # noqa: E402
 from atomistic.stability.hull import hull_from_energies  # noqa: E402
 from atomistic.stability.result_cache import structure_key  # noqa: E402
-from atomistic.stability.screening import Level, _evaluate, dask_map, screen, serial_map  # noqa: E402
+from atomistic.stability.screening import Level, _evaluate, screen  # noqa: E402
+from foundation.executor import Executor  # noqa: E402
 from atomistic.stability.calibration import fit_spread_scale, p_stable, reliability  # noqa: E402
-from atomistic.atomic_file import save_figure as save_png  # noqa: E402
+from foundation.files import save_figure as save_png  # noqa: E402
 from atomistic.stability.plots import plot_reliability  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 
@@ -123,8 +124,7 @@ def main():
     cache = OUT / "screening_cache"
     if args.fresh and cache.exists():
         shutil.rmtree(cache)
-    run_map = dask_map("processes", args.workers) if args.workers > 1 else (
-        lambda f, items, desc="": serial_map(f, items, desc, quiet=False))
+    run_map = Executor(workers=args.workers, quiet=False).map   # Dask processes when workers > 1
     cands, refs = search_space()
     n = len(cands)
     cheap = Level("cheap", EMTCommittee(1, spread=0.01, seed=11).members[0], relax=False,

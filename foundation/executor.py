@@ -25,7 +25,9 @@ class Executor:
     """``map`` many independent tasks: in this process (``workers=1``), on a local Dask
     cluster (``workers > 1``) or on the scheduler at ``scheduler``; see the module docstring."""
 
-    def __init__(self, scheduler: str | None = None, workers: int | None = 1, quiet: bool = True):
+    def __init__(self, scheduler: str | None = None, workers: int | None = 1, quiet: bool = True,
+                 client=None):
+        """``client``: a ``distributed.Client`` the caller already has (and closes itself)."""
         if workers is not None and workers < 1:
             from .errors import InputError
 
@@ -33,12 +35,13 @@ class Executor:
         self.scheduler = scheduler
         self.workers = workers
         self.quiet = quiet
-        self._client = None
+        self._client = client
+        self._owns_client = client is None
         self._cluster = None
 
     @property
     def parallel(self) -> bool:
-        return self.scheduler is not None or (self.workers or 1) > 1
+        return not self._owns_client or self.scheduler is not None or (self.workers or 1) > 1
 
     def _get_client(self):
         if self._client is None:
@@ -92,11 +95,12 @@ class Executor:
         return track(iterable, description=desc, total=total, transient=True)
 
     def close(self) -> None:
-        if self._client is not None:
+        if self._client is not None and self._owns_client:
             self._client.close()
+            self._client = None
         if self._cluster is not None:
             self._cluster.close()
-        self._client = self._cluster = None
+            self._cluster = None
 
     def __enter__(self):
         return self

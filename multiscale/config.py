@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-import typing
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, Union
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
+
+from foundation.validation import format_errors, model_vocabulary
 
 from .errors import InputError
 
@@ -170,76 +171,20 @@ def _typed_config_model():
 
 # --- errors that read like a person wrote them ------------------------------
 
-def _key_path(loc: tuple) -> str:
-    parts = list(loc)
-    # A stage's location carries its discriminator (stage, NAME, KIND, field...):
-    # drop the kind, which is pydantic's bookkeeping, not a key in the file.
-    if len(parts) > 2 and parts[0] == "stage" and parts[2] in STAGE_KINDS:
-        del parts[2]
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif isinstance(part, str) and part.startswith("function-"):
-            continue  # pydantic's validator location tags
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def model_vocabulary(model: Any) -> list[str]:
-    """Every field name of ``model`` and of the models nested in its fields (the did-you-mean words)."""
-    words: set[str] = set()
-    seen: set[type] = set()
-
-    def walk(tp: Any) -> None:
-        if isinstance(tp, type) and issubclass(tp, BaseModel):
-            if tp in seen:
-                return
-            seen.add(tp)
-            words.update(tp.model_fields)
-            for f in tp.model_fields.values():
-                walk(f.annotation)
-            return
-        for arg in typing.get_args(tp):
-            walk(arg)
-
-    walk(model)
-    return sorted(words)
-
-
-def _format(err: dict, where: str, vocabulary: Iterable[str], prefix: tuple = ()) -> str:
-    path = _key_path(tuple(prefix) + tuple(err["loc"]))
-    value = err.get("input")
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        key = path.rsplit(".", 1)[-1]
-        hint = difflib.get_close_matches(key, list(vocabulary), n=1)
-        guess = f"; did you mean {hint[0]!r}?" if hint else ""
-        return f"{where}: {path}: unknown key{guess}"
-    if kind == "missing":
-        return f"{where}: {path}: required key is missing"
-    if kind == "union_tag_invalid":
-        kinds = ", ".join(sorted(STAGE_KINDS))
-        return f"{where}: {path}.kind: {err['ctx']['tag']!r}: unknown stage kind (known: {kinds})"
-    if kind == "union_tag_not_found":
-        return f"{where}: {path}.kind: required key is missing (the stage's type)"
-    msg = err["msg"].removeprefix("Value error, ")
-    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
-    return f"{where}: {path}: {shown}: {msg}"
+def _drop_stage_kind(loc: tuple) -> tuple:
+    """A stage's error location carries its discriminator (stage, NAME, KIND, field...): drop the
+    kind, which is pydantic's bookkeeping, not a key in the file."""
+    if len(loc) > 2 and loc[0] == "stage" and loc[2] in STAGE_KINDS:
+        return loc[:2] + loc[3:]
+    return loc
 
 
 def validation_error(exc: pydantic.ValidationError, where: str, vocabulary: Iterable[str],
                      prefix: str = "") -> ConfigError:
-    """The one formatter: a ``ConfigError`` with one line per problem of ``exc``.
-
-    Each line is ``WHERE: key.path: what was wrong`` (``WHERE: key.path: value: message`` for a
-    bad value); an unknown key gets the closest word of ``vocabulary`` as a did-you-mean.
-    ``prefix`` (dotted) is prepended to every key path, for a section validated on its own.
-    """
-    words = sorted(vocabulary)
-    loc = tuple(prefix.split(".")) if prefix else ()
-    return ConfigError("\n".join(_format(e, where, words, loc) for e in exc.errors()))
+    """A ``ConfigError`` with one line per problem of ``exc``, written by the toolkit's one
+    formatter (``foundation.validation.format_errors``): ``WHERE: key.path: what was wrong``,
+    did-you-mean from ``vocabulary`` on unknown keys; ``prefix`` (dotted) before every key path."""
+    return ConfigError(format_errors(exc, where, vocabulary, prefix, loc=_drop_stage_kind))
 
 
 def validate_section(model: type[M], data: Any, where: str, prefix: str = "") -> M:

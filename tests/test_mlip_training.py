@@ -14,6 +14,7 @@ from atomistic.mlip.potential import PotentialFileError, load_potential
 from atomistic.mlip.reference_frames import langevin_frames, rattled_fcc
 from atomistic.mlip.training import train_committee, validate_settings
 from atomistic.errors import InputError
+from foundation.executor import Executor
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +192,7 @@ def test_members_train_in_parallel_on_a_dask_cluster(emt_data, tmp_path):
     with distributed.Client(processes=False, n_workers=2, threads_per_worker=1,
                             dashboard_address=None) as client:
         calc = train_committee(emt_data[0][:8], settings, tmp_path / "d.pt", progress=False,
-                               dask_client=client)
+                               executor=Executor(client=client))
     serial = train_committee(emt_data[0][:8], settings, tmp_path / "s.pt", progress=False)
     atoms = emt_data[1][0].copy()
     atoms.calc = calc

@@ -8,7 +8,8 @@ from atomistic.stability.decorations import decorations, substitutions
 from atomistic.emt_committee import EMTCommittee
 from atomistic.errors import InputError
 from atomistic.stability.hull import formation_hull
-from atomistic.stability.screening import Level, dask_map, screen
+from atomistic.stability.screening import Level, screen
+from foundation.executor import Executor
 
 
 def _levels():
@@ -67,13 +68,14 @@ def test_dask_tasks_give_the_serial_answer(space):
     cands = cands[:5]
     kw = dict(n_committee=3, n_reference=2, n_uncertain=1)
     serial = screen(cands, refs, *_levels(), **kw)
-    parallel = screen(cands, refs, *_levels(), map=dask_map("threads", 2), **kw)
+    with Executor(workers=2) as ex:       # two worker processes of a local Dask cluster
+        parallel = screen(cands, refs, *_levels(), map=ex.map, **kw)
     assert parallel.stable == serial.stable
     for a, b in zip(serial.table, parallel.table):
         assert a.keys() == b.keys()
         for k in a:
             if isinstance(a[k], float):
-                assert a[k] == pytest.approx(b[k], abs=1e-12)  # same arithmetic, any thread
+                assert a[k] == pytest.approx(b[k], abs=1e-12)  # same arithmetic, any process
 
 
 def test_funnel_refuses_a_space_without_its_elemental_references(space):

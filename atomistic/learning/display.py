@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic_file import save_figure
+from foundation.files import save_figure
 from .state import LearningResult
 
 

@@ -78,7 +78,9 @@ class ActiveLearningSettings(BaseModel):
 
 def validate_learning_settings(settings, where: str = "settings") -> ActiveLearningSettings:
     """``ActiveLearningSettings`` from a dict; errors name the offending key."""
-    from ..mlip.training import describe_validation_error, validate_settings
+    from foundation.validation import format_errors, model_vocabulary
+
+    from ..mlip.training import validate_settings
 
     if isinstance(settings, ActiveLearningSettings):
         s = settings
@@ -86,7 +88,8 @@ def validate_learning_settings(settings, where: str = "settings") -> ActiveLearn
         try:
             s = ActiveLearningSettings.model_validate(settings or {})
         except pydantic.ValidationError as exc:
-            raise InputError(describe_validation_error(exc, lambda k: f"{where}.{k}")) from None
+            raise InputError(format_errors(exc, "", model_vocabulary(ActiveLearningSettings),
+                                           prefix=where)) from None
     validate_settings(s.train, where=f"{where}.train")
     return s
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..atomic_file import atomic_open
+from foundation.files import atomic_open
 from ..errors import InputError
 from .state import STATE_VERSION, LearningState, log_entry
 

@@ -16,13 +16,13 @@ eV/Angstrom^3 Voigt (6,)) and free-form metadata in ``atoms.info``.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from ase.calculators.singlepoint import SinglePointCalculator
+
+from foundation.files import atomic_path
 
 from ..errors import InputError
 
@@ -67,26 +67,19 @@ def write_frames(frames, path: str | Path) -> Path:
 
     path = Path(path)
     kind = _kind(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         if kind == "extxyz":
             ase.io.write(tmp, list(frames), format="extxyz")
         else:
             import ase.db
 
-            Path(tmp).unlink()
+            tmp.unlink()     # ase.db makes its own file
             with ase.db.connect(tmp, type="db") as db:
                 for atoms in frames:
                     simple = {k: v for k, v in atoms.info.items()
                               if isinstance(v, (bool, int, float, str, np.integer, np.floating))
                               and k.isidentifier() and k not in _DB_RESERVED}
                     db.write(atoms, key_value_pairs=simple, data={"info": dict(atoms.info)})
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

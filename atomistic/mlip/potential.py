@@ -19,7 +19,7 @@ import datetime as _dt
 from pathlib import Path
 
 from .._engines import import_engine
-from ..atomic_file import atomic_open
+from foundation.files import atomic_open
 from ..errors import InputError
 
 FORMAT = "multiscale-mlip"

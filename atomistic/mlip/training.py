@@ -35,6 +35,8 @@ import numpy as np
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
+from foundation.validation import format_errors, model_vocabulary
+
 from .._engines import import_engine
 from .dataset import dataset_hash, labels_of
 from ..errors import InputError
@@ -80,21 +82,7 @@ def validate_settings(settings: dict | TrainSettings | None, where: str = "setti
     try:
         return TrainSettings.model_validate(settings or {})
     except pydantic.ValidationError as exc:
-        raise InputError(describe_validation_error(exc, lambda key: f"{where}.{key}")) from None
-
-
-def describe_validation_error(exc: pydantic.ValidationError, name) -> str:
-    """One line per problem: ``name(key path)``, then what was wrong with the value."""
-    lines = []
-    for err in exc.errors():
-        key = name(".".join(str(p) for p in err["loc"]))
-        if err["type"] == "extra_forbidden":
-            lines.append(f"{key}: unknown key")
-        elif err["type"] == "missing":
-            lines.append(f"{key}: required key is missing")
-        else:
-            lines.append(f"{key}: {err.get('input')!r}: {err['msg']}")
-    return "\n".join(lines)
+        raise InputError(format_errors(exc, "", model_vocabulary(TrainSettings), prefix=where)) from None
 
 
 # --- data -------------------------------------------------------------------
@@ -329,7 +317,7 @@ def _warm_start_states(path, s: TrainSettings, elements: list[int]):
 def train_committee(frames, settings: dict | TrainSettings | None = None,
                     path: str | Path = "potential.mlip.pt", valid_frames=None,
                     checkpoint_dir: str | Path | None = None, progress: bool = True,
-                    dask_client=None, warm_start: str | Path | None = None):
+                    executor=None, warm_start: str | Path | None = None):
     """Train ``settings.n_members`` potentials on labelled ``frames`` and save them.
 
     Args:
@@ -341,8 +329,10 @@ def train_committee(frames, settings: dict | TrainSettings | None = None,
         checkpoint_dir: folder for per-member checkpoints (default: ``<path>.ckpt/``);
             a rerun with the same settings and data resumes from them.
         progress: show a rich progress bar.
-        dask_client: a ``distributed.Client``; when given, members train in
-            parallel on its workers (sequentially in this process otherwise).
+        executor: a ``foundation.executor.Executor`` (or anything with its ``map``);
+            when given, members train as its tasks, e.g. in parallel on Dask
+            (``Executor(workers=4)``, ``Executor(client=client)``); otherwise one
+            after the other in this process, with a progress bar.
         warm_start: a potential file (same hyperparameters) whose members are the
             starting points (member m starts from member m mod its size); its
             elements must include every element of ``frames``.
@@ -380,8 +370,8 @@ def train_committee(frames, settings: dict | TrainSettings | None = None,
     from .model import MomentPotential
 
     t0 = time.perf_counter()
-    if dask_client is not None:
-        for state, met in dask_client.gather(dask_client.map(_member_job, jobs, pure=False)):
+    if executor is not None:
+        for state, met in executor.map(_member_job, jobs, desc="committee members"):
             model = MomentPotential(elements, **s.model_kwargs()).to(getattr(torch, s.dtype))
             model.load_state_dict(state)
             models.append(model)

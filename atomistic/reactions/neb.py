@@ -336,7 +336,7 @@ def plot_neb(result: NEBResult, path, title: str = "", reference: NEBResult | No
     """
     from matplotlib.figure import Figure
 
-    from ..atomic_file import save_figure
+    from foundation.files import save_figure
 
     fig = Figure(figsize=(5.5, 3.8))
     ax = fig.subplots()

@@ -226,7 +226,7 @@ def plot_transfer_fit(fit: TransferCoefficient, path, title: str = "") -> None:
     from matplotlib.figure import Figure
     from scipy import stats
 
-    from ..atomic_file import save_figure
+    from foundation.files import save_figure
 
     U = np.linspace(fit.potentials.min(), fit.potentials.max(), 100)
     x = U - fit.at_potential

@@ -3,7 +3,7 @@
 Each function draws on a matplotlib Axes and returns it; with no Axes it
 draws on a new ``matplotlib.figure.Figure`` (no pyplot, no backend chosen for
 the caller), reachable as ``ax.figure``. Save with
-``atomistic.atomic_file.save_figure(ax.figure, path)`` (atomic PNG).
+``foundation.files.save_figure(ax.figure, path)`` (atomic PNG).
 """
 from __future__ import annotations
 

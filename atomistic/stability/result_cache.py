@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from ase import Atoms
 
-from ..atomic_file import atomic_open
+from foundation.files import atomic_open
 
 
 def structure_key(atoms: Atoms, *parts) -> str:

@@ -16,8 +16,8 @@ evaluations as it can:
 
 The pure-element ``references`` are evaluated at every level (each hull needs
 them). Each evaluation is one task: ``map(func, tasks)`` runs them (the
-default runs them here; ``dask_map()`` runs them as Dask tasks; a
-``multiscale`` Executor's ``map`` works too). Tasks write their results to
+default runs them here; ``foundation.executor.Executor(workers=N).map`` runs
+them as Dask tasks). Tasks write their results to
 ``cache_dir`` themselves, atomically (``atomistic.stability.result_cache``), so a run
 that stops part-way resumes where it stopped and a finished run re-reports
 for free. A candidate that fails to relax at a level is dropped there and
@@ -96,42 +96,6 @@ def _evaluate(task: dict) -> dict:
     out["seconds"] = time.perf_counter() - t0  # what a cache hit saves, for cost accounting
     cache.put(task["level"], task["key"], out)
     return {**out, "cached": False}
-
-
-def serial_map(func: Callable, items: Sequence, desc: str = "tasks", quiet: bool = True) -> list:
-    """``[func(x) for x in items]`` here, with a rich progress bar unless ``quiet``."""
-    if quiet:
-        return [func(x) for x in items]
-    from rich.progress import track
-
-    return [func(x) for x in track(items, description=desc, transient=True)]
-
-
-def dask_map(scheduler: str = "processes", num_workers: int | None = None,
-             quiet: bool = True) -> Callable:
-    """A ``map(func, items)`` that runs each item as a Dask task (dask imported on first call).
-
-    scheduler: "processes", "threads", "synchronous", or a ``distributed.Client``.
-    quiet: False shows dask's progress bar (local schedulers).
-    """
-    def run(func, items, desc: str = "tasks"):
-        from .._engines import import_engine
-
-        dask = import_engine("dask")
-        import dask.delayed  # noqa: F401  (the submodule, not only the package)
-
-        tasks = [dask.delayed(func, pure=False)(x) for x in items]
-        if hasattr(scheduler, "compute"):  # a distributed.Client
-            return list(scheduler.gather(scheduler.compute(tasks)))
-        kwargs = {"num_workers": num_workers} if num_workers else {}
-        if quiet:
-            return list(dask.compute(*tasks, scheduler=scheduler, **kwargs))
-        from dask.diagnostics import ProgressBar
-
-        with ProgressBar():
-            return list(dask.compute(*tasks, scheduler=scheduler, **kwargs))
-
-    return run
 
 
 @dataclass
@@ -220,7 +184,12 @@ def screen(candidates: Sequence[Atoms], references: Sequence[Atoms], cheap: Leve
         if value < 0:
             raise InputError(f"{name} = {value}: expected >= 0")
     say = progress or (lambda _msg: None)
-    run_map = map or (lambda f, items, desc="tasks": serial_map(f, items, desc, quiet))
+    if map is None:
+        from foundation.executor import Executor
+
+        run_map = Executor(workers=1, quiet=quiet).map    # here, with a progress bar unless quiet
+    else:
+        run_map = map
     calls: dict[str, int] = {}
     failed: dict[str, str] = {}
     hits = 0

@@ -67,23 +67,15 @@ def train_from_config(path: str | Path, progress: bool = True) -> Path:
     train = frames(cfg.data.train)
     valid = frames(cfg.data.valid) if cfg.data.valid else None
     out = here / cfg.output
-    client = cluster = None
+    executor = None
     if cfg.dask is not None:
-        from atomistic._engines import import_engine
+        from foundation.executor import Executor
 
-        distributed = import_engine("distributed")
-        if cfg.dask.scheduler:
-            client = distributed.Client(cfg.dask.scheduler)
-        else:
-            cluster = distributed.LocalCluster(n_workers=cfg.dask.workers, threads_per_worker=1,
-                                               processes=True)
-            client = distributed.Client(cluster)
+        executor = Executor(scheduler=cfg.dask.scheduler, workers=cfg.dask.workers, quiet=not progress)
     try:
         train_committee(train, cfg.settings, out, valid_frames=valid, progress=progress,
-                        dask_client=client)
+                        executor=executor)
     finally:
-        if client is not None:
-            client.close()
-        if cluster is not None:
-            cluster.close()
+        if executor is not None:
+            executor.close()
     return out

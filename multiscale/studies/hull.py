@@ -49,7 +49,7 @@ def run_hull(files: Sequence[str | Path], calc: str = "emt", out: str | Path = "
     """
     from matplotlib.figure import Figure
 
-    from atomistic.atomic_file import save_figure, write_json
+    from foundation.files import save_figure, write_json
     from atomistic.stability.electrode_potential import voltage_profile
     from atomistic.stability.hull import formation_hull
     from atomistic.stability.plots import plot_hull, plot_voltage

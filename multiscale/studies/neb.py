@@ -26,7 +26,7 @@ from ..errors import InputError
 
 
 def _write_json(path: Path, data: dict) -> None:
-    from atomistic.atomic_file import write_json
+    from foundation.files import write_json
 
     write_json(path, data, indent=2)
 
@@ -36,7 +36,7 @@ def _write_frames(path: Path, frames) -> None:
 
     from ase.io import write
 
-    from atomistic.atomic_file import atomic_open
+    from foundation.files import atomic_open
 
     buf = io.StringIO()
     write(buf, frames, format="extxyz")

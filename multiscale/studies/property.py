@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from atomistic.atomic_file import jsonable, save_figure, write_json
+from foundation.files import jsonable, save_figure, write_json
 from atomistic.errors import InputError as AtomisticInputError
 
 from ..calculators import make_calculator

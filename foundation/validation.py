@@ -1,0 +1,89 @@
+"""The one formatter of validation errors: pydantic's errors as lines a person can act on.
+
+Every settings model and config in the toolkit (training settings in
+``atomistic``, run, train and learn configs in ``multiscale``) reports a bad
+input through :func:`format_errors`: one line per problem,
+
+    WHERE: key.path: unknown key; did you mean 'epochs'?
+    WHERE: key.path: required key is missing
+    WHERE: key.path: -1: Input should be greater than or equal to 1
+
+with did-you-mean over every field name of the model, nested models included
+(:func:`model_vocabulary`).
+"""
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Callable, Iterable
+from typing import Any
+
+__all__ = ["format_errors", "model_vocabulary"]
+
+
+def model_vocabulary(model: Any) -> list[str]:
+    """Every field name of ``model`` and of the models nested in its fields (the did-you-mean words)."""
+    from pydantic import BaseModel
+
+    words: set[str] = set()
+    seen: set[type] = set()
+
+    def walk(tp: Any) -> None:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if tp in seen:
+                return
+            seen.add(tp)
+            words.update(tp.model_fields)
+            for f in tp.model_fields.values():
+                walk(f.annotation)
+            return
+        for arg in typing.get_args(tp):
+            walk(arg)
+
+    walk(model)
+    return sorted(words)
+
+
+def _key_path(loc: Iterable) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and part.startswith("function-"):
+            continue  # pydantic's validator location tags
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _line(err: dict, where: str, words: list[str], loc: tuple) -> str:
+    path = _key_path(loc)
+    where = f"{where}: {path}" if where else path
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        hint = difflib.get_close_matches(path.rsplit(".", 1)[-1], words, n=1)
+        return f"{where}: unknown key" + (f"; did you mean {hint[0]!r}?" if hint else "")
+    if kind == "missing":
+        return f"{where}: required key is missing"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):   # a tagged union: the tag names the type
+        ctx = err.get("ctx", {})
+        tag = str(ctx.get("discriminator", "kind")).strip("'")
+        if kind == "union_tag_not_found":
+            return f"{where}.{tag}: required key is missing (it names the entry's type)"
+        return f"{where}.{tag}: {ctx.get('tag')!r}: unknown {tag} (known: {ctx.get('expected_tags', '?')})"
+    value = err.get("input")
+    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    return f"{where}: {shown}: {err['msg'].removeprefix('Value error, ')}"
+
+
+def format_errors(exc, where: str, vocabulary: Iterable[str] = (), prefix: str = "",
+                  loc: Callable[[tuple], tuple] | None = None) -> str:
+    """One line per problem of the pydantic ``ValidationError`` ``exc`` (see the module docstring).
+
+    ``where``: the file or argument the input came from ("" for none). ``vocabulary``: did-you-mean words
+    (``model_vocabulary(model)``). ``prefix``: a dotted key path put before every key, for a
+    section validated on its own. ``loc``: a function that rewrites an error's location tuple
+    before it is printed (e.g. to drop a discriminator pydantic adds)."""
+    words = sorted(vocabulary)
+    head = tuple(prefix.split(".")) if prefix else ()
+    return "\n".join(_line(e, where, words, (loc or tuple)(head + tuple(e["loc"]))) for e in exc.errors())
