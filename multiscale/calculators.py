@@ -25,9 +25,11 @@ def make_calculator(spec: str):
         n = int(spec.split(":", 1)[1]) if ":" in spec else 5
         return EMTCommittee(n_members=n)
     if spec == "gpaw":
-        from atomistic._engines import import_engine
+        from foundation.engines import engine_importer
 
-        gpaw = import_engine("gpaw")
+        from .errors import EngineMissingError
+
+        gpaw = engine_importer(EngineMissingError)("gpaw")
         return gpaw.GPAW(mode="lcao", basis="dzp", xc="PBE", kpts=(4, 4, 4), txt=None,
                          occupations={"name": "fermi-dirac", "width": 0.1})
     if spec.startswith("mlip:"):
