@@ -159,8 +159,9 @@ def loop_rows():
 
     from atomistic.emt_committee import EMTCommittee
     from atomistic.interface.dipole_layer import DipoleLayer
-    from couplers.electrified_interface import (Adsorbate, committee_adsorbates, committee_interface,
-                                                interface_handoff, plot_interface, sweep_interface)
+    from couplers.electrified_interface import Adsorbate, sweep_interface
+    from couplers.interface_committee import committee_adsorbates, committee_interface
+    from couplers.interface_report import interface_handoff, plot_interface
     electrolyte = dict(concentrations=[100.0, 100.0], valences=[1, -1], stern_thickness=3e-10,
                        stern_permittivity=6.0)
     sites = lattice_vectors("hexagonal", 4.8)

@@ -18,7 +18,8 @@ _LAZY: dict[str, str] = {
     "Adsorbate": "electrified_interface",
     "solve_interface": "electrified_interface",
     "sweep_interface": "electrified_interface",
-    "committee_interface": "electrified_interface",
+    "committee_interface": "interface_committee",
+    "interface_handoff": "interface_report",
 }
 
 

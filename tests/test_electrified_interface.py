@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from atomistic.interface.dipole_layer import DipoleLayer, helmholtz_shift, lattice_vectors
-from couplers.electrified_interface import (Adsorbate, committee_adsorbates, committee_interface,
-                                            held_out_calibration, interface_handoff, smooth_derivative,
-                                            solve_interface, sweep_interface)
+from couplers.electrified_interface import Adsorbate, smooth_derivative, solve_interface, sweep_interface
+from couplers.interface_committee import committee_adsorbates, committee_interface, held_out_calibration
+from couplers.interface_report import interface_handoff
 from couplers.errors import ConvergenceError, InputError
 
 ELECTROLYTE = dict(concentrations=[100.0, 100.0], valences=[1, -1], stern_thickness=3e-10,

@@ -48,8 +48,9 @@ def electrified_interface(ctx) -> dict:
     import numpy as np
 
     from atomistic.interface.dipole_layer import DipoleLayer, lattice_vectors
-    from couplers.electrified_interface import (Adsorbate, committee_interface, interface_handoff,
-                                                plot_interface, solve_interface, sweep_interface)
+    from couplers.electrified_interface import Adsorbate, solve_interface, sweep_interface
+    from couplers.interface_committee import committee_interface
+    from couplers.interface_report import interface_handoff, plot_interface
 
     p = ctx.params
     if p.potential_max <= p.potential_min:
