@@ -1,10 +1,7 @@
-"""The exceptions of ``atomistic``: one small tree, so callers catch what they mean.
-
-- ``AtomisticError``: anything this package raises on purpose.
-- ``EngineMissingError``: a physics engine needed here is not installed.
-- ``InputError``: bad input; the message names the field, the value and what was expected.
-- ``ConvergenceError``: an iterative solve did not converge.
-- ``CalculationFailed``: an engine ran and failed for another reason.
+"""The exceptions of ``atomistic``: ``AtomisticError`` and, under it, ``InputError`` (bad input; the
+message names the field, the value and what was expected), ``EngineMissingError``,
+``ConvergenceError`` and ``CalculationFailed``: the roles of ``foundation.errors``, whose
+family classes they also belong to.
 """
 from foundation.errors import package_errors
 

@@ -1,12 +1,10 @@
-"""The exceptions of ``continuum``: one small tree, so callers catch what they mean.
+"""The exceptions of ``continuum``: ``ContinuumError`` and, under it, ``InputError`` (bad input; the
+message names the field, the value and what was expected), ``EngineMissingError``,
+``ConvergenceError`` and ``CalculationFailed``: the roles of ``foundation.errors``, whose
+family classes they also belong to.
 
-- ``ContinuumError``: anything this package raises on purpose.
-- ``EngineMissingError``: a physics engine needed here is not installed.
-- ``InputError``: bad input; the message names the field, the value and what was expected.
-- ``ConvergenceError``: an iterative solve did not converge.
-- ``CalculationFailed``: an engine ran and failed for another reason.
-- ``DiscretisationWarning`` (a warning, not an error): a solver's own error estimate says the
-  mesh does not resolve the answer to the stated tolerance.
+``DiscretisationWarning`` (a warning, not an error): a solver's own error estimate says the mesh
+does not resolve the answer to the stated tolerance.
 """
 from foundation.errors import package_errors
 
