@@ -112,11 +112,14 @@ def compare_profiles(handoff: Handoff, result) -> dict:
 
 
 def plot_comparison(handoff: Handoff, result, path) -> None:
-    """One plot: MD profiles (points with error bars) and PNP curves, written to ``path`` (PNG)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4))
+    """One plot: MD profiles (points with error bars) and PNP curves, written to ``path`` (PNG).
+
+    Drawn on a ``matplotlib.figure.Figure`` of its own, which renders without pyplot or a GUI
+    backend, so the caller's backend choice is left alone.
+    """
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     for k, s in enumerate(handoff.species):
         p = next(p for p in handoff.profiles if p.name == s.name)
         line, = ax.plot(result.x * 1e9, result.c[k], label=f"PNP {s.name}")
@@ -127,4 +130,3 @@ def plot_comparison(handoff: Handoff, result, path) -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
