@@ -66,7 +66,10 @@ def gouy_chapman_potential(x, potential, concentration, valence=1, permittivity=
 
 
 def gouy_chapman_charge(potential, concentration, valence=1, permittivity=78.5, temperature=298.15):
-    """Diffuse-layer charge balanced by the electrode, C/m^2, at diffuse potential ``potential`` (V)."""
+    """Diffuse-layer charge balanced by the electrode, C/m^2, at diffuse potential ``potential`` (V) (Grahame).
+
+    ``concentration``: mol/m^3 of each ion; ``permittivity``: relative; ``temperature``: K.
+    """
     _check(concentration, valence, permittivity, temperature)
     kT = K_B * temperature
     n = concentration * N_A
@@ -74,13 +77,19 @@ def gouy_chapman_charge(potential, concentration, valence=1, permittivity=78.5, 
 
 
 def gouy_chapman_capacitance(potential, concentration, valence=1, permittivity=78.5, temperature=298.15):
-    """Gouy-Chapman differential capacitance d sigma/d phi (F/m^2): (eps/lambda_D) cosh(z e phi / 2kT)."""
+    """Gouy-Chapman differential capacitance d sigma/d phi (F/m^2): (eps/lambda_D) cosh(z e phi / 2kT).
+
+    ``potential``: diffuse-layer potential (V); ``concentration``: mol/m^3 of each ion; ``permittivity``: relative; ``temperature``: K.
+    """
     lD = _debye_length(concentration, valence, permittivity, temperature)
     return permittivity * EPS0 / lD * np.cosh(valence * E_CHARGE * np.asarray(potential) / (2 * K_B * temperature))
 
 
 def bikerman_charge(potential, concentration, ion_size, valence=1, permittivity=78.5, temperature=298.15):
-    """Bikerman (steric lattice-gas) diffuse charge, C/m^2, at diffuse potential ``potential`` (V)."""
+    """Bikerman (steric lattice-gas) diffuse charge, C/m^2, at diffuse potential ``potential`` (V).
+
+    ``ion_size``: lattice spacing a (m); ``concentration``: mol/m^3 of each ion; ``permittivity``: relative; ``temperature``: K.
+    """
     _check(concentration, valence, permittivity, temperature, ion_size)
     kT = K_B * temperature
     nu = 2 * concentration * N_A * ion_size ** 3
@@ -94,6 +103,7 @@ def bikerman_capacitance(potential, concentration, ion_size, valence=1, permitti
 
     C = (eps/lambda_D) |sinh(zpsi)| / [(1 + 2 nu sinh^2(zpsi/2)) sqrt((2/nu) ln(1 + 2 nu sinh^2(zpsi/2)))]
     (Kilic et al. 2007), continued by its limit eps/lambda_D at the potential of zero charge.
+    ``potential``: diffuse-layer potential (V); ``ion_size``: m; ``concentration``: mol/m^3 of each ion; ``permittivity``: relative; ``temperature``: K.
     """
     _check(concentration, valence, permittivity, temperature, ion_size)
     lD = _debye_length(concentration, valence, permittivity, temperature)
@@ -132,8 +142,10 @@ def gouy_chapman_stern(potential, concentration, stern_capacitance, valence=1, p
                        temperature=298.15, ion_size=None, dipole_jump=0.0) -> SternResult:
     """Gouy-Chapman(-Bikerman)-Stern: solve U - chi - phi_d = sigma_d(phi_d) / C_H for phi_d.
 
+    ``potential`` U: electrode potential(s) vs bulk (V); ``stern_capacitance`` C_H: F/m^2;
     ``dipole_jump`` chi (V) is a potential step at the surface taken off U before the
-    Stern and diffuse layers. Bisection on phi_d in [0, U - chi] (the left side falls,
+    Stern and diffuse layers; ``ion_size``: m (Bikerman), or None; ``concentration``: mol/m^3 of
+    each ion; ``permittivity``: relative; ``temperature``: K. Bisection on phi_d in [0, U - chi] (the left side falls,
     the right side rises monotonically) to 1e-15 relative, then the series capacitance.
     """
     if not (np.isfinite(stern_capacitance) and stern_capacitance > 0):
