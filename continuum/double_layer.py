@@ -49,8 +49,9 @@ _CACHE_SIZE = 8
 class DoubleLayerResult:
     """One equilibrium double layer, SI.
 
-    potential: U (V vs bulk); dipole_jump: chi (V); surface_charge: sigma (C/m^2,
-    electrode charge = minus the diffuse ionic charge per area); diffuse_potential:
+    potential: U (V vs bulk); dipole_jump: chi (V); surface_charge: sigma (C/m^2, the
+    electrode's charge per area: its discrete Gauss flux, minus the diffuse ionic charge but for
+    the charge balancing the field left at x = length, e^(-length/lambda_D) small); diffuse_potential:
     phi_d (V) at the OHP vs bulk; stern_drop: U - chi - phi_d (V; 0 without a Stern
     layer); surface_field: field (V/m) at the electrode surface, i.e. inside the
     Stern layer, sigma / (eps0 eps_S) with eps_S = stern_permittivity (or
