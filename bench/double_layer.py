@@ -17,7 +17,8 @@ from continuum.double_layer import differential_capacitance, solve_double_layer 
 from continuum.errors import ConvergenceError  # noqa: E402
 from continuum.gouy_chapman import (bikerman_capacitance, bikerman_charge, gouy_chapman_capacitance,  # noqa: E402
                                     gouy_chapman_charge, gouy_chapman_potential, gouy_chapman_stern)
-from continuum.pnp import E_CHARGE, K_B, PNPSolver1D, debye_length  # noqa: E402
+from continuum.electrolyte import E_CHARGE, K_B, debye_length  # noqa: E402
+from continuum.pnp import PNPSolver1D  # noqa: E402
 
 KT = K_B * 298.15 / E_CHARGE
 SALT = dict(valences=[1, -1])

@@ -16,10 +16,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench._record import markdown_table, record  # noqa: E402
 from continuum.errors import ConvergenceError  # noqa: E402
-from continuum.pnp import (E_CHARGE, K_B, PNPSolver1D, bikerman_charge, debye_length,  # noqa: E402
-                           gouy_chapman_potential, grahame_charge)
-from continuum.pnp_mesh import (FARADAY, FBVReaction, PNPSolver, slab_mesh,  # noqa: E402
-                                thin_film_fbv_current)
+from continuum.electrolyte import E_CHARGE, FARADAY, K_B, debye_length  # noqa: E402
+from continuum.gouy_chapman import bikerman_charge, gouy_chapman_charge, gouy_chapman_potential  # noqa: E402
+from continuum.meshes import slab_mesh  # noqa: E402
+from continuum.pnp import PNPSolver, PNPSolver1D  # noqa: E402
+from continuum.reactions import FBVReaction, thin_film_fbv_current  # noqa: E402
 
 C = 100.0
 KT = K_B * 298.15 / E_CHARGE
@@ -53,7 +54,7 @@ def p1_graded(out):
             r = PNPSolver(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], m, t, degree=deg).solve_steady(4 * KT)
             errs.append(rel_l2(r, 4.0))
             if n == 200:
-                sig = r.surface_charge / grahame_charge(4 * KT, C) - 1
+                sig = r.surface_charge / gouy_chapman_charge(4 * KT, C) - 1
         orders = [np.log2(errs[i] / errs[i + 1]) for i in range(3)]
         rows.append([f"P{deg}", *errs, min(orders), errs[2], "met" if errs[2] <= 1e-3 else "missed", sig])
     out.append("### Gouy-Chapman psi0 = 4 kT/e on the Debye-graded mesh (nodes equidistributing the P1 "
@@ -75,7 +76,7 @@ def high_potential_general(out):
             t0 = time.perf_counter()
             try:
                 r = s.solve_steady(psi0 * KT, initial_potential=guess)
-                sig = r.surface_charge / grahame_charge(psi0 * KT, C) - 1
+                sig = r.surface_charge / gouy_chapman_charge(psi0 * KT, C) - 1
                 path = " -> ".join(f"{v:g}" for v in r.continuation)
                 rows.append([psi0, start, r.newton_iterations, path, sig, time.perf_counter() - t0,
                              "converged" + (", <= 15 its" if r.newton_iterations <= 15 else ", > 15 its")])
@@ -93,8 +94,9 @@ def high_potential_general(out):
 MPI_3D = """
 import sys, time, numpy as np
 from mpi4py import MPI
-from continuum.pnp_mesh import PNPSolver, slab_mesh
-from continuum.pnp import debye_length, K_B, E_CHARGE
+from continuum.pnp import PNPSolver
+from continuum.meshes import slab_mesh
+from continuum.electrolyte import debye_length, K_B, E_CHARGE
 LD = debye_length([100., 100.], [1, -1], 78.5, 298.15)
 n, nl = int(sys.argv[1]), int(sys.argv[2])
 m, t = slab_mesh(10 * LD, n, lateral=(2 * LD, 2 * LD), n_cells_lateral=(nl, nl), grading='debye',
@@ -122,7 +124,7 @@ def three_d(out):
         d = np.max(np.abs(r.phi - np.interp(r.x, r1.x, r1.phi))) / KT
         ndof = 3 * s.W.dofmap.index_map.size_global
         rows.append([f"{len(lat) + 1}D {cells}", "1", ndof, r.newton_iterations, d,
-                     r.surface_charge / r1.surface_charge - 1, r.surface_charge / grahame_charge(4 * KT, C) - 1,
+                     r.surface_charge / r1.surface_charge - 1, r.surface_charge / gouy_chapman_charge(4 * KT, C) - 1,
                      wall])
     mpiexec = Path(sys.executable).parent / "mpiexec"
     for n, nl in ((40, 2), (160, 4)):
@@ -137,7 +139,7 @@ def three_d(out):
             m, t = slab_mesh(10 * LD, n, grading="debye", decay_length=LD, cells="box")
             r1n = PNPSolver(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], m, t).solve_steady(4 * KT)
             rows.append([f"3D box {n}x{nl}x{nl}", ranks, int(ndof), int(its), "",
-                         float(sig) / r1n.surface_charge - 1, float(sig) / grahame_charge(4 * KT, C) - 1,
+                         float(sig) / r1n.surface_charge - 1, float(sig) / gouy_chapman_charge(4 * KT, C) - 1,
                          float(wall)])
     out.append("### 3D vs 1D (`PNPSolver` on `slab_mesh`, psi0 = 4 kT/e, P1, 10 lambda_D, Debye-graded 40 cells "
                "along x; electrode x = 0, bulk x = L, insulating sides). Boxes (Q1 hexahedra) hold the "
@@ -191,7 +193,7 @@ def main():
     for psi0 in (1.0, 2.0, 4.0):
         for deg in (1, 2):
             err, r, _, _ = gc(200, deg, psi0)
-            sig = r.surface_charge / grahame_charge(psi0 * KT, C) - 1
+            sig = r.surface_charge / gouy_chapman_charge(psi0 * KT, C) - 1
             rows.append([psi0, f"P{deg}", err, 1e-3, "met" if err <= 1e-3 else "missed", sig])
     out.append("### Error at h = lambda_D/10, uniform mesh (reference: FD code 0.04 mV at h ~ lambda_D/12; "
                "the Debye-graded mesh below meets the P1 target at 4 kT/e with the same cell count)\n\n"
@@ -207,7 +209,7 @@ def main():
                             h_min=1e-8 * LD, predictor=pred)
             try:
                 r = s.solve_steady(psi0 * KT, steps=steps)
-                sig = r.surface_charge / grahame_charge(psi0 * KT, C) - 1
+                sig = r.surface_charge / gouy_chapman_charge(psi0 * KT, C) - 1
                 ok = r.newton_iterations <= 15 and abs(sig) < 0.01
                 rows.append([psi0, pred, steps or "auto", 400, r.newton_iterations, sig, "met" if ok else "missed"])
             except ConvergenceError as exc:
@@ -265,7 +267,7 @@ def main():
         wall = time.perf_counter() - t
         ndof = 3 * s.W.dofmap.index_map.size_global
         rows.append([n, n // 4, ndof, r.newton_iterations, wall, ndof * r.newton_iterations / wall,
-                     r.surface_charge / grahame_charge(4 * KT, C) - 1])
+                     r.surface_charge / gouy_chapman_charge(4 * KT, C) - 1])
     its = [row[3] for row in rows]
     out.append("### Speed, 2D strip 20 x 5 lambda_D, P1 triangles (psi0 = 4 kT/e); Newton count change over "
                f"4x refinement (in cells): {max(abs(its[i + 2] - its[i]) for i in range(len(its) - 2))} "

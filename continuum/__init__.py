@@ -1,4 +1,4 @@
-"""continuum: fields and cells (FEniCSx PNP / Poisson-Boltzmann, PyBaMM runners).
+"""continuum: fields and cells (the FEniCSx PNP solver and its Poisson-Boltzmann mode, PyBaMM runners).
 
 SI units throughout. Solvers take plain numbers and arrays. This package
 never imports ``atomistic``, ``couplers`` or ``multiscale``; dolfinx and
@@ -9,12 +9,15 @@ pybamm are imported inside the modules that use them.
 # Public names, imported on first use so that importing the package loads no
 # engine. To export a name add one entry: "Name": "submodule".
 _LAZY: dict[str, str] = {
+    "PNPSolver": "pnp",
     "PNPSolver1D": "pnp",
-    "PNPResult": "pnp",
-    "PNPSolver": "pnp_mesh",
-    "FBVReaction": "pnp_mesh",
-    "slab_mesh": "pnp_mesh",
-    "PoissonBoltzmann1D": "poisson_boltzmann",
+    "PNPResult": "results",
+    "FBVReaction": "reactions",
+    "slab_mesh": "meshes",
+    "debye_length": "electrolyte",
+    "gouy_chapman_potential": "gouy_chapman",
+    "gouy_chapman_charge": "gouy_chapman",
+    "grahame_charge": "gouy_chapman",
     "solve_double_layer": "double_layer",
     "differential_capacitance": "double_layer",
     "DoubleLayerResult": "double_layer",

@@ -15,14 +15,15 @@ The electrode at potential U (V vs the bulk electrolyte) is followed by, in orde
 
    with phi = 0 at x = ``length`` (bulk).
 
-The diffuse layer is solved on FEniCSx by ``continuum.poisson_boltzmann.PoissonBoltzmann1D``,
-the zero-flux (equilibrium) limit of the PNP solver ``continuum.pnp.PNPSolver1D``
-with which it shares the Debye scaling, the geometric mesh, the Stern (Robin)
-electrode, the planar first-integral predictor (Stern-aware), the step-limited
-Newton driver and the tangent solve; only the species unknowns are eliminated by
-the Boltzmann(-Bikerman) law, which keeps Newton at 2-4 iterations up to 40 kT/e.
-The differential capacitance comes from the tangent (linearised PB) solve: the
-exact derivative of the discrete sigma(U), not a finite difference.
+The diffuse layer is solved on FEniCSx by the toolkit's one PNP solver,
+``continuum.pnp.PNPSolver``, on a geometric slab mesh (``PNPSolver.slab(h_min=...)``):
+its steady state with a reservoir and a blocking electrode is the equilibrium, which it
+solves as this Poisson-Boltzmann(-Bikerman) problem in the potential alone (the species
+eliminated by the Boltzmann(-Bikerman) law), with the Stern (Robin) electrode, the
+planar first-integral predictor (Stern-aware) and the step-limited Newton driver; that
+keeps Newton at 2-4 iterations up to 40 kT/e. The differential capacitance comes from
+the solver's tangent (linearised PB) solve, ``PNPSolver.charge_sensitivity``: the exact
+derivative of the discrete sigma(U), not a finite difference.
 
 Sign conventions: sigma is the electrode charge per area (positive when U - chi > 0
 for an ion-only diffuse layer); fields are E = -dphi/dx along +x, from the electrode
@@ -36,9 +37,10 @@ import math
 
 import numpy as np
 
+from .electrolyte import EPS0, N_A, bikerman_concentrations, debye_length, packing_fraction, thermal_voltage
 from .errors import InputError
-from .pnp import E_CHARGE, EPS0, K_B, N_A, debye_length, stern_diffuse_potential
-from .poisson_boltzmann import PoissonBoltzmann1D
+from .gouy_chapman import stern_diffuse_potential
+from .pnp import PNPSolver
 
 _CACHE_SIZE = 8
 
@@ -47,8 +49,9 @@ _CACHE_SIZE = 8
 class DoubleLayerResult:
     """One equilibrium double layer, SI.
 
-    potential: U (V vs bulk); dipole_jump: chi (V); surface_charge: sigma (C/m^2,
-    electrode charge = minus the diffuse ionic charge per area); diffuse_potential:
+    potential: U (V vs bulk); dipole_jump: chi (V); surface_charge: sigma (C/m^2, the
+    electrode's charge per area: its discrete Gauss flux, minus the diffuse ionic charge but for
+    the charge balancing the field left at x = length, e^(-length/lambda_D) small); diffuse_potential:
     phi_d (V) at the OHP vs bulk; stern_drop: U - chi - phi_d (V; 0 without a Stern
     layer); surface_field: field (V/m) at the electrode surface, i.e. inside the
     Stern layer, sigma / (eps0 eps_S) with eps_S = stern_permittivity (or
@@ -81,7 +84,7 @@ class DoubleLayerResult:
     @property
     def thermal_voltage(self) -> float:
         """kT/e in V."""
-        return K_B * self.temperature / E_CHARGE
+        return thermal_voltage(self.temperature)
 
     def profile_from_electrode(self) -> tuple[np.ndarray, np.ndarray]:
         """(x, phi) from the electrode surface, m and V: the dipole step at x = 0 (U to U - chi),
@@ -196,15 +199,16 @@ _solvers: collections.OrderedDict = collections.OrderedDict()
 
 
 def _solver(p, h_min_nd):
-    """A PNPSolver1D for these parameters, reused across calls (the coupler calls this in a loop)."""
+    """A PNPSolver (equilibrium mode) for these parameters, reused across calls (the coupler calls this
+    in a loop)."""
     stern_length = None if p["C_H"] is None else p["eps"] * EPS0 / p["C_H"]  # Robin length, eps_r units
     key = (p["c"], p["z"], p["eps"], p["T"], stern_length, p["a"], p["L"], p["n"], p["degree"], h_min_nd)
     if key in _solvers:
         _solvers.move_to_end(key)
         return _solvers[key]
-    s = PoissonBoltzmann1D(list(p["z"]), list(p["c"]), epsilon_r=p["eps"], temperature=p["T"],
-                           length=p["L"], n_cells=p["n"], degree=p["degree"], h_min=h_min_nd * p["lD"],
-                           stern_length=stern_length, ion_size=p["a"])
+    s = PNPSolver.slab([f"species{i}" for i in range(len(p["z"]))], list(p["z"]), list(p["c"]), None,
+                       permittivity=p["eps"], temperature=p["T"], length=p["L"], n_cells=p["n"],
+                       degree=p["degree"], h_min=h_min_nd * p["lD"], stern_length=stern_length, ion_size=p["a"])
     _solvers[key] = s
     if len(_solvers) > _CACHE_SIZE:
         _solvers.popitem(last=False)
@@ -221,18 +225,14 @@ def _h_min(p, max_drop):
     finer than needed, because cells far below the layer width make the linear
     (tangent) solve for the capacitance lose digits.
     """
-    kT_e = K_B * p["T"] / E_CHARGE
-    psi0 = abs(max_drop) / kT_e
-    nu = None if p["a"] is None else p["a"] ** 3 * N_A * sum(p["c"])
+    psi0 = abs(max_drop) / thermal_voltage(p["T"])
+    nu = packing_fraction(p["c"], p["a"])
     psid = psi0
     if p["C_H"] is not None:
         ls = p["eps"] * EPS0 / p["C_H"] / p["lD"]
-        psid = max(abs(stern_diffuse_potential(s * psi0, p["z"], p["c"], ls, nu)) for s in (1.0, -1.0))
-    worst = 0.0
-    for s in (1.0, -1.0):
-        boltz = np.exp(np.clip(-np.asarray(p["z"], float) * s * psid, None, 700))
-        den = 1.0 if nu is None else 1 + nu * float(np.dot(np.asarray(p["c"]) / sum(p["c"]), boltz - 1))
-        worst = max(worst, float(boltz.max() / den))
+        psid = max(abs(stern_diffuse_potential(s * psi0, p["c"], p["z"], ls, nu)) for s in (1.0, -1.0))
+    clipped = lambda t: np.exp(np.clip(t, None, 700))
+    worst = max(max(bikerman_concentrations(s * psid, p["c"], p["z"], nu, exp=clipped)) for s in (1.0, -1.0))
     want = 1e-2 / math.sqrt(max(worst, 1.0))
     return min(1e-3, 10.0 ** math.floor(math.log10(want)))
 

@@ -1,68 +1,52 @@
-"""Poisson-Nernst-Planck (PNP) solver on FEniCSx (dolfinx 0.11), SI at the interface.
+"""The Poisson-Nernst-Planck solver of the toolkit: any dolfinx mesh (1D/2D/3D), SI at the interface.
 
-Internally nondimensional: lengths by the Debye length lambda_D, potential by
-kT/e, concentrations by each species' bulk value. Unknowns are the potential
-psi and the log-concentrations u_i = ln(c_i / c_i,bulk): concentrations stay
-positive by construction and the steady Boltzmann layer at 20-30 kT/e is a
-smooth function of u, which is what lets Newton converge there.
+One formulation for every PNP and Poisson-Boltzmann problem of ``continuum``: open cells (a bulk
+reservoir) and closed cells (electrodes only), steady states and backward-Euler transients, Stern
+(Robin) electrodes, Bikerman sterics, Frumkin-Butler-Volmer reactions, graded and adaptive meshes,
+MPI. :meth:`PNPSolver.slab` and :func:`PNPSolver1D` are thin constructors that build a slab
+(interval, strip or box) mesh for it; the Poisson-Boltzmann problem is its equilibrium mode (a
+steady state with a reservoir and blocking electrodes, see :meth:`PNPSolver.solve_steady`).
 
-Dimensionless equations (x by lambda_D, t by lambda_D^2 / D_ref)::
+The mesh is given in metres with its boundary facets tagged (``facet_tags``): electrode tags
+carry a potential (Dirichlet, or a Stern layer as a Robin condition) and block every species
+except those reacting there; bulk tags hold the reservoir (phi = 0, c_i = c_i,bulk); untagged
+boundary is insulating and impermeable.
 
-    -psi''           = sum_i z_i w_i exp(u_i)                 (Poisson)
-    d exp(u_i)/dt    = div( d_i exp(u_i) grad(u_i + z_i psi + mu_steric) )   (Nernst-Planck)
+Internally nondimensional (lengths by lambda_D, potential by kT/e, concentrations by their bulk
+values, time by lambda_D^2 / D_ref); the mesh stays in metres and the forms carry the scale
+factors, so every integral equals its dimensionless counterpart exactly. Every material number
+enters the forms as a dolfinx Constant, so the compiled forms depend only on the valences, the
+element and the options: a new concentration, Stern layer, ion size or mesh reuses the JIT cache.
+Unknowns are the potential psi and the (dimensionless) electrochemical potentials
+g_i = ln(c_i/c_i,b) + z_i psi + mu_steric,i (quasi-Fermi levels, as in semiconductor device codes),
+so that
 
-with w_i = c_i,bulk / sum_j z_j^2 c_j,bulk, d_i = D_i / D_ref, and the optional
-Bikerman steric chemical potential mu_steric = -ln(1 - a^3 N_A sum_j c_j) with the
-bulk packing fraction nu = a^3 N_A sum_j c_j,bulk.
+    c_i = exp(g_i - z_i psi) / (1 - nu + nu sum_j f_j exp(g_j - z_j psi))   (Bikerman; nu = 0: ideal)
+    flux_i = -d_i c_i grad(g_i).
 
-Boundary conditions (1D interval [0, L], electrode at x=0):
-
-- electrode: Dirichlet potential psi0 (or Stern/Robin: psi - l_S psi' = psi0),
-  no flux for every species;
-- x = L: bulk reservoir (psi = 0, u_i = 0), or a second electrode (``closed``)
-  with no flux, for closed-cell transients that must conserve each species.
+Why g rather than u_i = ln c_i: at 20-30 kT/e the flux of the log-concentration form,
+c grad(u + z psi), is a cancellation of two O(30) numbers divided by cells of 1e-8 lambda_D,
+which puts a floor under the Newton residual and stalls Newton from any guess that is not
+already at the answer (the former 1D solver stalled above ~12 kT/e that way). In g the
+equilibrium is g = const exactly, the flux is computed without cancellation, and the Bikerman
+concentration is closed-form in (psi, g). Reactions: ``continuum.reactions``.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
 
 from ._engines import import_engine
 from ._petsc import newton_lu_options, weak_precheck
+from .electrolyte import (EPS0, FARADAY, bikerman_concentrations, check_electrolyte, debye_length,
+                          packing_fraction, planar_first_integral, thermal_voltage)
 from .errors import ConvergenceError, InputError
+from .gouy_chapman import planar_layer, stern_diffuse_potential
+from .meshes import layer_first_cell, slab_mesh
+from .results import PNPResult
 
-E_CHARGE = 1.602176634e-19      # C
-K_B = 1.380649e-23              # J/K
-EPS0 = 8.8541878128e-12         # F/m
-N_A = 6.02214076e23             # 1/mol
-
-
-@dataclasses.dataclass
-class PNPResult:
-    """Fields of a PNP solve, SI, gathered onto every rank and sorted by x.
-
-    x: (n,) m; phi: (n,) V; c: (n_species, n) mol/m^3; surface_charge: C/m^2
-    (Gauss' law from the diffuse charge); newton_iterations: total over the
-    continuation; debye_length: m; thermal_voltage: V. ``functions`` holds
-    the dolfinx Functions (psi, u_i) in dimensionless form on the local rank.
-    ``discretisation_error``: the solver's own estimate of the surface charge's relative error
-    where an exact identity allows one (an open planar cell at equilibrium: the planar first
-    integral at the solved electrode potential, see ``PNPSolver1D._first_integral_error``), else None.
-    """
-    x: np.ndarray   # in 2D: x coordinate of every dof (not unique)
-    phi: np.ndarray
-    c: np.ndarray
-    surface_charge: float
-    newton_iterations: int
-    debye_length: float
-    thermal_voltage: float
-    species: list
-    totals: np.ndarray | None = None
-    functions: tuple = ()
-    n_cells: int = 0
-    discretisation_error: float | None = None
+_PREDICTORS = ("planar", "debye", "current")
 
 
 def _collapse(sub):
@@ -73,783 +57,857 @@ def _collapse(sub):
     return V, np.asarray(m, dtype=np.int64)
 
 
-def debye_length(c_bulk, z, epsilon_r: float, temperature: float) -> float:
-    """Debye length (m) for bulk concentrations ``c_bulk`` (mol/m^3) and valences ``z``."""
-    ionic = sum(zi * zi * ci for zi, ci in zip(z, c_bulk)) * N_A
-    return math.sqrt(epsilon_r * EPS0 * K_B * temperature / (E_CHARGE ** 2 * ionic))
+def _reference_diffusivity(D, n_species: int) -> float:
+    """The largest constant diffusivity in ``D`` (m^2/s): the time and flux scale.
 
-
-def graded_nodes(length: float, n_cells: int, h_min: float) -> np.ndarray:
-    """Nodes on [0, length] with the first cell h_min and geometric growth (shape (n_cells+1,)).
-
-    Geometric grading keeps a fixed number of cells per decade of distance,
-    which is what a Boltzmann layer whose width shrinks as exp(-psi0/2) needs.
-    Falls back to a uniform mesh when h_min >= length / n_cells.
+    ``D``: None (equilibrium only), one value for all species or one per species, each a number or
+    a callable D(X) (skipped here); 1e-9 m^2/s when no D is a number.
     """
-    if h_min >= length / n_cells:
-        return np.linspace(0.0, length, n_cells + 1)
-    lo, hi = 1.0, 2.0
-    while h_min * (hi ** n_cells - 1) / (hi - 1) < length:
-        hi *= 2
-    for _ in range(200):
-        r = 0.5 * (lo + hi)
-        if h_min * (r ** n_cells - 1) / (r - 1) < length:
-            lo = r
-        else:
-            hi = r
-    r = 0.5 * (lo + hi)
-    x = h_min * (r ** np.arange(n_cells + 1) - 1) / (r - 1)
-    return x * (length / x[-1])
-
-
-def debye_graded_nodes(length: float, n_cells: int, decay_length: float = 1.0) -> np.ndarray:
-    """Nodes on [0, length] equidistributing the P1 L2 error of a Debye-decaying field (shape (n_cells+1,)).
-
-    The P1 error of a cell is ~ h^(5/2) |psi''| in L2; with |psi''| ~ exp(-x/decay_length)
-    (the Debye-Hueckel tail of any double layer), equidistribution gives the local
-    cell size h(x) ~ exp(2x / (5 decay_length)), i.e. nodes
-    x_k = -(5/2) decay_length ln(1 - (k/n)(1 - exp(-2 length / (5 decay_length)))).
-    Same units as ``length`` and ``decay_length``.
-    """
-    a = 2.0 / (5.0 * decay_length)
-    k = np.arange(n_cells + 1) / n_cells
-    x = -np.log1p(-k * -np.expm1(-a * length)) / a
-    x[-1] = length
-    return x
-
-
-def planar_first_integral(psi, z, c_bulk, nu=None):
-    """(dpsi/dx)^2 of the semi-infinite planar equilibrium layer at dimensionless potential(s) psi.
-
-    Lengths in Debye lengths, psi in kT/e; the bulk must be electroneutral. Ideal ions: 2 sum_i w_i (exp(-z_i psi) - 1)
-    with w_i = c_i / sum_j z_j^2 c_j; Bikerman (bulk packing ``nu``): the lattice-gas form
-    (2 sum w / nu) ln(1 + nu sum_i f_i (exp(-z_i psi) - 1)), which tends to the ideal one
-    as nu -> 0. Shape of ``psi`` (at least 1D).
-    """
-    c_bulk = np.asarray(c_bulk, dtype=float)
-    w = c_bulk / float(np.dot(np.square(z), c_bulk))
-    zz = np.asarray(z, dtype=float)
-    t = -zz[:, None] * np.atleast_1d(np.asarray(psi, dtype=float))[None, :]
-    # exp(t) - 1 - t instead of exp(t) - 1: the linear terms cancel in the neutral bulk
-    # (sum_i w_i z_i = sum_i f_i z_i = 0), and dropping them analytically keeps F ~ psi^2
-    # accurate down to psi ~ 1e-300 instead of drowning in round-off (which had made
-    # F <= 0 and the predictor's tabulated x blow up for small potentials).
-    small = np.abs(t) < 1e-3
-    ts = np.where(small, t, 0.0)
-    boltz = np.where(small, ts * ts * (0.5 + ts * (1 / 6 + ts / 24)), np.expm1(t) - t)
-    if nu is None:
-        return 2 * np.sum(w[:, None] * boltz, axis=0)
-    f = c_bulk / c_bulk.sum()
-    return 2 * w.sum() / nu * np.log1p(nu * np.sum(f[:, None] * boltz, axis=0))
-
-
-def stern_diffuse_potential(psi0, z, c_bulk, stern_length, nu=None):
-    """Diffuse-layer potential psi_d (kT/e) of a planar Stern + semi-infinite diffuse layer.
-
-    Solves psi0 - psi_d = l_S |psi'(0)| sign(psi0) (``stern_length`` l_S in Debye lengths,
-    the Stern layer in the electrolyte's permittivity) with the first integral, by
-    bisection: the left side falls and the right side rises monotonically in psi_d.
-    """
-    lo, hi = (0.0, psi0) if psi0 >= 0 else (psi0, 0.0)
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        g = mid + np.sign(mid) * stern_length * math.sqrt(
-            max(float(planar_first_integral(mid, z, c_bulk, nu)[0]), 0.0)) - psi0
-        if g < 0:
-            lo = mid
-        else:
-            hi = mid
-    return 0.5 * (lo + hi)
-
-
-def planar_layer(psi0, z, c_bulk, nu=None):
-    """psi(d) of the semi-infinite planar equilibrium layer at electrode potential ``psi0`` (kT/e).
-
-    Any valences, ideal or Bikerman (bulk packing ``nu``); ``d``: distance from the electrode
-    in Debye lengths (array). From the first integral (psi')^2 = F(psi)
-    (:func:`planar_first_integral`), d(psi) = int_psi^psi0 ds / sqrt(F(s)) is tabulated by
-    quadrature in ln|psi| and inverted. It is the solvers' Newton predictor: the equilibrium of
-    an isolated planar layer, so Newton only corrects for the finite cell, the mesh, a Stern
-    layer or a curved electrode, instead of climbing an exp(30) charge from a Debye-Hueckel guess.
-    """
-    sgn = 1.0 if psi0 >= 0 else -1.0
-    a0 = abs(float(psi0))
-    if a0 < 1e-12:
-        return lambda d: np.zeros_like(np.asarray(d, dtype=float))
-    # |psi| from a0 down to 1e-12 a0, log-spaced; below that the layer is Debye-Hueckel.
-    mag = a0 * np.logspace(0, -12, 4000)
-    slope = np.sqrt(np.maximum(planar_first_integral(sgn * mag, z, c_bulk, nu), 1e-300))
-    integrand = mag / slope
-    lnm = np.log(mag)
-    x = np.concatenate([[0.0], np.cumsum(0.5 * (integrand[1:] + integrand[:-1]) * -np.diff(lnm))])
-    x_end, m_end = x[-1], mag[-1]
-
-    def psi(d):
-        d = np.asarray(d, dtype=float)
-        inner = np.exp(np.interp(d, x, lnm))
-        return sgn * np.where(d <= x_end, inner, m_end * np.exp(-(d - x_end)))
-    return psi
-
-
-def first_integral_error(sigma, psi_s, z, c_bulk, nu, unit, field_far=0.0, solver="PNP", fix=""):
-    """|sigma / sigma_FI - 1|, where sigma_FI = sign(psi_s) unit sqrt(F(psi_s) + field_far^2) is the
-    planar first integral's charge at the electrode-surface potential ``psi_s`` (kT/e); None when
-    sigma_FI is 0. ``unit``: eps kT / (e lambda_D) in C/m^2; ``field_far``: the dimensionless field
-    left at the reservoir face. Warns (DiscretisationWarning) above 1 %, naming ``fix``.
-    """
-    F = float(planar_first_integral(psi_s, z, c_bulk, nu)[0])
-    sigma_fi = math.copysign(unit * math.sqrt(max(F, 0.0) + field_far ** 2), psi_s)
-    if sigma_fi == 0.0:
-        return None
-    err = abs(sigma / sigma_fi - 1)
-    if err > 0.01:
-        import warnings
-        from .errors import DiscretisationWarning
-        warnings.warn(f"{solver}: surface charge {sigma:.6g} C/m^2 differs by {100 * err:.3g} % from the "
-                      f"planar first integral at the electrode's potential ({sigma_fi:.6g} C/m^2): the mesh "
-                      f"does not resolve the layer; {fix}", DiscretisationWarning, stacklevel=4)
-    return float(err)
-
-def layer_first_cell(psi0, z, c_bulk, nu=None, stern_length=None, fraction=0.02):
-    """First-cell size (Debye lengths) that resolves a planar layer at electrode potential psi0 (kT/e).
-
-    The thinnest structure of the layer is its local Debye length at the electrode (or the outer
-    Helmholtz plane, at the diffuse potential a Stern layer of ``stern_length`` Debye lengths
-    leaves): lambda_D / sqrt(sum_i z_i^2 w_i c_i(0)/c_i,b), the Gouy-Chapman decay length
-    (lambda_D e^(-|psi0|/2) for 1:1 at high potential). ``fraction`` of it, and never more than
-    the Debye-Hueckel resolution 0.02 lambda_D; both signs of psi0 are covered, so a mesh made
-    for |psi0| serves either polarity.
-    """
-    a0 = abs(float(psi0))
-    zz, cb = np.asarray(z, dtype=float), np.asarray(c_bulk, dtype=float)
-    w = cb * zz ** 2 / float(np.dot(zz ** 2, cb))
-    worst = 1.0
-    for s in (1.0, -1.0):
-        psid = s * a0 if stern_length is None else stern_diffuse_potential(s * a0, z, c_bulk, stern_length, nu)
-        boltz = np.exp(np.clip(-zz * psid, None, 700))
-        den = 1.0 if nu is None else 1 + nu * float(np.dot(cb / cb.sum(), boltz - 1))
-        worst = max(worst, float(np.dot(w, boltz)) / den)
-    return min(0.02, fraction / math.sqrt(worst))
-
-
-def layer_graded_nodes(length: float, n_cells: int, first_cell: float, decay_length: float = 1.0,
-                       cells_per_decade: int = 10) -> np.ndarray:
-    """Nodes on [0, length]: ``n_cells`` Debye-graded cells (:func:`debye_graded_nodes`), preceded by a
-    geometric run from ``first_cell`` up to the first Debye-graded cell with ``cells_per_decade``
-    cells per decade of cell size. Shape (n_cells + n_geometric + 1,).
-
-    The geometric run keeps a fixed number of cells per decade through the compact high-potential
-    layer (its width shrinks as exp(-z psi0/2)); the Debye-graded part equidistributes the P1 error
-    of the exp(-x/decay_length) tail. Same units for all lengths. With a first Debye-graded cell
-    already below ``first_cell`` there is no geometric run.
-    """
-    if not (length > 0 and n_cells >= 1 and first_cell > 0 and decay_length > 0 and cells_per_decade >= 1):
-        raise InputError(f"layer_graded_nodes: length {length}, n_cells {n_cells}, first_cell {first_cell}, "
-                         f"decay_length {decay_length}, cells_per_decade {cells_per_decade}; expected "
-                         "positive sizes and counts")
-    tail = debye_graded_nodes(length, n_cells, decay_length)
-    h_d = tail[1]
-    if h_d <= first_cell:
-        return tail
-    n_geo = int(math.ceil(cells_per_decade * math.log10(h_d / first_cell)))
-    growth = (h_d / first_cell) ** (1.0 / n_geo)
-    # Cells first_cell * growth^k, k = 0 .. n_geo-1; the last ends where the tail's first cell begins.
-    geo = first_cell * (growth ** np.arange(n_geo + 1) - 1) / (growth - 1)
-    rest = debye_graded_nodes(length - geo[-1], n_cells, decay_length)
-    return np.concatenate([geo, geo[-1] + rest[1:]])
-
-
-def electrolyte(species, z, c_bulk, degree: int = 1) -> tuple[list[str], list[int], np.ndarray]:
-    """Checked (species, valences, bulk concentrations in mol/m^3) of an electroneutral bulk.
-
-    Shared by every PNP/PB solver so that they refuse the same bad input with the same words.
-    """
-    species, z = list(species), [int(v) for v in z]
-    c_bulk = np.asarray(c_bulk, dtype=float)
-    if not (len(species) == len(z) == len(c_bulk)):
-        raise InputError(f"species, z, c_bulk: lengths {len(species)}, {len(z)}, "
-                         f"{len(c_bulk)}; expected equal")
-    if np.any(~np.isfinite(c_bulk)) or np.any(c_bulk <= 0):
-        raise InputError(f"c_bulk: {c_bulk.tolist()}; expected positive finite mol/m^3")
-    net = float(np.dot(z, c_bulk))
-    if abs(net) > 1e-9 * float(np.dot(np.abs(z), c_bulk)):
-        raise InputError(f"c_bulk: net bulk charge {net:g} mol/m^3; expected electroneutral bulk")
-    if degree not in (1, 2, 3):
-        raise InputError(f"degree: {degree}; expected 1, 2 or 3")
-    return species, z, c_bulk
-
-
-def reference_diffusivity(D, n_species: int) -> float:
-    """The largest constant diffusivity in ``D`` (m^2/s): the solvers' time and flux scale.
-
-    ``D``: one value for all species or one per species, each a number or a callable D(x)
-    (skipped here); 1e-9 m^2/s when every D is a function.
-    """
+    if D is None:
+        return 1e-9
+    if isinstance(D, (list, tuple, np.ndarray)) and len(D) != n_species:
+        raise InputError(f"diffusivities: {len(D)} given for {n_species} species; expected one each")
     vals = []
     for i in range(n_species):
         d = D[i] if isinstance(D, (list, tuple, np.ndarray)) else D
         if callable(d):
             continue
         if not np.isfinite(d) or d <= 0:
-            raise InputError(f"D[{i}]: {d}; expected a positive finite m^2/s")
+            raise InputError(f"diffusivities[{i}]: {d}; expected a positive finite m^2/s")
         vals.append(float(d))
     return max(vals) if vals else 1e-9
 
-class PNPSolver1D:
-    """Steady or transient PNP between an electrode (x=0) and a bulk reservoir or second electrode.
 
-    Parameters (SI): species names, valences ``z`` (integers), bulk
-    concentrations ``c_bulk`` (mol/m^3), diffusivities ``D`` (m^2/s; a number
-    per species or a callable D(x_m) -> m^2/s), ``epsilon_r``, ``temperature`` (K),
-    ``length`` (m), ``n_cells``, ``degree`` (1 or 2), ``h_min`` (m; first-cell
-    size of the geometric mesh), ``grading``: None (default) is "auto" for an open cell
-    and "uniform" for a closed one; "auto": ``n_cells`` Debye-graded cells preceded by a geometric
-    run (10 cells a decade) down to a first cell that resolves the layer at the potential being
-    solved (:func:`layer_first_cell`), rebuilt when a solve needs a finer one, so the default mesh
-    keeps the surface charge within 1 % of the analytic value up to 40 kT/e; "debye": nodes of
-    :func:`debye_graded_nodes`, which beat h_min-geometric and uniform meshes for P1
-    at a given cell count; "uniform". Ignored when h_min is given. ``stern_length`` (m; None for a
-    Dirichlet electrode), ``ion_size`` (m; Bikerman steric term, None for off),
-    ``closed`` (True: second electrode at x=L with no flux instead of a bulk
-    reservoir; potential there ``phi_right``).
+class PNPSolver:
+    """Steady or transient PNP on a dolfinx mesh (coordinates in m) with tagged boundaries.
+
+    ``species``: names; ``valences``: integers z_i; ``concentrations``: bulk mol/m^3 (electroneutral);
+    ``diffusivities``: m^2/s, a number per species (or one for all), or a callable D(X) with X of shape
+    (3, n) in m returning (n,) m^2/s; None for equilibrium work only (Poisson-Boltzmann: transients,
+    reactions and non-equilibrium steady states need D). ``electrodes``: facet tags of electrodes
+    (potential set per solve); ``bulk``: facet tags held at the bulk reservoir (``()``: a closed cell);
+    ``permittivity``: relative; ``temperature``: K; ``stern_length``: m, a Robin (Stern) layer at every
+    electrode, or {tag: m} for some of them (others Dirichlet), None for Dirichlet electrodes;
+    ``ion_size``: m (Bikerman sterics, None: ideal ions); ``reactions``: ``continuum.reactions.FBVReaction``
+    list (their electrodes need a Stern layer: the Frumkin drop lives in it); ``degree``: Lagrange
+    degree 1-3; ``fixed_potentials``: {tag: V} electrodes held at that potential whenever a solve does
+    not name them (e.g. the counter electrode of a closed cell; a single number given to a solve then
+    sets the other electrodes); ``initial_potential``: the default Newton start of ``solve_steady``.
+    Works under ``mpirun -n N`` (the mesh's communicator).
+
+    Surface charge per electrode: the discrete Gauss flux, i.e. the volume part of the Poisson
+    residual tested with a function of the potential space that is 1 on the electrode's dofs and 0 on
+    every other electrode and reservoir dof. Every other residual row vanishes at the discrete
+    solution, so any such test function gives the same charge, exact for the discrete solution (with
+    a Stern layer equal to eps (phi_E - phi(0)) / l_S). The solver takes exp(-d / lambda_D) between
+    (d: distance from the electrode): it varies on the layer's scale, not the first cell's, so no
+    difference psi_1 - psi_0 across a cell 1e-12 lambda_D thin is divided by that cell (which cost the
+    hat-function flux up to 4e-5 of sigma at 38 kT/e), and it vanishes in the bulk, so no bulk charge
+    cancels in the sum.
     """
 
-    def __init__(self, species, z, c_bulk, D, *, epsilon_r=78.5, temperature=298.15,
-                 length=None, n_cells=200, degree=1, h_min=None, stern_length=None,
-                 ion_size=None, closed=False, phi_right=0.0, comm=None, petsc_options=None,
-                 predictor="planar", width=None, n_cells_y=None, grading=None):
-        self.species, self.z, self.c_bulk = electrolyte(species, z, c_bulk, degree)
-        self.D = D
-        self.T = float(temperature)
-        self.eps_r = float(epsilon_r)
-        self.kT_e = K_B * self.T / E_CHARGE
+    def __init__(self, species, valences, concentrations, diffusivities, mesh, facet_tags, *,
+                 electrodes=(1,), bulk=(2,), permittivity=78.5, temperature=298.15, degree=1,
+                 stern_length=None, ion_size=None, reactions=(), fixed_potentials=None,
+                 initial_potential="planar", petsc_options=None):
+        self.species, self.z, self.c_bulk = check_electrolyte(species, valences, concentrations)
+        if degree not in (1, 2, 3):
+            raise InputError(f"degree: {degree!r}; expected 1, 2 or 3")
+        self.electrodes, self.bulk = [int(t) for t in electrodes], [int(t) for t in bulk]
+        if not self.electrodes or set(self.electrodes) & set(self.bulk):
+            raise InputError(f"electrodes, bulk: {self.electrodes}, {self.bulk}; expected at least one "
+                             "electrode tag and no tag in both")
+        self.D, self.T, self.eps_r, self.degree = diffusivities, float(temperature), float(permittivity), int(degree)
+        self.Dref = _reference_diffusivity(diffusivities, len(self.species))
+        self.kT_e = thermal_voltage(self.T)
         self.lD = debye_length(self.c_bulk, self.z, self.eps_r, self.T)
-        self.length = float(length) if length is not None else 20.0 * self.lD
-        self.n_cells, self.degree = int(n_cells), int(degree)
-        self.h_min = h_min
-        if grading not in (None, "auto", "debye", "uniform"):
-            raise InputError(f"grading: {grading!r}; expected None, 'auto', 'debye' or 'uniform'")
-        if grading is None:
-            grading = "uniform" if closed else "auto"
-        if grading == "auto" and closed:
-            raise InputError("grading: 'auto' grades from the electrode at x = 0 only; a closed cell "
-                             "has electrodes at both ends: use 'uniform', 'debye' or h_min")
-        self.grading = grading
-        self._first_cell = None   # Debye lengths; set by "auto" for the potential being solved
-        self.stern_length, self.ion_size = stern_length, ion_size
-        self.closed, self.phi_right = bool(closed), float(phi_right)
-        self._user_opts = dict(petsc_options or {})
-        # Optional 2D strip [0, L] x [0, width] (triangles), electrode on x = 0, no-flux sides:
-        # the same 1D physics on a 2D mesh, for solver scaling and x-y extensions.
-        self.width, self.n_cells_y = width, n_cells_y
-        if predictor not in ("planar", "debye"):
-            raise InputError(f"predictor: {predictor!r}; expected 'planar' or 'debye'")
-        self.predictor = predictor
-        self._build(comm)
-
-    # --- set-up --------------------------------------------------------
-    def _make_mesh(self):
-        """Interval [0, L/lambda_D] (or strip), graded as set up; sets self._Lnd and self._nx."""
-        from dolfinx import mesh
-        L = self._Lnd = self.length / self.lD
-        if self.h_min is not None:
-            nodes = graded_nodes(L, self.n_cells, self.h_min / self.lD)
-        elif self.grading == "debye":
-            nodes = debye_graded_nodes(L, self.n_cells)
-        elif self.grading == "auto":
-            if self._first_cell is None:
-                self._first_cell = self._auto_first_cell(4.0)
-            nodes = layer_graded_nodes(L, self.n_cells, self._first_cell)
-        else:
-            nodes = None
-        nx = self._nx = self.n_cells if nodes is None else len(nodes) - 1
-        if self.width is None:
-            msh = mesh.create_interval(self.comm, nx, [0.0, L])
-        else:
-            ny = int(self.n_cells_y or self.n_cells)
-            msh = mesh.create_rectangle(self.comm, [np.array([0.0, 0.0]), np.array([L, self.width / self.lD])],
-                                        [nx, ny], mesh.CellType.triangle)
-        if nodes is not None:
-            # Map the uniform coordinate onto the graded one, vertex by vertex
-            # (piecewise-linear in the uniform coordinate, so it is exact at nodes).
-            xg = msh.geometry.x
-            xg[:, 0] = np.interp(xg[:, 0] / L * nx, np.arange(nx + 1), nodes)
-        return msh
-
-    def _auto_first_cell(self, psi0_nd) -> float:
-        """First cell (Debye lengths) for |psi0| up to psi0_nd, rounded down to a power of ten so
-        that nearby potentials share one mesh."""
-        nu = None if self.ion_size is None else float(self.ion_size ** 3 * N_A * self.c_bulk.sum())
-        ls = None if self.stern_length is None else self.stern_length / self.lD
-        need = layer_first_cell(max(abs(psi0_nd), 4.0), self.z, self.c_bulk, nu, ls)
-        return 10.0 ** math.floor(math.log10(need))
-
-    def _adapt_mesh(self, phi0):
-        """With grading "auto", rebuild the mesh when the potential phi0 (V) needs a finer first cell."""
-        if self.grading != "auto" or self.h_min is not None:
-            return
-        want = self._auto_first_cell(phi0 / self.kT_e)
-        if want < self._first_cell * (1 - 1e-12):
-            self._first_cell = want
-            self.__dict__.pop("_tangent", None)
-            self._build(self.comm)
-
-    def _first_integral_error(self, res) -> float | None:
-        """|sigma_h / sigma_FI - 1| for an open cell at equilibrium, or None.
-
-        The planar first integral psi'(0)^2 = F(psi(0)) (:func:`planar_first_integral`) holds
-        exactly for the semi-infinite layer whatever the valences, sterics or Stern layer; at
-        L >= 10 lambda_D the field left at the reservoir changes it by < 1e-4 relative. The
-        discrete charge against it at the solved electrode-surface potential is this solver's
-        own estimate of its discretisation error (with a Dirichlet electrode, the error against
-        the analytic charge itself). Warns (DiscretisationWarning) above 1 %.
-        """
-        if self.closed or self._Lnd < 10.0:
-            return None
-        return first_integral_error(res.surface_charge, float(res.phi[0] / self.kT_e), self.z, self.c_bulk,
-                                    getattr(self, "nu", None), self.eps_r * EPS0 * self.kT_e / self.lD,
-                                    solver=type(self).__name__,
-                                    fix="use the default grading ('auto') or a smaller h_min")
-
-    def _build(self, comm):
-        dolfinx = import_engine("dolfinx")
-        from mpi4py import MPI
-        import basix.ufl
-        import ufl
-        from dolfinx import fem, mesh
-        import dolfinx.fem.petsc  # noqa: F401  (registers fem.petsc)
-
-        self.comm = comm if comm is not None else MPI.COMM_WORLD
-        msh = self._make_mesh()
-        L = self._Lnd
-        self.mesh = msh
-        ns = len(self.species)
-        el = basix.ufl.element("Lagrange", msh.basix_cell(), self.degree)
-        self.W = fem.functionspace(msh, basix.ufl.mixed_element([el] * (ns + 1)))
-        self.w = fem.Function(self.W)
-        self.w_old = fem.Function(self.W)
-        self.dt = fem.Constant(msh, 1.0)
-        self.psi0 = fem.Constant(msh, 0.0)
-        self.transient = fem.Constant(msh, 0.0)
-
-        x = ufl.SpatialCoordinate(msh)
-        # One fixed quadrature for every form: the species balance (residual tested with 1)
-        # and the reported totals must use the same rule to agree to round-off.
-        self.dx = dx = ufl.Measure("dx", domain=msh, metadata={"quadrature_degree": 2 * self.degree + 4})
-        parts = ufl.split(self.w)
-        old = ufl.split(self.w_old)
-        tests = ufl.TestFunctions(self.W)
-        psi, us = parts[0], parts[1:]
-        ionic = float(np.dot(np.square(self.z), self.c_bulk))
-        wts = [ci / ionic for ci in self.c_bulk]
-        rho = sum(zi * wi * ufl.exp(ui) for zi, wi, ui in zip(self.z, wts, us))
-        F = ufl.inner(ufl.grad(psi), ufl.grad(tests[0])) * dx - rho * tests[0] * dx
-        if self.stern_length is not None:
-            # Robin: psi - l_S dpsi/dn_in = psi0 -> flux term (psi0 - psi)/l_S on the electrode.
-            ls = self.stern_length / self.lD
-            fdim = msh.topology.dim - 1
-            facets = mesh.locate_entities_boundary(msh, fdim, lambda X: np.isclose(X[0], 0.0))
-            tags = mesh.meshtags(msh, fdim, facets, np.full(len(facets), 1, dtype=np.int32))
-            ds = ufl.Measure("ds", domain=msh, subdomain_data=tags)
-            F -= (self.psi0 - psi) / ls * tests[0] * ds(1)
-        steric = 0
-        if self.ion_size is not None:
-            nu = float(self.ion_size ** 3 * N_A * self.c_bulk.sum())
-            frac = [ci / self.c_bulk.sum() for ci in self.c_bulk]
-            # Lattice-gas excess chemical potential -ln(1 - sum a^3 c_j); its gradient is all that enters.
-            steric = -ufl.ln(1 - nu * sum(f * ufl.exp(u) for f, u in zip(frac, us)))
-            self.nu = nu
-        Dref = self._D_ref()
-        for i, (zi, ui, uo) in enumerate(zip(self.z, us, old[1:])):
-            di = self._D_expr(i, x, Dref, ufl, fem, msh)
-            ci = ufl.exp(ui)
-            flux = di * ci * ufl.grad(ui + zi * psi + steric)
-            F += (self.transient * (ci - ufl.exp(uo)) / self.dt * tests[i + 1] * dx
-                  + ufl.inner(flux, ufl.grad(tests[i + 1])) * dx)
-        self.F = F
-        self._rho = rho
-        self._us = us
-
-        # Dirichlet conditions
-        self.bcs = []
-        fdim = msh.topology.dim - 1
-        left = mesh.locate_entities_boundary(msh, fdim, lambda X: np.isclose(X[0], 0.0))
-        right = mesh.locate_entities_boundary(msh, fdim, lambda X: np.isclose(X[0], L))
-        V0, _ = self.W.sub(0).collapse()
-        self._V0 = V0
-        if self.stern_length is None:
-            self._bc_left = fem.Function(V0)
-            dofs = fem.locate_dofs_topological((self.W.sub(0), V0), fdim, left)
-            self.bcs.append(fem.dirichletbc(self._bc_left, dofs, self.W.sub(0)))
-        else:
-            self._bc_left = None
-        self._bc_right = fem.Function(V0)
-        dofs = fem.locate_dofs_topological((self.W.sub(0), V0), fdim, right)
-        self.bcs.append(fem.dirichletbc(self._bc_right, dofs, self.W.sub(0)))
-        if not self.closed:
-            for i in range(ns):
-                Vi, _ = self.W.sub(i + 1).collapse()
-                zero = fem.Function(Vi)
-                dofs = fem.locate_dofs_topological((self.W.sub(i + 1), Vi), fdim, right)
-                self.bcs.append(fem.dirichletbc(zero, dofs, self.W.sub(i + 1)))
-        self._prefix = f"pnp{id(self)}_"
-        self.problem = fem.petsc.NonlinearProblem(
-            self.F, self.w, bcs=self.bcs, petsc_options_prefix=self._prefix,
-            petsc_options=newton_lu_options(1e-8, 50, self._user_opts))
-        self._Lnd = L
-        # Convergence on the Newton step (relative 1e-8; Newton is quadratic there, so the
-        # iterate is converged to round-off), not on the residual: a continuation
-        # stage starts with a residual ~1e11 from the boundary jump, so a relative residual
-        # test would stop far from the solution; an exact-zero residual is unreachable in
-        # floating point when concentrations span e^+-30.
+        self.nu = packing_fraction(self.c_bulk, ion_size)
+        self.ion_size = ion_size
+        self._ls = self._stern_lengths(stern_length)
+        self.stern_length = stern_length
+        self.reactions = list(reactions)
+        for r in self.reactions:
+            if r.species not in self.species:
+                raise InputError(f"reactions: species {r.species!r} not in {self.species}")
+            if r.electrode not in self.electrodes:
+                raise InputError(f"reactions: electrode tag {r.electrode}; expected one of {self.electrodes}")
+            if not (0 < r.alpha < 1) or not (r.k_forward >= 0 and r.k_backward >= 0):
+                raise InputError(f"reactions: {r}; expected 0 < alpha < 1 and non-negative rate constants")
+            if self._ls[r.electrode] is None:
+                raise InputError(f"stern_length: None at electrode {r.electrode}; expected a Stern layer (m) "
+                                 "with FBV reactions: the Frumkin rate depends on the Stern-layer potential drop")
+        if self.reactions and diffusivities is None:
+            raise InputError("diffusivities: None; expected D (m^2/s) with FBV reactions (the rate competes "
+                             "with transport)")
+        self.fixed_potentials = {int(t): float(v) for t, v in (fixed_potentials or {}).items()}
+        if set(self.fixed_potentials) - set(self.electrodes):
+            raise InputError(f"fixed_potentials: tags {sorted(set(self.fixed_potentials) - set(self.electrodes))}; "
+                             f"expected electrode tags {self.electrodes}")
+        self.initial_potential = self._check_start(initial_potential)
         self.max_update = 3.0
-        self.problem.solver.setLineSearchPreCheck(weak_precheck(self._limit_step))
+        self._user_opts = dict(petsc_options or {})
+        self._slab = None          # the recipe of a slab mesh that follows the potential (PNPSolver.slab)
+        self._build(mesh, facet_tags)
 
-    def _limit_step(self, x, y, *args):
-        """Scale the Newton step so no potential or log-concentration moves more than max_update.
-
-        An unlimited step in psi multiplies exp(-z psi) by e^(z dpsi): from a poor guess at
-        20-30 kT/e that overflows and the line search fails. Capping the step (as in
-        semiconductor device codes) keeps every iterate physical.
-        """
-        ymax = self.comm.allreduce(float(np.max(np.abs(y.array_r))) if y.getLocalSize() else 0.0,
-                                   op=__import__("mpi4py").MPI.MAX)
-        if ymax > self.max_update:
-            y.scale(self.max_update / ymax)
-
-    def _D_ref(self):
-        return reference_diffusivity(self.D, len(self.species))
-
-    def _D_expr(self, i, x, Dref, ufl, fem, msh):
-        d = self.D[i] if isinstance(self.D, (list, tuple, np.ndarray)) else self.D
-        if callable(d):
-            # D(x) interpolated into a P1 function of the dimensionless coordinate.
-            import basix.ufl
-            V = fem.functionspace(msh, basix.ufl.element("Lagrange", msh.basix_cell(), 1))
-            f = fem.Function(V)
-            lD = self.lD
-            f.interpolate(lambda X: np.asarray(d(X[0] * lD), dtype=float) / Dref)
-            if np.any(f.x.array <= 0) or np.any(~np.isfinite(f.x.array)):
-                raise InputError(f"D[{i}]: D(x) has non-positive or non-finite values; expected > 0")
-            return f
-        return float(d) / Dref
-
-    # --- solves ----------------------------------------------------------
-    def _set_bc(self, psi0_nd, psi_right_nd):
-        self.psi0.value = psi0_nd
-        if self._bc_left is not None:
-            self._bc_left.x.array[:] = psi0_nd
-        self._bc_right.x.array[:] = psi_right_nd
-
-    def _newton(self, label):
-        self.problem.solve()
-        snes = self.problem.solver
-        reason, its = snes.getConvergedReason(), snes.getIterationNumber()
-        self.w.x.scatter_forward()
-        if reason <= 0 or not np.all(np.isfinite(self.w.x.array)):
-            raise ConvergenceError(f"PNP Newton did not converge at {label} (SNES reason {reason}, "
-                                   f"{its} iterations); last converged electrode potential: "
-                                   f"{self._last_ok:.6g} V")
-        if float(self.transient.value) == 0.0:
-            # Every steady state of this solver is an equilibrium (no reactions, blocking or
-            # reservoir boundaries): each electrochemical potential u_i + z_i psi (+ steric) is
-            # constant. The step test can be met on a wrong state when the Jacobian is ruined by
-            # round-off (30 kT/e from a poor guess: step -> 0 with sigma 169% off), so check it.
-            spread = self._equilibrium_defect()
-            if spread > 1e-2:
-                raise ConvergenceError(f"PNP Newton stopped at {label} on a non-equilibrium state "
-                                       f"(electrochemical potential spread {spread:.3g} kT, SNES reason "
-                                       f"{reason}, {its} iterations); last converged electrode potential: "
-                                       f"{self._last_ok:.6g} V")
-        return its
-
-    def _equilibrium_defect(self) -> float:
-        """max over species of the spread (max - min over dofs) of u_i + z_i psi + mu_steric, in kT."""
-        psi = self.w.x.array[_collapse(self.W.sub(0))[1]]
-        us = [self.w.x.array[_collapse(self.W.sub(i + 1))[1]] for i in range(len(self.species))]
-        mu = 0.0
-        if self.ion_size is not None:
-            frac = self.c_bulk / self.c_bulk.sum()
-            mu = -np.log1p(-self.nu * sum(f * np.exp(u) for f, u in zip(frac, us)))
-        out = 0.0
-        for zi, u in zip(self.z, us):
-            g = u + zi * psi + mu
-            lo = self.comm.allreduce(float(g.min()) if g.size else np.inf, op=__import__("mpi4py").MPI.MIN)
-            hi = self.comm.allreduce(float(g.max()) if g.size else -np.inf, op=__import__("mpi4py").MPI.MAX)
-            out = max(out, hi - lo)
+    def _stern_lengths(self, stern_length) -> dict:
+        """{electrode tag: Stern length (m) or None}, checked."""
+        if isinstance(stern_length, dict):
+            unknown = set(stern_length) - set(self.electrodes)
+            if unknown:
+                raise InputError(f"stern_length: tags {sorted(unknown)}; expected electrode tags {self.electrodes}")
+            out = {t: stern_length.get(t) for t in self.electrodes}
+        else:
+            out = {t: stern_length for t in self.electrodes}
+        for t, v in out.items():
+            if v is not None and not (np.isfinite(v) and v > 0):
+                raise InputError(f"stern_length: {v} at electrode {t}; expected a positive m or None")
         return out
 
-    def _first_integral(self, psi):
-        return planar_first_integral(psi, self.z, self.c_bulk, getattr(self, "nu", None))
+    @staticmethod
+    def _check_start(start):
+        if not (isinstance(start, str) and start in _PREDICTORS or callable(start)):
+            raise InputError(f"initial_potential: {start!r}; expected 'planar', 'debye', 'current' or a "
+                             "callable X -> phi (V)")
+        return start
 
-    def _stern_diffuse_potential(self, psi0_nd):
-        return stern_diffuse_potential(psi0_nd, self.z, self.c_bulk, self.stern_length / self.lD,
-                                       getattr(self, "nu", None))
+    @classmethod
+    def slab(cls, species, valences, concentrations, diffusivities=None, *, max_potential=None, length=None,
+             n_cells=100, grading=None, h_min=None, cells_per_decade=10, lateral=(), n_cells_lateral=(),
+             cells="simplex", closed=False, comm=None, permittivity=78.5, temperature=298.15,
+             stern_length=None, ion_size=None, **kwargs) -> "PNPSolver":
+        """A solver on the slab [0, length] (x ``lateral``, m) with the electrode on x = 0 (tag 1).
 
-    def _planar_equilibrium(self, psi0_nd):
-        """psi(X) of the semi-infinite planar layer at psi0_nd (see :func:`planar_layer`), distance X[0]."""
-        layer = planar_layer(psi0_nd, self.z, self.c_bulk, getattr(self, "nu", None))
-        return lambda X: layer(X[0])
+        The default mesh of the toolkit's 1D/2D/3D double layers. x = ``length`` (default 20 Debye
+        lengths) is the bulk reservoir (tag 2), or with ``closed=True`` a second electrode (a closed
+        cell: ``electrodes=(1, 2)``, no reservoir; give its potential per solve or as
+        ``fixed_potentials``). Along x, ``grading``:
 
-    def _initial_guess(self, psi0_nd, psi_r_nd):
-        """Planar-equilibrium potential (or Debye-Hueckel) with Boltzmann concentrations."""
-        import dolfinx
+        - "layer" (default for an open cell): ``n_cells`` Debye-graded cells, preceded by
+          ``cells_per_decade`` geometric cells per decade down to a first cell that resolves the
+          layer's local Debye length (:func:`continuum.meshes.layer_first_cell`: 2 % of it) at
+          ``max_potential`` (V); with ``max_potential=None`` at the potential being solved, rounded
+          down to a power of ten and rebuilt when a solve needs a finer first cell. The surface charge
+          stays within 1 % of the analytic one up to 40 kT/e (bench/pnp_sweep.py).
+        - "debye": Debye-graded nodes (:func:`continuum.meshes.debye_graded_nodes`);
+        - "uniform" (default for a closed cell, which has electrodes at both ends).
+
+        ``h_min`` (m) overrides ``grading`` with a geometric mesh of that first cell. ``lateral``: (),
+        (W,) or (W, H) m with ``n_cells_lateral`` cells each; ``cells``: "simplex" or "box". Other
+        keywords go to :class:`PNPSolver`.
+        """
+        species, z, c = check_electrolyte(species, valences, concentrations)
+        grading = ("uniform" if closed else "layer") if grading is None else grading
+        if grading not in ("layer", "debye", "uniform"):
+            raise InputError(f"grading: {grading!r}; expected 'layer', 'debye' or 'uniform'")
+        if closed and grading == "layer" and h_min is None:
+            raise InputError("grading: 'layer' grades from the electrode at x = 0 only; a closed cell "
+                             "has electrodes at both ends: use 'uniform', 'debye' or h_min")
+        if max_potential is not None and not np.isfinite(max_potential):
+            raise InputError(f"max_potential: {max_potential}; expected a finite V or None")
+        lD = debye_length(c, z, permittivity, temperature)
+        length = 20.0 * lD if length is None else float(length)
+        if closed:
+            kwargs.setdefault("electrodes", (1, 2))
+            kwargs.setdefault("bulk", ())
+        recipe = dict(length=length, n_cells=int(n_cells), lateral=tuple(lateral),
+                      n_cells_lateral=tuple(n_cells_lateral) if lateral else (), cells=cells,
+                      cells_per_decade=cells_per_decade, decay_length=lD, comm=comm)
+        first = None
+        if h_min is not None:
+            recipe["h_min"] = h_min
+        elif grading == "debye":
+            recipe["grading"] = "debye"
+        elif grading == "layer":
+            nu = packing_fraction(c, ion_size)
+            ls = stern_length.get(1) if isinstance(stern_length, dict) else stern_length
+            ls = None if ls is None else ls / lD
+            if max_potential is None:
+                first = cls._rounded_first_cell(4.0, c, z, nu, ls)
+            else:
+                first = layer_first_cell(max_potential / thermal_voltage(temperature), c, z, nu, ls)
+            recipe.update(grading="layer", first_cell=first * lD)
+        msh, tags = slab_mesh(**recipe)
+        s = cls(species, z, c, diffusivities, msh, tags, permittivity=permittivity, temperature=temperature,
+                stern_length=stern_length, ion_size=ion_size, **kwargs)
+        if grading == "layer" and h_min is None and max_potential is None:
+            s._slab = recipe     # the mesh follows the potential (see _adapt_mesh)
+        return s
+
+    @staticmethod
+    def _rounded_first_cell(psi, concentrations, valences, packing, stern_length) -> float:
+        """First cell (Debye lengths) for |psi| (kT/e, at least 4) rounded down to a power of ten, so
+        that nearby potentials share one mesh."""
+        need = layer_first_cell(max(abs(psi), 4.0), concentrations, valences, packing, stern_length)
+        return 10.0 ** math.floor(math.log10(need))
+
+    def _adapt_mesh(self, targets) -> bool:
+        """On a slab that follows the potential, rebuild it when ``targets`` (V) need a finer first cell."""
+        if self._slab is None:
+            return False
+        ls = self._ls[self.electrodes[0]]
+        psi = max(abs(v) for v in targets.values()) / self.kT_e
+        want = self._rounded_first_cell(psi, self.c_bulk, self.z, self.nu, None if ls is None else ls / self.lD)
+        if want * self.lD >= self._slab["first_cell"] * (1 - 1e-12):
+            return False
+        self._slab["first_cell"] = want * self.lD
+        self._build(*slab_mesh(**{**self._slab, "comm": self.comm}))
+        return True
+
+    # --- set-up --------------------------------------------------------
+    def _build(self, msh, tags):
+        import_engine("dolfinx")
+        import basix.ufl
+        import ufl
+        from dolfinx import fem
+        import dolfinx.fem.petsc  # noqa: F401  (registers fem.petsc)
+        from mpi4py import MPI
+
+        self.mesh, self.tags, self.comm = msh, tags, msh.comm
+        self._MPI = MPI
+        self._cache = {}           # forms and problems built on first use, for this mesh
+        self._problem = None
+        self._equilibrium_state = False
         ns = len(self.species)
-        V0, map0 = _collapse(self.W.sub(0))
-        Lnd = self._Lnd
-        if self.closed:
-            guess = lambda X: psi0_nd * np.exp(-X[0]) + psi_r_nd * np.exp(-(Lnd - X[0]))
-        elif self.predictor == "planar" and self.stern_length is not None:
-            # The Stern layer takes part of the drop: start from the planar layer at the
-            # diffuse potential it leaves (exact for a semi-infinite cell), not at psi0.
-            guess = self._planar_equilibrium(self._stern_diffuse_potential(psi0_nd))
-        elif self.predictor == "planar":
-            guess = self._planar_equilibrium(psi0_nd)
+        tdim = msh.topology.dim
+        fdim = tdim - 1
+        msh.topology.create_connectivity(fdim, tdim)
+        el = basix.ufl.element("Lagrange", msh.basix_cell(), self.degree)
+        self.W = fem.functionspace(msh, basix.ufl.mixed_element([el] * (ns + 1)))
+        self.w, self.w_old = fem.Function(self.W), fem.Function(self.W)
+        K = lambda v: fem.Constant(msh, float(v))
+        self.dt, self.transient = K(1.0), K(0.0)
+        lD = self.lD
+        # Scale factors: the mesh is in metres, the equations in Debye units.
+        self._vol, self._area, lDc = K(lD ** -tdim), K(lD ** -(tdim - 1)), K(lD)
+        self._G = lambda f: lDc * ufl.grad(f)
+        q = 2 * self.degree + 4
+        # One fixed quadrature for every form: the species balance (residual tested with 1)
+        # and the reported totals must use the same rule to agree to round-off.
+        self.dx = ufl.Measure("dx", domain=msh, metadata={"quadrature_degree": q})
+        self.ds = ufl.Measure("ds", domain=msh, subdomain_data=tags, metadata={"quadrature_degree": q})
+        ionic = float(np.dot(np.square(self.z), self.c_bulk))
+        self._wts = [K(ci / ionic) for ci in self.c_bulk]          # also the Bikerman fractions (proportional)
+        self._nu_c = None if self.nu is None else K(self.nu)
+        self._psiE = {t: K(0.0) for t in self.electrodes}
+        self._inv_ls = {t: K(lD / ls) for t, ls in self._ls.items() if ls is not None}
+        self._di = [self._D_expr(i, K, fem, basix) for i in range(ns)]
+        self._fbv = []
+        for r in self.reactions:
+            i = self.species.index(r.species)
+            self._fbv.append((r, i, K(r.k_forward * lD / self.Dref),
+                              K(r.k_backward * lD / (self.Dref * self.c_bulk[i])), K(r.alpha)))
+
+        parts, old = ufl.split(self.w), ufl.split(self.w_old)
+        psi, gs = parts[0], parts[1:]
+        cs = self._concentrations(psi, gs)
+        self._cs = cs
+        self._rho = sum(zi * wi * ci for zi, wi, ci in zip(self.z, self._wts, cs))
+        self._poisson_volume = lambda v, p=psi, rho=self._rho: self._vol * (
+            ufl.inner(self._G(p), self._G(v)) - rho * v) * self.dx
+        self._J = [(r, i, self._fbv_rate(psi, cs[i], r, i, kf, kb, al)) for r, i, kf, kb, al in self._fbv]
+        self._parts, self._old = (psi, gs), old
+
+        # Dirichlet conditions: the potential on Dirichlet electrodes, every field at the reservoir.
+        self.bcs = []
+        spaces = [_collapse(self.W.sub(k)) for k in range(ns + 1)]
+        self._maps = [m for _, m in spaces]       # each field's dofs in W
+        V0 = self._V0 = spaces[0][0]
+        self._bcE = {}
+        for t in self.electrodes:
+            if self._ls[t] is None:
+                f = fem.Function(V0)
+                dofs = fem.locate_dofs_topological((self.W.sub(0), V0), fdim, tags.find(t))
+                self.bcs.append(fem.dirichletbc(f, dofs, self.W.sub(0)))
+                self._bcE[t] = f
+        for t in self.bulk:
+            for k, (Vk, _) in enumerate(spaces):
+                dofs = fem.locate_dofs_topological((self.W.sub(k), Vk), fdim, tags.find(t))
+                self.bcs.append(fem.dirichletbc(fem.Function(Vk), dofs, self.W.sub(k)))
+        self._prefix = f"pnp{id(self)}_"
+        # Electrode areas (Debye units) and the Gauss-flux test functions (class doc).
+        self._areas, self._chi = {}, {}
+        for t in self.electrodes:
+            a = fem.assemble_scalar(fem.form(self._area * K(1.0) * self.ds(t)))
+            self._areas[t] = self.comm.allreduce(a)
+            if self._areas[t] <= 0:
+                raise InputError(f"electrodes: tag {t} marks no boundary facet; expected tagged facets")
+        for t in self.electrodes:
+            self._chi[t] = self._gauss_weight(t)
+        self._chi_bulk = self._indicator(self.bulk) if self.bulk else None
+        self._area_bulk = sum(self.comm.allreduce(fem.assemble_scalar(
+            fem.form(self._area * K(1.0) * self.ds(b)))) for b in self.bulk)
+
+    def _indicator(self, tag_list):
+        """A function of the potential space that is 1 on the dofs of the facets of ``tag_list``, else 0."""
+        from dolfinx import fem
+        chi = fem.Function(self._V0)
+        fdim = self.mesh.topology.dim - 1
+        for t in tag_list:
+            chi.x.array[fem.locate_dofs_topological(self._V0, fdim, self.tags.find(t))] = 1.0
+        chi.x.scatter_forward()
+        return chi
+
+    def _gauss_weight(self, tag):
+        """The Gauss-flux test function of electrode ``tag`` (see the class doc): exp(-d / lambda_D),
+        set to 1 on the electrode's dofs and 0 on every other electrode's and reservoir's dofs."""
+        from dolfinx import fem
+        for t in self.electrodes:
+            self._planes(t)        # collective (allgather): every rank, before the local interpolation
+        chi = fem.Function(self._V0)
+        chi.interpolate(lambda X: np.exp(-self._distance(tag, X) / self.lD))
+        fdim = self.mesh.topology.dim - 1
+        for t in self.electrodes + self.bulk:
+            chi.x.array[fem.locate_dofs_topological(self._V0, fdim, self.tags.find(t))] = float(t == tag)
+        chi.x.scatter_forward()
+        return chi
+
+    def _concentrations(self, psi, gs=None):
+        """c_i / c_i,bulk as UFL expressions of psi and the electrochemical potentials (None: g = 0)."""
+        import ufl
+        return bikerman_concentrations(psi, self._wts, self.z, self._nu_c, g=gs, exp=ufl.exp)
+
+    def _fbv_rate(self, psi, ci, r, i, kf, kb, alpha):
+        """Dimensionless FBV consumption rate of species i by reaction r (flux unit D_ref c_i,b / lambda_D);
+        ``kf``, ``kb``, ``alpha``: the reaction's reduced rate constants and transfer coefficient."""
+        import ufl
+        zi = self.z[i]
+        drop = self._psiE[r.electrode] - psi
+        return kf * ci * ufl.exp(-alpha * zi * drop) - kb * ufl.exp((1 - alpha) * zi * drop)
+
+    def _D_expr(self, i, K, fem, basix):
+        d = self.D[i] if isinstance(self.D, (list, tuple, np.ndarray)) else self.D
+        if d is None:
+            return K(1.0)      # equilibrium only: D never enters (the full problem refuses to build)
+        if callable(d):
+            V = fem.functionspace(self.mesh, basix.ufl.element("Lagrange", self.mesh.basix_cell(), 1))
+            f = fem.Function(V)
+            f.interpolate(lambda X: np.asarray(d(X), dtype=float) / self.Dref)
+            bad = np.any(f.x.array <= 0) or np.any(~np.isfinite(f.x.array))
+            if self.comm.allreduce(bad, op=self._MPI.LOR):
+                raise InputError(f"diffusivities[{i}]: D(X) has non-positive or non-finite values; expected > 0")
+            return f
+        return K(float(d) / self.Dref)
+
+    @property
+    def problem(self):
+        """The full PNP Newton problem in (psi, g_1..g_n), built on first use (transients, reactions,
+        closed cells); an equilibrium steady state never needs it."""
+        if self._problem is None:
+            if self.D is None:
+                raise InputError("diffusivities: None; expected D (m^2/s) for transients, reactions and "
+                                 "steady states without a reservoir (only the equilibrium needs none)")
+            import ufl
+            from dolfinx import fem
+            psi, gs = self._parts
+            tests = ufl.TestFunctions(self.W)
+            cs_old = self._concentrations(self._old[0], self._old[1:])
+            F = self._poisson_volume(tests[0])
+            for t, inv_ls in self._inv_ls.items():
+                # Robin: psi - l_S dpsi/dn_in = psi_E, i.e. outward flux (psi_E - psi)/l_S.
+                F -= self._area * (self._psiE[t] - psi) * inv_ls * tests[0] * self.ds(t)
+            for i in range(len(self.species)):
+                F += self._vol * (self.transient * (self._cs[i] - cs_old[i]) / self.dt * tests[i + 1]
+                                  + self._di[i] * self._cs[i] * ufl.inner(self._G(gs[i]), self._G(tests[i + 1]))
+                                  ) * self.dx
+            for r, i, J in self._J:
+                # Outward normal flux of species i through the reaction plane = its consumption J.
+                F += self._area * J * tests[i + 1] * self.ds(r.electrode)
+            self.F = F
+            self._problem = fem.petsc.NonlinearProblem(
+                F, self.w, bcs=self.bcs, petsc_options_prefix=self._prefix,
+                petsc_options=newton_lu_options(1e-9, 30, self._user_opts))
+            self._problem.solver.setLineSearchPreCheck(weak_precheck(self._limit_step))
+        return self._problem
+
+    def _limit_step(self, x, y, *args):
+        """Scale the Newton step so no unknown moves by more than max_update (kT/e or ln units).
+
+        An unlimited step multiplies exp(-z psi) by e^(z dpsi) and overflows from a poor guess.
+        Records whether it had to scale: a converged-looking iterate reached by a scaled
+        (small-looking) step is not accepted as converged.
+        """
+        ymax = self.comm.allreduce(float(np.max(np.abs(y.array_r))) if y.getLocalSize() else 0.0,
+                                   op=self._MPI.MAX)
+        self._limited = ymax > self.max_update
+        if self._limited:
+            y.scale(self.max_update / ymax)
+
+    # --- geometry of the electrodes ---------------------------------------
+    def _planes(self, tag):
+        """Every rank's facets of ``tag`` as (a point on each, unit normal of each, area of each), m.
+
+        For the planar-layer predictor (distance from an electrode) and the first-integral check.
+        A point facet (1D) has normal (1, 0, 0) and area 1.
+        """
+        cache = self._cache.setdefault("planes", {})
+        if tag in cache:
+            return cache[tag]
+        from dolfinx import mesh as dmesh
+        msh = self.mesh
+        fdim = msh.topology.dim - 1
+        facets = self.tags.find(tag)
+        facets = facets[facets < msh.topology.index_map(fdim).size_local]   # owned: each facet once
+        if len(facets) == 0:    # this rank holds none of the electrode
+            mid, normal, area = np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0)
         else:
-            guess = lambda X: psi0_nd * np.exp(-X[0]) * (1 - X[0] / Lnd)
-        f = dolfinx.fem.Function(V0)
-        f.interpolate(guess)
-        self.w.x.array[map0] = f.x.array
-        shift = 0.0
-        if self.ion_size is not None and not self.closed:
-            # Bikerman equilibrium: c_i/c_i,b = exp(-z_i psi) / (1 + nu sum_j f_j (exp(-z_j psi) - 1)).
-            fr = self.c_bulk / self.c_bulk.sum()
-            shift = -np.log1p(self.nu * sum(fj * np.expm1(-zj * f.x.array) for fj, zj in zip(fr, self.z)))
-        for i in range(ns):
-            Vi, mapi = _collapse(self.W.sub(i + 1))
-            self.w.x.array[mapi] = -self.z[i] * f.x.array + shift if not self.closed else 0.0
+            X = msh.geometry.x[dmesh.entities_to_geometry(msh, fdim, facets, False)]
+            if fdim == 0:
+                normal = np.tile([1.0, 0.0, 0.0], (len(X), 1))
+                area = np.ones(len(X))
+            elif fdim == 1:
+                t = X[:, 1] - X[:, 0]
+                normal = np.stack([-t[:, 1], t[:, 0], np.zeros(len(t))], axis=1)
+                area = np.linalg.norm(t, axis=1)
+            else:
+                # A quadrilateral's first three vertices span its plane as well as a triangle's do.
+                normal = np.cross(X[:, 1] - X[:, 0], X[:, 2] - X[:, 0])
+                area = np.linalg.norm(normal, axis=1) * (1.0 if X.shape[1] == 4 else 0.5)
+            normal = normal / np.maximum(np.linalg.norm(normal, axis=1), 1e-300)[:, None]
+            mid = X.mean(axis=1)
+        out = tuple(np.concatenate(self.comm.allgather(a)) for a in (mid, normal, area))
+        cache[tag] = out
+        return out
+
+    def _distance(self, tag, X):
+        """Distance (m) of points X (3, n) from the facets of ``tag``: to the plane of the nearest facet."""
+        from scipy.spatial import cKDTree
+        mid, normal, _ = self._planes(tag)
+        P = np.asarray(X, dtype=float).T
+        if len(P) == 0:
+            return np.zeros(0)
+        _, k = cKDTree(mid).query(P)
+        return np.abs(np.einsum("ij,ij->i", P - mid[k], normal[k]))
+
+    def _planar(self, tag):
+        """Whether ``tag`` and every bulk tag are parallel planes of equal area: a slab, where the
+        planar first integral holds exactly for an equilibrium layer."""
+        if not self.bulk or self.reactions:
+            return False
+        mid, normal, area = self._planes(tag)
+        n0 = normal[0]
+        if np.any(np.abs(np.abs(normal @ n0) - 1) > 1e-8) or np.ptp(mid @ n0) > 1e-9 * self.lD:
+            return False
+        for b in self.bulk:
+            bm, bn, ba = self._planes(b)
+            if (len(bm) == 0 or np.any(np.abs(np.abs(bn @ n0) - 1) > 1e-8) or np.ptp(bm @ n0) > 1e-9 * self.lD
+                    or abs(ba.sum() / area.sum() - 1) > 1e-9):
+                return False
+        return True
+
+    def _start(self, targets, start):
+        """Write the Newton start ``start`` for electrode potentials ``targets`` (V) into the full state.
+
+        "planar": each electrode's semi-infinite planar equilibrium layer (psi, kT/e; after the Stern
+        drop of a planar Stern + diffuse layer) at each point's distance from it, with g = 0, the
+        equilibrium with the reservoir, exact for blocking electrodes: on a slab this is the continuum
+        answer, so Newton only corrects for the mesh and the finite cell (without a reservoir: zero).
+        "debye": the Debye-Hueckel layers psi_E exp(-d / lambda_D), g = 0. "current": the present
+        state. A callable: X (3, n) in m -> phi (V), with g = 0.
+        """
+        from dolfinx import fem
+        if isinstance(start, str) and start == "current":
+            return
+        V0, m0 = self._V0, self._maps[0]
+        self.w.x.array[:] = 0.0
+        if isinstance(start, str) and start == "planar" and not self.bulk:
+            self.w.x.scatter_forward()
+            return
+        if callable(start):
+            fn = lambda X: np.asarray(start(X), dtype=float) / self.kT_e
+        else:
+            layers = []
+            for t, v in targets.items():
+                psi0 = v / self.kT_e
+                if start == "debye":
+                    layers.append((t, lambda d, p=psi0: p * np.exp(-d)))
+                    continue
+                if self._ls[t] is not None:
+                    psi0 = stern_diffuse_potential(psi0, self.c_bulk, self.z, self._ls[t] / self.lD, self.nu)
+                layers.append((t, planar_layer(psi0, self.c_bulk, self.z, self.nu)))
+            for t in targets:
+                self._planes(t)    # collective (allgather): every rank, before the local interpolation
+            fn = lambda X: sum(layer(self._distance(t, X) / self.lD) for t, layer in layers)
+        f = fem.Function(V0)
+        f.interpolate(fn)
+        self.w.x.array[m0] = f.x.array
         self.w.x.scatter_forward()
 
-    def solve_steady(self, phi0: float, steps=None) -> PNPResult:
-        """Steady state for electrode potential ``phi0`` (V vs bulk); continuation in ``steps`` stages.
+    # --- solves ----------------------------------------------------------
+    def _targets(self, potential) -> dict:
+        """{electrode tag: V}: a number sets every electrode not in ``fixed_potentials``; a dict names
+        electrodes (the others keep their fixed potential, else 0 V)."""
+        fixed = self.fixed_potentials
+        if isinstance(potential, dict):
+            unknown = set(potential) - set(self.electrodes)
+            if unknown:
+                raise InputError(f"potential: tags {sorted(unknown)}; expected electrode tags {self.electrodes}")
+            out = {t: float(potential.get(t, fixed.get(t, 0.0))) for t in self.electrodes}
+        else:
+            out = {t: fixed[t] if t in fixed else float(potential) for t in self.electrodes}
+        for t, v in out.items():
+            if not np.isfinite(v):
+                raise InputError(f"potential[{t}]: {v}; expected a finite V")
+        return out
 
-        ``steps`` None: one stage with the planar predictor, else one per 10 kT/e. Raises
-        ConvergenceError naming the last converged electrode potential.
-        """
-        self._adapt_mesh(phi0)
-        if (steps is None and self.predictor == "planar" and not self.closed and self.width is None
-                and type(self) is PNPSolver1D):
-            res = self._equilibrium_solve(phi0)
-            res.discretisation_error = self._first_integral_error(res)
-            return res
-        psi_target = phi0 / self.kT_e
-        psi_r = self.phi_right / self.kT_e
-        if steps is None:
-            # The planar predictor is already near the answer: one stage. Otherwise 10 kT/e a stage.
-            steps = 1 if self.predictor == "planar" else max(1, int(math.ceil(abs(psi_target) / 10.0)))
-        n = steps
-        self.transient.value = 0.0
-        self._last_ok = float("nan")
-        total = 0
-        self._initial_guess(psi_target / n, psi_r / n)
+    def _set_bc(self, targets, lam, u=None, bcs=()):
+        """Set the electrode potentials to ``lam`` x ``targets`` (V); with ``u``, also write the Dirichlet
+        values ``bcs`` into that iterate."""
+        for t, v in targets.items():
+            nd = lam * v / self.kT_e
+            self._psiE[t].value = nd
+            if t in self._bcE:
+                self._bcE[t].x.array[:] = nd
+        # Put the boundary values into the iterate itself: otherwise Newton's first update carries
+        # the whole jump (30 at the electrode dofs), and the step cap then scales the entire step
+        # by 1/10, spending ~10 iterations on nothing but climbing the boundary value. (Not in
+        # transients: there the iterate starts as the previous time level, whose amounts count.)
+        if u is None:
+            return
+        for bc in bcs:
+            bc.set(u.x.array)
+        u.x.scatter_forward()
+
+    def _try_newton(self, problem=None, u=None):
+        """One SNES solve of ``problem`` (default: the full PNP system) from the current iterate ``u``:
+        (converged, iterations)."""
+        problem, u = (self.problem, self.w) if problem is None else (problem, u)
+        self._limited = False
+        snes = problem.solver
         try:
-            for k in range(1, n + 1):
-                self._set_bc(psi_target * k / n, psi_r * k / n)
-                total += self._newton(f"electrode potential {phi0 * k / n:.6g} V")
-                self._last_ok = phi0 * k / n
-        except ConvergenceError:
-            if self.closed or self.predictor == "planar":
-                raise
-            # Automatic fallback for an open cell: restart from the planar equilibrium layer.
-            # (In these log-concentration unknowns Newton from a Debye-Hueckel start stalls above
-            # ~12 kT/e on a residual floor set by the cancellation u + z psi; continuum.pnp_mesh.PNPSolver's
-            # electrochemical-potential unknowns do not have it.)
-            total += self.problem.solver.getIterationNumber()
-            self.predictor = "planar"
-            try:
-                self._initial_guess(psi_target, psi_r)
-                self._set_bc(psi_target, psi_r)
-                total += self._newton(f"electrode potential {phi0:.6g} V (planar-predictor fallback)")
-            finally:
-                self.predictor = "debye"
-        res = self._result(total)
-        res.discretisation_error = self._first_integral_error(res)
-        return res
+            problem.solve()
+            reason, its = snes.getConvergedReason(), snes.getIterationNumber()
+        except Exception:  # PETSc errors (e.g. a NaN in the LU) count as a failed attempt
+            reason, its = -1, max(snes.getIterationNumber(), 1)
+        if reason <= 0:
+            # A failed factorisation leaves the preconditioner in an error state that would
+            # fail every later solve: reset it so the continuation can retry.
+            snes.getKSP().getPC().reset()
+        u.x.scatter_forward()
+        finite = self.comm.allreduce(bool(np.all(np.isfinite(u.x.array))), op=self._MPI.LAND)
+        return bool(reason > 0 and finite and not self._limited), int(its)
 
-    def _equilibrium_solve(self, phi0) -> PNPResult:
-        """The steady state of an open cell, solved as its Poisson-Boltzmann(-Bikerman) problem.
+    def _equilibrium(self):
+        """The steady problem of a cell in equilibrium with its reservoir, reduced to psi alone: the
+        Poisson-Boltzmann(-Bikerman) problem.
 
-        With a reservoir and blocking electrode the steady state is the equilibrium: every
-        u_i + z_i psi + mu_steric is zero, so psi solves PoissonBoltzmann1D on the same mesh and
-        the u_i follow in closed form. That scalar Newton (stiffness + rho' mass) settles in 2-4
-        iterations from the planar predictor at any potential to 40 kT/e, where the mixed system's
-        rows weighted by exp(u_i) (spanning e^+-40) stall or break the LU.
+        With blocking electrodes (no reactions) and a bulk reservoir, g_i = 0 makes every flux
+        d_i c_i grad(g_i) vanish identically, so (psi, g = 0) solves the Nernst-Planck rows exactly
+        for any psi, and the steady PNP problem is -div(grad psi) = rho(psi, g = 0) on the same mesh,
+        spaces, quadrature and boundary terms. Its Jacobian is stiffness + rho'(psi) mass: no rows
+        weighted by exp(+-z psi), which at 20-40 kT/e span 1e+-17 and break the LU of the full mixed
+        system (DIVERGED_LINEAR_SOLVE). Returns (problem, psi Function, its Dirichlet conditions,
+        residual form, diffuse charge density rho(psi)).
         """
-        from .poisson_boltzmann import PoissonBoltzmann1D
-        pb = self.__dict__.get("_pb")
-        if pb is None:
-            # The same mesh settings; with grading "auto" both adapt by the same rule to the same
-            # potentials, so their meshes stay identical.
-            pb = self._pb = PoissonBoltzmann1D(
-                self.z, list(self.c_bulk), species=self.species, epsilon_r=self.eps_r, temperature=self.T,
-                length=self.length, n_cells=self.n_cells, degree=self.degree, h_min=self.h_min,
-                stern_length=self.stern_length, ion_size=self.ion_size, comm=self.comm,
-                petsc_options=self._user_opts, grading=self.grading)
-        self._last_ok = float("nan")
-        r = pb.solve_steady(phi0)
-        # Same mesh and element: psi dof by dof through the coordinates (unique in 1D), gathered
-        # from every rank so that a different partition cannot misplace a value.
-        V0, m0 = _collapse(self.W.sub(0))
-        xs_pb = np.concatenate(self.comm.allgather(pb.W.tabulate_dof_coordinates()[:, 0]))
-        vals = np.concatenate(self.comm.allgather(pb.w.x.array))
-        xs = V0.tabulate_dof_coordinates()[:, 0]
-        order = np.argsort(xs_pb)
-        psi = np.interp(xs, xs_pb[order], vals[order])
-        self.w.x.array[m0] = psi
-        shift = 0.0
-        if self.ion_size is not None:
-            fr = self.c_bulk / self.c_bulk.sum()
-            shift = -np.log1p(self.nu * sum(fj * np.expm1(-zj * psi) for fj, zj in zip(fr, self.z)))
-        for i in range(len(self.species)):
-            _, mi = _collapse(self.W.sub(i + 1))
-            self.w.x.array[mi] = -self.z[i] * psi + shift
-        self.w.x.scatter_forward()
-        self._set_bc(phi0 / self.kT_e, 0.0)
-        self._last_ok = phi0
-        return self._result(r.newton_iterations)
+        if "eq" in self._cache:
+            return self._cache["eq"]
+        import ufl
+        from dolfinx import fem
+        V0 = self._V0
+        fdim = self.mesh.topology.dim - 1
+        psi, v = fem.Function(V0), ufl.TestFunction(V0)
+        rho = sum(zi * wi * c for zi, wi, c in zip(self.z, self._wts, self._concentrations(psi)))
+        F = self._vol * (ufl.inner(self._G(psi), self._G(v)) - rho * v) * self.dx
+        for t, inv_ls in self._inv_ls.items():
+            F -= self._area * (self._psiE[t] - psi) * inv_ls * v * self.ds(t)
+        bcs = [fem.dirichletbc(self._bcE[t], fem.locate_dofs_topological(V0, fdim, self.tags.find(t)))
+               for t in self._bcE]
+        bcs += [fem.dirichletbc(fem.Function(V0), fem.locate_dofs_topological(V0, fdim, self.tags.find(t)))
+                for t in self.bulk]
+        problem = fem.petsc.NonlinearProblem(
+            F, psi, bcs=bcs, petsc_options_prefix=self._prefix + "eq_",
+            petsc_options=newton_lu_options(1e-9, 30, self._user_opts))
+        problem.solver.setLineSearchPreCheck(weak_precheck(self._limit_step))
+        problem.solver.setTolerances(atol=1e-12, stol=1e-9)
+        self._cache["eq"] = (problem, psi, bcs, F, rho)
+        return self._cache["eq"]
 
-    def run_transient(self, phi0: float, dt: float, n_steps: int, initial=None) -> PNPResult:
-        """Backward-Euler run (dt in s) from uniform bulk concentrations after a step to ``phi0`` (V).
+    def solve_steady(self, potential, *, steps=None, initial_potential=None, min_fraction=1e-3) -> PNPResult:
+        """Steady state for electrode potentials (V vs bulk): one number for every electrode or {tag: V}.
 
-        Closed cells (``closed=True``) conserve each species' total exactly in
-        the discrete scheme (the weak form tested with 1 is the balance).
-        ``initial='keep'`` continues from the current state.
-        Returns the final state; ``totals`` holds (n_steps+1, n_species) mol/m^2.
+        With a bulk reservoir and no reactions the steady state is the equilibrium, solved exactly
+        as the reduced psi problem, Poisson-Boltzmann(-Bikerman) (``_equilibrium``; no D needed);
+        otherwise the full PNP system. First Newton from ``initial_potential`` (None: the solver's
+        default, "planar" unless constructed otherwise): "planar" (planar equilibrium layers, see
+        ``_start``), "debye" (Debye-Hueckel layers), "current" (the present state, e.g. a neighbouring
+        potential's answer), or a callable X (3, n) in m -> phi in V with equilibrium concentrations.
+        If that fails, or with ``steps`` given, adaptive potential continuation from the exact
+        zero-potential state: the electrode potentials are scaled by a fraction that starts at
+        1/``steps`` (1/2 after a failed first attempt), grows after a converged stage and is cut by 4
+        after a failed one (restarting from the last converged state). ``newton_iterations`` counts
+        every iteration, failed attempts included. Raises ConvergenceError naming the last converged
+        electrode potentials when the fraction step falls below ``min_fraction``.
         """
+        targets = self._targets(potential)
+        start = self._check_start(self.initial_potential if initial_potential is None else initial_potential)
+        if self._adapt_mesh(targets) and isinstance(start, str) and start == "current":
+            start = "planar"     # the mesh changed under the present state
+        self.transient.value = 0.0
+        self._equilibrium_state = False
+        m0 = self._maps[0]
+        equilibrium = bool(self.bulk) and not self.reactions
+        # The unknowns Newton works on: psi alone (equilibrium) or the full (psi, g) state.
+        if equilibrium:
+            problem, u, bcs = self._equilibrium()[:3]
+        else:
+            problem, u, bcs = self.problem, self.w, self.bcs
+            problem.solver.setTolerances(atol=1e-12, stol=1e-9)
+        total, path = 0, []
+        self._last_ok = {t: float("nan") for t in targets}
+        if steps is None:
+            self._start(targets, start)
+            if equilibrium:
+                u.x.array[:] = self.w.x.array[m0]
+            self._set_bc(targets, 1.0, u, bcs)
+            ok, its = self._try_newton(problem, u)
+            total += its
+            if ok:
+                return self._finish(equilibrium, u, m0, total, [1.0])
+            dlam = 0.5
+        else:
+            if int(steps) < 1:
+                raise InputError(f"steps: {steps!r}; expected a positive integer or None")
+            dlam = 1.0 / int(steps)
+        saved = np.zeros_like(u.x.array)   # psi = 0, g = 0: the exact state at zero potential
+        lam = 0.0
+        while lam < 1.0:
+            trial = min(1.0, lam + dlam)
+            u.x.array[:] = saved
+            self._set_bc(targets, trial, u, bcs)
+            ok, its = self._try_newton(problem, u)
+            total += its
+            if ok:
+                saved[:] = u.x.array
+                lam = trial
+                path.append(lam)
+                self._last_ok = {t: lam * v for t, v in targets.items()}
+                dlam *= 2.0 if its <= 8 else 1.0
+            else:
+                dlam *= 0.25
+                if dlam < min_fraction:
+                    u.x.array[:] = saved
+                    u.x.scatter_forward()
+                    if equilibrium:   # leave the last converged state in the full unknowns
+                        self.w.x.array[:] = 0.0
+                        self.w.x.array[m0] = u.x.array
+                        self.w.x.scatter_forward()
+                    last = ", ".join(f"tag {t}: {v:.6g} V" for t, v in self._last_ok.items())
+                    raise ConvergenceError(
+                        f"PNP Newton did not converge at electrode potentials "
+                        f"{ {t: trial * v for t, v in targets.items()} } V after {total} iterations "
+                        f"(continuation step fell below {min_fraction:g}); last converged electrode "
+                        f"potential: {last if path else 'none'}")
+        return self._finish(equilibrium, u, m0, total, path)
+
+    def _finish(self, equilibrium, u, m0, total, path):
+        """Copy an equilibrium psi into the full state (g = 0) and build the result."""
+        if equilibrium:
+            self.w.x.array[:] = 0.0
+            self.w.x.array[m0] = u.x.array
+            self.w.x.scatter_forward()
+            self._equilibrium_state = True
+        return self._result(total, path)
+
+    def run_transient(self, potential, dt: float, n_steps: int, initial=None, vtx=None) -> PNPResult:
+        """Backward-Euler run (``dt`` in s) after a step of the electrodes to ``potential`` (V; a number
+        or {tag: V}, as in ``solve_steady``).
+
+        ``initial``: None (uniform bulk concentrations, zero potential) or 'keep' (continue from the
+        current state). Closed cells conserve each species exactly in the discrete scheme (the weak
+        form tested with 1 is the balance). ``vtx``: a path to write phi and c_i at every step
+        (VTX/ADIOS2). The result's ``totals`` holds (n_steps+1, n_species) mol/m^2 per area of the
+        first electrode.
+        """
+        targets = self._targets(potential)
+        if not (np.isfinite(dt) and dt > 0) or int(n_steps) != n_steps or n_steps < 0:
+            raise InputError(f"dt, n_steps: {dt!r}, {n_steps!r}; expected a positive s and a count >= 0")
         if initial is None:
-            self._adapt_mesh(phi0)
-        ns = len(self.species)
-        Dref = self._D_ref()
-        self.dt.value = dt * Dref / self.lD ** 2
+            self._adapt_mesh(targets)
+        elif not (isinstance(initial, str) and initial == "keep"):
+            raise InputError(f"initial: {initial!r}; expected None (uniform bulk) or 'keep'")
+        problem = self.problem
+        self.dt.value = dt * self.Dref / self.lD ** 2
         self.transient.value = 1.0
-        self._last_ok = float("nan")
-        # Species balance holds to the residual, so converge the transient on the residual
-        # (absolute 1e-13 in the scaled equations) rather than the step.
-        self.problem.solver.setTolerances(atol=1e-13, stol=1e-16)
+        self._equilibrium_state = False
+        # Species balance holds to the residual: converge the transient on the residual (absolute
+        # 1e-13 in the scaled equations), or once the Newton step is 1e-12 of the state: from ~12 kT/e
+        # round-off puts a floor of ~3e-13 under the residual (terms of e^12), and a step that small
+        # in Newton's quadratic phase leaves the residual at that floor.
+        problem.solver.setTolerances(atol=1e-13, stol=1e-12)
         if initial is None:
             self.w.x.array[:] = 0.0
-        elif isinstance(initial, str) and initial == "keep":
-            pass  # continue from the current state
-        else:
-            raise InputError(f"initial: {initial!r}; expected None (uniform bulk) or 'keep'")
         self.w_old.x.array[:] = self.w.x.array
-        self._set_bc(phi0 / self.kT_e, self.phi_right / self.kT_e)
-        totals = [self.totals()]
-        total = 0
-        for k in range(n_steps):
-            total += self._newton(f"time step {k + 1} (t={(k + 1) * dt:.3g} s)")
-            self._last_ok = phi0
-            self.w_old.x.array[:] = self.w.x.array
-            totals.append(self.totals())
-        res = self._result(total)
+        self._set_bc(targets, 1.0)
+        self._last_ok = {t: float("nan") for t in targets}
+        writer = self._vtx_writer(vtx) if vtx is not None else None
+        totals, total = [self.totals()], 0
+        try:
+            if writer is not None:
+                self._update_output()
+                writer[0].write(0.0)
+            for k in range(int(n_steps)):
+                ok, its = self._try_newton()
+                total += its
+                if not ok:
+                    raise ConvergenceError(f"PNP Newton did not converge at time step {k + 1} "
+                                           f"(t={(k + 1) * dt:.3g} s); last converged electrode potential: "
+                                           f"{'time step ' + str(k) if k else 'none'}")
+                self.w_old.x.array[:] = self.w.x.array
+                totals.append(self.totals())
+                if writer is not None:
+                    self._update_output()
+                    writer[0].write((k + 1) * dt)
+        finally:
+            if writer is not None:
+                writer[0].close()
+        res = self._result(total, [1.0])
         res.totals = np.array(totals)
         return res
 
+    # --- outputs -----------------------------------------------------------
     def totals(self) -> np.ndarray:
-        """Amount of each species per electrode area, mol/m^2, with the solver's own quadrature."""
+        """Amount of each species per area of the first electrode, mol/m^2 (the solver's quadrature)."""
         from dolfinx import fem
-        import ufl
-        out = []
-        for i, ui in enumerate(ufl.split(self.w)[1:]):
-            val = fem.assemble_scalar(fem.form(ufl.exp(ui) * self.dx))
-            per_area = self.lD if self.width is None else self.lD / (self.width / self.lD)
-            out.append(self.comm.allreduce(val) * self.c_bulk[i] * per_area)
-        return np.array(out)
+        forms = self._cache.get("totals")
+        if forms is None:
+            forms = self._cache["totals"] = [fem.form(self._vol * ci * self.dx) for ci in self._cs]
+        a0 = self._areas[self.electrodes[0]]
+        return np.array([self.comm.allreduce(fem.assemble_scalar(f)) / a0 * self.c_bulk[i] * self.lD
+                         for i, f in enumerate(forms)])
 
-    def _result(self, its) -> PNPResult:
-        from dolfinx import fem
+    def _fluxes(self):
+        """Gauss fluxes (Debye units) of the current state: {electrode tag: R_t} (the Poisson residual's
+        volume part tested with the electrode's Gauss weight, see the class doc) and that of the
+        reservoir faces (tested with 1 on their dofs; 0 without a reservoir). One residual vector
+        assembled, dotted with each test function."""
         import ufl
-        q = fem.assemble_scalar(fem.form(self._rho * self.dx))
-        q = self.comm.allreduce(q)
-        if self.width is not None:
-            q /= self.width / self.lD  # per unit electrode area
-        ionic = float(np.dot(np.square(self.z), self.c_bulk)) * N_A * E_CHARGE
-        # Electrode charge balances the diffuse charge; scale rho_nd * x_nd to C/m^2.
-        sigma = -q * ionic * self.lD
-        ns = len(self.species)
-        xs, vals = [], []
-        for k in range(ns + 1):
-            V, m = _collapse(self.W.sub(k))
-            nloc = V.dofmap.index_map.size_local * V.dofmap.index_map_bs
-            vals.append(self.w.x.array[m][:nloc])
-            if k == 0:
-                xs = V.tabulate_dof_coordinates()[:nloc, 0]
-        xs = np.concatenate(self.comm.allgather(xs))
-        vals = [np.concatenate(self.comm.allgather(v)) for v in vals]
-        order = np.argsort(xs, kind="stable")
-        x = xs[order] * self.lD
-        phi = vals[0][order] * self.kT_e
-        c = np.array([np.exp(vals[k + 1][order]) * self.c_bulk[k] for k in range(ns)])
-        return PNPResult(x=x, phi=phi, c=c, surface_charge=float(sigma), newton_iterations=int(its),
-                         debye_length=self.lD, thermal_voltage=self.kT_e, species=self.species,
-                         functions=(self.w,), n_cells=self._nx)
+        from dolfinx import fem, la
+        form = self._cache.get("residual")
+        if form is None:
+            form = self._cache["residual"] = fem.form(self._poisson_volume(ufl.TestFunction(self._V0)))
+        b = fem.assemble_vector(form)
+        b.scatter_reverse(la.InsertMode.add)
+        n = self._V0.dofmap.index_map.size_local
+        dot = lambda chi: self.comm.allreduce(float(np.dot(b.array[:n], chi.x.array[:n])))
+        bulk = dot(self._chi_bulk) if self._chi_bulk is not None else 0.0
+        return {t: dot(self._chi[t]) for t in self.electrodes}, bulk
+
+    def _result(self, its, path) -> PNPResult:
+        from dolfinx import fem
+        unit = self.eps_r * EPS0 * self.kT_e / self.lD
+        R, R_bulk = self._fluxes()
+        sig = {t: float(unit * R[t] / self._areas[t]) for t in self.electrodes}
+        fluxes, currents = {}, {}
+        fbv = self._cache.get("fbv")
+        if fbv is None:
+            fbv = self._cache["fbv"] = [fem.form(self._area * J * self.ds(r.electrode)) for r, _, J in self._J]
+        for (r, i, J), form in zip(self._J, fbv):
+            val = self.comm.allreduce(fem.assemble_scalar(form))
+            jsi = val / self._areas[r.electrode] * self.Dref * self.c_bulk[i] / self.lD
+            fluxes[(r.species, r.electrode)] = float(jsi)
+            currents[r.electrode] = currents.get(r.electrode, 0.0) + float(self.z[i] * FARADAY * jsi)
+        disc = (self._first_integral_error(sig[self.electrodes[0]], unit, R_bulk)
+                if not self.transient.value else None)
+        nloc = self._V0.dofmap.index_map.size_local
+        X = self._V0.tabulate_dof_coordinates()[:nloc, :self.mesh.geometry.dim]
+        fields = [self.w.x.array[m][:nloc] for m in self._maps]
+        X = np.concatenate(self.comm.allgather(X))
+        fields = [np.concatenate(self.comm.allgather(f)) for f in fields]
+        order = np.argsort(X[:, 0], kind="stable")
+        psi = fields[0][order]
+        c = np.array(bikerman_concentrations(psi, self.c_bulk, self.z, self.nu, g=[f[order] for f in fields[1:]]))
+        e0 = self.electrodes[0]
+        return PNPResult(x=X[order, 0], phi=psi * self.kT_e, c=c * self.c_bulk[:, None],
+                         surface_charge=sig[e0], newton_iterations=int(its), debye_length=self.lD,
+                         thermal_voltage=self.kT_e, species=self.species, functions=(self.w,),
+                         n_cells=self.mesh.topology.index_map(self.mesh.topology.dim).size_global,
+                         coordinates=X[order], surface_charges=sig, reaction_fluxes=fluxes,
+                         current_densities=currents, continuation=list(path), discretisation_error=disc)
+
+    def _first_integral_error(self, sigma, unit, bulk_flux):
+        """|sigma_h / sigma_FI - 1| at the electrode of an equilibrium slab, or None where it does not apply.
+
+        For a planar layer in equilibrium with the reservoir, Poisson times psi' integrates to
+        psi'(0)^2 - psi'(L)^2 = F(psi(0)) exactly (F: :func:`continuum.electrolyte.planar_first_integral`),
+        whatever the valences, sterics or the Stern layer outside. The discrete surface charge
+        (Gauss flux) against the charge this identity gives at the solved electrode-surface potential
+        is then the solver's own estimate of its discretisation error; with a Dirichlet electrode it is
+        the error against the analytic (Grahame) charge itself. Warns (DiscretisationWarning) above 1 %.
+        ``bulk_flux``: the Gauss flux through the reservoir faces (Debye units), from ``_fluxes``.
+        """
+        import ufl
+        from dolfinx import fem
+        e0 = self.electrodes[0]
+        if len(self.electrodes) != 1 or not self._planar(e0):
+            return None
+        if self._ls[e0] is None:
+            psi_s = float(self._psiE[e0].value)
+        else:
+            form_s = self._cache.get("surface_potential")
+            if form_s is None:
+                form_s = self._cache["surface_potential"] = fem.form(self._area * ufl.split(self.w)[0] * self.ds(e0))
+            psi_s = self.comm.allreduce(fem.assemble_scalar(form_s)) / self._areas[e0]
+        # The field left at the reservoir face (zero for a semi-infinite layer): its Gauss flux.
+        e_L = bulk_flux / self._area_bulk
+        F = float(planar_first_integral(psi_s, self.c_bulk, self.z, self.nu)[0])
+        sigma_fi = math.copysign(unit * math.sqrt(max(F, 0.0) + e_L ** 2), psi_s)
+        if sigma_fi == 0.0:
+            return None
+        err = abs(sigma / sigma_fi - 1)
+        if err > 0.01:
+            import warnings
+            from .errors import DiscretisationWarning
+            warnings.warn(f"PNPSolver: surface charge {sigma:.6g} C/m^2 differs by {100 * err:.3g} % from the "
+                          f"planar first integral at the electrode's potential ({sigma_fi:.6g} C/m^2): the mesh "
+                          f"does not resolve the layer; refine at the electrode (PNPSolver.slab's default "
+                          f"grading, a smaller h_min, or slab_mesh(grading='layer', first_cell=...))",
+                          DiscretisationWarning, stacklevel=4)
+        return float(err)
 
     def charge_sensitivity(self) -> float:
-        """d sigma / d phi0 (F/m^2) at the current steady state of an open cell (bulk reservoir).
+        """d sigma / d phi (F/m^2) of the first electrode at the current equilibrium (after solve_steady).
 
-        At equilibrium every species is Boltzmann(-Bikerman) distributed in psi, so the
-        tangent of the steady PNP problem reduces to the linearised Poisson-Boltzmann
-        problem  -dpsi'' - rho'(psi) dpsi = 0  (dpsi = 1 on a Dirichlet electrode, or
-        the Robin/Stern condition dpsi - l_S dpsi' = 1), and d sigma/d psi0 =
-        -int rho'(psi) dpsi dx. One linear solve, the exact derivative of the discrete
-        sigma(phi0) for ideal ions (no finite-difference step error); eliminating the
-        species is also what keeps it accurate: the full mixed tangent carries rows
-        scaled by exp(+-z psi), which at 10-30 kT/e ruins a one-shot LU solve.
-        With a Stern (Robin) electrode keep the first cell near 1e-2 of the local Debye
-        length: cells many decades thinner than the layer cost digits in this one-shot
-        solve (GCS, 0.2 V, 1000 mol/m^3: 3.6e-6 relative at 1e-9 lambda_D, 4e-9 at 1e-3).
-        Call after solve_steady.
+        The other electrodes' potentials are held. At equilibrium every species is
+        Boltzmann(-Bikerman) distributed in psi, so the tangent of the steady problem is the
+        linearised Poisson-Boltzmann problem J dpsi = -dF/dphi_E (dpsi = 1 on a Dirichlet electrode,
+        or the Robin/Stern condition's right-hand side), and d sigma/d phi is the derivative of the
+        discrete surface charge in direction dpsi: one linear solve, the exact derivative of the
+        discrete sigma(phi) (no finite-difference step error). Eliminating the species is also what
+        keeps it accurate: the full mixed tangent carries rows scaled by exp(+-z psi), which at
+        10-30 kT/e ruins a one-shot LU solve. With a Stern (Robin) electrode keep the first cell near
+        1e-2 of the local Debye length: cells many decades thinner than the layer cost digits in this
+        one-shot solve (GCS, 0.2 V, 1000 mol/m^3: 3.6e-6 relative at 1e-9 lambda_D, 4e-9 at 1e-3).
         """
-        from dolfinx import fem, mesh
-        import dolfinx.fem.petsc as fpetsc
         import ufl
+        from dolfinx import fem
+        import dolfinx.fem.petsc as fpetsc
         from petsc4py import PETSc
-        if self.closed or self.transient.value != 0.0:
-            raise InputError("charge_sensitivity: needs a steady state of an open cell "
-                             "(closed=False, after solve_steady)")
-        if not hasattr(self, "_tangent"):
-            msh, V0 = self.mesh, self._V0
-            dpsi, v = ufl.TrialFunction(V0), ufl.TestFunction(V0)
-            sol = fem.Function(V0)
-            if self.W.num_sub_spaces == 0:
-                # Equilibrium (PB) subclass: rho is already a function of psi = w alone.
-                a = (ufl.inner(ufl.grad(dpsi), ufl.grad(v)) * self.dx
-                     - ufl.derivative(self._rho, self.w, dpsi) * v * self.dx)
-                dq = ufl.derivative(self._rho, self.w, sol) * self.dx
+        if not self._equilibrium_state or self.transient.value != 0.0:
+            raise InputError("charge_sensitivity: needs an equilibrium steady state (a bulk reservoir, no "
+                             "reactions, after solve_steady)")
+        e0 = self.electrodes[0]
+        if "tangent" not in self._cache:
+            _, psi, _, F, rho = self._equilibrium()
+            V0, fdim = self._V0, self.mesh.topology.dim - 1
+            v = F.arguments()[0]
+            dpsi, sol = ufl.TrialFunction(V0), fem.Function(V0)
+            a = ufl.derivative(F, psi, dpsi)
+            one, zero = fem.Function(V0), fem.Function(V0)
+            one.x.array[:] = 1.0
+            dofs = lambda t: fem.locate_dofs_topological(V0, fdim, self.tags.find(t))
+            bcs = [fem.dirichletbc(one if t == e0 else zero, dofs(t)) for t in self._bcE]
+            bcs += [fem.dirichletbc(zero, dofs(t)) for t in self.bulk]
+            if e0 in self._inv_ls:
+                L = self._area * self._inv_ls[e0] * v * self.ds(e0)
             else:
-                psi = ufl.variable(ufl.split(self.w)[0])
-                ionic = float(np.dot(np.square(self.z), self.c_bulk))
-                boltz = [ufl.exp(-zi * psi) for zi in self.z]
-                den = 1.0
-                if self.ion_size is not None:
-                    fr = self.c_bulk / self.c_bulk.sum()
-                    den = 1 + self.nu * sum(f * (b - 1) for f, b in zip(fr, boltz))
-                rho = sum(zi * ci / ionic * b / den for zi, ci, b in zip(self.z, self.c_bulk, boltz))
-                drho = ufl.diff(rho, psi)
-                a = ufl.inner(ufl.grad(dpsi), ufl.grad(v)) * self.dx - drho * dpsi * v * self.dx
-                dq = drho * sol * self.dx
-            L = fem.Constant(msh, 0.0) * v * self.dx
-            fdim = msh.topology.dim - 1
-            bcs = []
-            right = mesh.locate_entities_boundary(msh, fdim, lambda X: np.isclose(X[0], self._Lnd))
-            bcs.append(fem.dirichletbc(0.0, fem.locate_dofs_topological(V0, fdim, right), V0))
-            left = mesh.locate_entities_boundary(msh, fdim, lambda X: np.isclose(X[0], 0.0))
-            if self.stern_length is None:
-                bcs.append(fem.dirichletbc(1.0, fem.locate_dofs_topological(V0, fdim, left), V0))
-            else:
-                inv_ls = self._inv_ls if hasattr(self, "_inv_ls") else self.lD / self.stern_length
-                tags = mesh.meshtags(msh, fdim, left, np.full(len(left), 1, dtype=np.int32))
-                ds = ufl.Measure("ds", domain=msh, subdomain_data=tags)
-                a += dpsi * inv_ls * v * ds(1)
-                L = inv_ls * v * ds(1)
-            a, L, dq = fem.form(a), fem.form(L), fem.form(dq)
+                L = fem.Constant(self.mesh, 0.0) * v * self.dx
+            dq = ufl.derivative(self._poisson_volume(self._chi[e0], psi, rho), psi, sol)
             ksp = PETSc.KSP().create(self.comm)
             ksp.setOptionsPrefix(self._prefix + "tangent_")
             ksp.setType("preonly")
             ksp.getPC().setType("lu")
             ksp.getPC().setFactorSolverType("mumps")
-            self._tangent = (a, L, bcs, sol, dq, ksp)
-        a, L, bcs, sol, dq, ksp = self._tangent
+            self._cache["tangent"] = (fem.form(a), fem.form(L), bcs, sol, fem.form(dq), ksp)
+        a, L, bcs, sol, dq, ksp = self._cache["tangent"]
         A = fpetsc.assemble_matrix(a, bcs=bcs)
         A.assemble()
         b = fpetsc.assemble_vector(L)
@@ -864,39 +922,94 @@ class PNPSolver1D:
         if reason <= 0:
             raise ConvergenceError(f"charge_sensitivity: tangent LU solve failed (KSP reason {reason})")
         sol.x.scatter_forward()
-        dqv = self.comm.allreduce(fem.assemble_scalar(dq))
-        if self.width is not None:
-            dqv /= self.width / self.lD
-        ionic = float(np.dot(np.square(self.z), self.c_bulk)) * N_A * E_CHARGE
-        return float(-dqv * ionic * self.lD / self.kT_e)
+        dR = self.comm.allreduce(fem.assemble_scalar(dq))
+        return float(self.eps_r * EPS0 / self.lD * dR / self._areas[e0])
+
+    def _update_output(self):
+        """Interpolate phi (V) and c_i (mol/m^3) into the output Functions (degree of the solver)."""
+        from dolfinx import fem
+        if "out" not in self._cache:
+            V0 = self._V0
+            phi = fem.Function(V0, name="phi")
+            cs = [fem.Function(V0, name=f"c_{s}") for s in self.species]
+            pts = V0.element.interpolation_points
+            exprs = [fem.Expression(ufl_expr, pts) for ufl_expr in
+                     [self.kT_e * self.w.sub(0)] + [cb * c for cb, c in zip(self.c_bulk, self._cs)]]
+            self._cache["out"] = ([phi] + cs, exprs)
+        funcs, exprs = self._cache["out"]
+        for f, e in zip(funcs, exprs):
+            f.interpolate(e)
+        return funcs
+
+    def _vtx_writer(self, path):
+        import_engine("dolfinx")
+        from dolfinx import io
+        if not io.has_adios2:
+            raise InputError("vtx: this dolfinx has no ADIOS2; use write_xdmf instead")
+        funcs = self._update_output()
+        return (io.VTXWriter(self.comm, str(path), funcs, engine="BP4"),)
+
+    def write_vtx(self, path, time: float = 0.0) -> None:
+        """Write phi (V) and c_i (mol/m^3) of the current state, mesh in m, to a VTX (ADIOS2 BP4) folder.
+
+        Readable by ParaView (open the ``.bp`` folder) and by the adios2 Python bindings; ``time`` in s.
+        """
+        writer = self._vtx_writer(path)[0]
+        try:
+            writer.write(float(time))
+        finally:
+            writer.close()
 
     def write_xdmf(self, path) -> None:
-        """Write potential (dimensionless) and log-concentrations as P1 fields to an XDMF file."""
-        from dolfinx import fem, io
+        """Write phi (V) and c_i (mol/m^3) as P1 fields (mesh in m) to an XDMF file."""
         import basix.ufl
+        from dolfinx import fem, io
+        funcs = self._update_output()
         V1 = fem.functionspace(self.mesh, basix.ufl.element("Lagrange", self.mesh.basix_cell(), 1))
         with io.XDMFFile(self.comm, str(path), "w") as fh:
             fh.write_mesh(self.mesh)
-            names = ["psi"] + [f"ln_c_{s}" for s in self.species]
-            for k, name in enumerate(names):
-                f = fem.Function(V1, name=name)
-                f.interpolate(self.w.sub(k))
-                fh.write_function(f)
+            for f in funcs:
+                g = fem.Function(V1, name=f.name)
+                g.interpolate(f)
+                fh.write_function(g)
 
 
-def gouy_chapman_potential(x, phi0, c_bulk, epsilon_r=78.5, temperature=298.15):
-    """Analytic 1:1 Gouy-Chapman potential (V) at x (m) for surface potential phi0 (V)."""
-    from .gouy_chapman import gouy_chapman_potential as _gc
-    return _gc(x, phi0, c_bulk, 1, epsilon_r, temperature)
+def PNPSolver1D(species, valences, concentrations, diffusivities=None, *, permittivity=78.5,
+                temperature=298.15, length=None, n_cells=200, degree=1, h_min=None, grading=None,
+                stern_length=None, ion_size=None, closed=False, phi_right=0.0, predictor="planar",
+                width=None, n_cells_y=None, comm=None, petsc_options=None) -> PNPSolver:
+    """A :class:`PNPSolver` on the interval [0, length] (or the 2D strip [0, length] x [0, width]), SI.
 
-
-def grahame_charge(phi0, c_bulk, epsilon_r=78.5, temperature=298.15):
-    """Grahame surface charge (C/m^2) of a 1:1 electrolyte at surface potential phi0 (V)."""
-    from .gouy_chapman import gouy_chapman_charge
-    return float(gouy_chapman_charge(phi0, c_bulk, 1, epsilon_r, temperature))
-
-
-def bikerman_charge(phi0, c_bulk, ion_size, epsilon_r=78.5, temperature=298.15):
-    """Bikerman (steric) 1:1 surface charge (C/m^2): first integral of modified PB (Kilic et al. 2007)."""
-    from .gouy_chapman import bikerman_charge as _bikerman
-    return float(_bikerman(phi0, c_bulk, ion_size, 1, epsilon_r, temperature))
+    A thin constructor over :meth:`PNPSolver.slab` with the 1D conventions: electrode at x = 0 (tag 1);
+    at x = ``length`` (m; default 20 Debye lengths) the bulk reservoir, or with ``closed=True`` a
+    second blocking electrode (tag 2) held at ``phi_right`` (V), so that ``solve_steady(V)`` and
+    ``run_transient(V, ...)`` set the electrode at x = 0. ``diffusivities``: m^2/s per species (numbers
+    or callables D(x) of the distance x in m), None for Poisson-Boltzmann (equilibrium) work.
+    ``n_cells``: cells along x; ``grading``: None ("auto" for an open cell, "uniform" for a closed one),
+    "auto" (the slab's "layer" grading, following the potential being solved), "debye" or "uniform";
+    ``h_min`` (m): geometric mesh with that first cell instead. ``stern_length`` (m): Robin layer at
+    x = 0; ``ion_size`` (m): Bikerman sterics; ``predictor``: "planar" or "debye", the default Newton
+    start; ``width`` (m) and ``n_cells_y`` (default ``n_cells``): a strip of triangles with no-flux sides.
+    """
+    if predictor not in ("planar", "debye"):
+        raise InputError(f"predictor: {predictor!r}; expected 'planar' or 'debye'")
+    if grading not in (None, "auto", "debye", "uniform"):
+        raise InputError(f"grading: {grading!r}; expected None, 'auto', 'debye' or 'uniform'")
+    if closed and grading == "auto":
+        raise InputError("grading: 'auto' grades from the electrode at x = 0 only; a closed cell "
+                         "has electrodes at both ends: use 'uniform', 'debye' or h_min")
+    if not closed and phi_right != 0.0:
+        raise InputError(f"phi_right: {phi_right!r}; expected 0 for an open cell (the reservoir is the "
+                         "potential reference) or closed=True")
+    grading = {None: None, "auto": "layer"}.get(grading, grading)
+    D = diffusivities
+    if D is not None:
+        one = lambda d: (lambda X, d=d: d(X[0])) if callable(d) else d
+        D = [one(d) for d in D] if isinstance(D, (list, tuple, np.ndarray)) else one(D)
+    lateral, ncl = ((), ()) if width is None else ((float(width),), (int(n_cells_y or n_cells),))
+    return PNPSolver.slab(species, valences, concentrations, D, length=length, n_cells=n_cells,
+                          grading=grading, h_min=h_min, lateral=lateral, n_cells_lateral=ncl, closed=closed,
+                          comm=comm, permittivity=permittivity, temperature=temperature, degree=degree,
+                          stern_length={1: stern_length} if closed else stern_length, ion_size=ion_size,
+                          fixed_potentials={2: float(phi_right)} if closed else None,
+                          initial_potential=predictor, petsc_options=petsc_options)

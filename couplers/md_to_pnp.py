@@ -10,14 +10,13 @@ import datetime as _dt
 import hashlib
 
 import numpy as np
+from scipy.constants import N_A
 
 from atomistic.analysis.diffusion import self_diffusion
 from atomistic.analysis.profiles import density_profile
 
 from .errors import InputError
 from .handoff import Diffusivity, Handoff, ProfileData, Provenance, Species
-
-N_A = 6.02214076e23
 
 
 def handoff_from_positions(species: dict, dt: float, *, axis: int, edges, area: float,
@@ -63,12 +62,14 @@ def pnp_closed_cell(handoff: Handoff, *, length: float, phi_left: float, phi_rig
                     n_steps: int = 40):
     """Steady state of a closed two-electrode PNP cell parametrised by ``handoff``.
 
-    Runs backward Euler from uniform concentrations (the handoff's mean concentrations)
-    with geometrically growing steps until t_end (in units of lambda_D^2 / D_max); the
-    closed cell conserves each species, so the steady state has the MD's ion count.
-    Returns (solver, PNPResult).
+    The cell is the toolkit's PNP solver on a uniform slab of ``length`` (m) with ``n_cells``
+    cells of Lagrange ``degree``, electrodes at x = 0 (``phi_left``, V) and x = length
+    (``phi_right``, V), no reservoir. Runs backward Euler from uniform concentrations (the
+    handoff's mean concentrations, mol/m^3) with geometrically growing steps until t_end (in
+    units of lambda_D^2 / D_max); the closed cell conserves each species, so the steady state
+    has the MD's ion count. Returns (continuum.pnp.PNPSolver, continuum.results.PNPResult).
     """
-    from continuum.pnp import PNPSolver1D
+    from continuum.pnp import PNPSolver
     if not handoff.species or handoff.relative_permittivity is None:
         raise InputError("handoff: no species/relative_permittivity (a kinetics-only handoff?); "
                          "a PNP cell needs a transport handoff (couplers.md_to_pnp.handoff_from_positions)")
@@ -76,16 +77,17 @@ def pnp_closed_cell(handoff: Handoff, *, length: float, phi_left: float, phi_rig
     z = [s.charge_number for s in handoff.species]
     c = [handoff.bulk_concentrations[n] for n in names]
     D = [handoff.diffusivity_si(n) for n in names]
-    solver = PNPSolver1D(names, z, c, D, epsilon_r=handoff.relative_permittivity,
-                         temperature=handoff.temperature, length=length, n_cells=n_cells,
-                         degree=degree, closed=True, phi_right=phi_right)
+    solver = PNPSolver.slab(names, z, c, D, permittivity=handoff.relative_permittivity,
+                            temperature=handoff.temperature, length=length, n_cells=n_cells,
+                            degree=degree, closed=True, grading="uniform")
+    potentials = {1: float(phi_left), 2: float(phi_right)}
     t_unit = solver.lD ** 2 / max(D)
     # Geometric steps: resolve the fast double-layer charging, then march to steady state.
     dts = np.geomspace(1e-3, 1.0, n_steps)
     dts *= t_end_debye_times * t_unit / dts.sum()
-    res = solver.run_transient(phi_left, dt=float(dts[0]), n_steps=1)
+    res = solver.run_transient(potentials, dt=float(dts[0]), n_steps=1)
     for dt in dts[1:]:
-        res = solver.run_transient(phi_left, dt=float(dt), n_steps=1, initial="keep")
+        res = solver.run_transient(potentials, dt=float(dt), n_steps=1, initial="keep")
     return solver, res
 
 
@@ -110,11 +112,14 @@ def compare_profiles(handoff: Handoff, result) -> dict:
 
 
 def plot_comparison(handoff: Handoff, result, path) -> None:
-    """One plot: MD profiles (points with error bars) and PNP curves, written to ``path`` (PNG)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4))
+    """One plot: MD profiles (points with error bars) and PNP curves, written to ``path`` (PNG).
+
+    Drawn on a ``matplotlib.figure.Figure`` of its own, which renders without pyplot or a GUI
+    backend, so the caller's backend choice is left alone.
+    """
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     for k, s in enumerate(handoff.species):
         p = next(p for p in handoff.profiles if p.name == s.name)
         line, = ax.plot(result.x * 1e9, result.c[k], label=f"PNP {s.name}")
@@ -125,4 +130,3 @@ def plot_comparison(handoff: Handoff, result, path) -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -4,7 +4,8 @@ import numpy as np
 from continuum.double_layer import differential_capacitance, solve_double_layer
 from continuum.gouy_chapman import (bikerman_capacitance, bikerman_charge, gouy_chapman_capacitance,
                                     gouy_chapman_charge, gouy_chapman_potential)
-from continuum.pnp import E_CHARGE, EPS0, K_B, N_A, PNPSolver1D, debye_length
+from continuum.electrolyte import E_CHARGE, EPS0, K_B, N_A, debye_length
+from continuum.pnp import PNPSolver1D
 
 KT = K_B * 298.15 / E_CHARGE
 

@@ -4,7 +4,7 @@ import pytest
 
 from continuum.double_layer import differential_capacitance, solve_double_layer
 from continuum.gouy_chapman import gouy_chapman_stern
-from continuum.pnp import EPS0
+from continuum.electrolyte import EPS0
 
 U = np.array([-0.6, -0.2, 0.0, 0.1, 0.4])
 

@@ -3,8 +3,10 @@ Bazant-Chu-Bayly thin-double-layer current-voltage relation as lambda_D/L -> 0, 
 diffusion-limited current 2FDc/L, and exceeds it at strong overpotential (superlimiting current)."""
 import pytest
 
-from continuum.pnp import E_CHARGE, K_B, debye_length
-from continuum.pnp_mesh import FARADAY, FBVReaction, PNPSolver, slab_mesh, thin_film_fbv_current
+from continuum.electrolyte import E_CHARGE, FARADAY, K_B, debye_length
+from continuum.meshes import slab_mesh
+from continuum.pnp import PNPSolver
+from continuum.reactions import FBVReaction, thin_film_fbv_current
 
 KT = K_B * 298.15 / E_CHARGE
 C, D, LS = 100.0, 1e-9, 0.3e-9

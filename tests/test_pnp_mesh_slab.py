@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from continuum.pnp import E_CHARGE, K_B, debye_length, gouy_chapman_potential, grahame_charge
-from continuum.pnp_mesh import PNPSolver, slab_mesh
+from continuum.electrolyte import E_CHARGE, EPS0, K_B, debye_length
+from continuum.gouy_chapman import bikerman_charge, gouy_chapman_charge, gouy_chapman_potential, grahame_charge
+from continuum.meshes import slab_mesh
+from continuum.pnp import PNPSolver
 
 KT = K_B * 298.15 / E_CHARGE
 C = 100.0
@@ -39,7 +41,7 @@ def test_3d_tetrahedra_converge_to_grahame_at_second_order():
     for n in (40, 80):
         m, t = slab_mesh(10 * LD, n, lateral=(LD, LD), n_cells_lateral=(1, 1), grading="debye", decay_length=LD)
         r = PNPSolver(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], m, t).solve_steady(4 * KT)
-        errs.append(abs(r.surface_charge / grahame_charge(4 * KT, C) - 1))
+        errs.append(abs(r.surface_charge / gouy_chapman_charge(4 * KT, C) - 1))
     # Tetrahedra are a different discretisation of the same layer (not translation-exact like boxes):
     # the surface charge converges at second order (measured ratio 4.0; 3.5 = order 1.8) and is
     # within the 1% of Grahame already at 80 cells (measured 4.7e-4).
@@ -49,8 +51,8 @@ def test_3d_tetrahedra_converge_to_grahame_at_second_order():
 
 def test_two_mpi_ranks_3d_matches_serial():
     code = ("import numpy as np; from mpi4py import MPI\n"
-            "from continuum.pnp_mesh import *\n"
-            "from continuum.pnp import debye_length, K_B, E_CHARGE\n"
+            "from continuum.pnp import PNPSolver\nfrom continuum.meshes import slab_mesh\n"
+            "from continuum.electrolyte import debye_length, K_B, E_CHARGE\n"
             "LD = debye_length([100., 100.], [1, -1], 78.5, 298.15)\n"
             "m, t = slab_mesh(10*LD, 40, lateral=(2*LD, 2*LD), n_cells_lateral=(2, 2), grading='debye',"
             " decay_length=LD, cells='box')\n"
@@ -90,13 +92,12 @@ ELECTROLYTES = {"1:1": (["Na", "Cl"], [1, -1], [C, C]), "2:1": (["Ca", "Cl"], [2
 @pytest.mark.parametrize("degree", [1, 2])
 @pytest.mark.parametrize("D", [(1e-9, 1.3e-9), (1e-11, 5e-9)], ids=["D-water", "D-skewed"])
 def test_sweep_1_to_40kT_from_flat_start_meets_grahame_within_15_newton(electrolyte, degree, D):
-    from continuum.gouy_chapman import grahame_charge_general
     species, z, c = ELECTROLYTES[electrolyte]
     for psi in SWEEP_POTENTIALS:
         s = PNPSolver.slab(species, z, c, list(D), max_potential=psi * KT, degree=degree)
         for sign in (1, -1):
             r = s.solve_steady(sign * psi * KT)
-            exact = grahame_charge_general(sign * psi * KT, c, z)
+            exact = grahame_charge(sign * psi * KT, c, z)
             # The bars: 15 Newton iterations in all, sigma within 1 % of Grahame.
             assert r.newton_iterations <= 15, (electrolyte, degree, sign * psi, r.newton_iterations)
             assert abs(r.surface_charge / exact - 1) < 0.01, (electrolyte, degree, sign * psi)
@@ -113,7 +114,6 @@ def test_equilibrium_steady_state_does_not_depend_on_D():
 
 def test_coarse_mesh_warns_that_its_charge_is_off():
     from continuum.errors import DiscretisationWarning
-    from continuum.gouy_chapman import gouy_chapman_charge
     m, t = slab_mesh(20 * LD, 40, grading="debye", decay_length=LD)    # fine at 4 kT/e, not at 30
     s = PNPSolver(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], m, t)
     with pytest.warns(DiscretisationWarning, match="does not resolve the layer"):
@@ -130,7 +130,7 @@ def test_continuation_rescues_a_failed_direct_newton():
     r = s.solve_steady(40 * KT, initial_potential=lambda X: 40 * KT * np.exp(-X[0] / LD))
     assert len(r.continuation) >= 2 and r.continuation[-1] == 1.0
     # 1%: the Grahame tolerance.
-    assert abs(r.surface_charge / grahame_charge(40 * KT, C) - 1) < 0.01
+    assert abs(r.surface_charge / gouy_chapman_charge(40 * KT, C) - 1) < 0.01
 
 
 def test_failure_names_last_converged_potential():
@@ -179,7 +179,6 @@ def test_vtx_file_is_written_and_readable(tmp_path):
 
 
 def test_bikerman_and_stern_layers_match_their_first_integrals():
-    from continuum.pnp import EPS0, bikerman_charge
     m, t = slab_mesh(20 * LD, 400, h_min=1e-4 * LD)
     r = PNPSolver(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], m, t, degree=2,
                   ion_size=0.7e-9).solve_steady(20 * KT)
@@ -191,7 +190,7 @@ def test_bikerman_and_stern_layers_match_their_first_integrals():
     psid = r.phi[0]
     # 1e-6: Gauss flux = Stern capacitor exactly; diffuse charge = Grahame(psi_d) to the P2 error (1.5e-10).
     assert abs(r.surface_charge / (78.5 * EPS0 * (10 * KT - psid) / 0.2e-9) - 1) < 1e-6
-    assert abs(r.surface_charge / grahame_charge(psid, C) - 1) < 1e-6
+    assert abs(r.surface_charge / gouy_chapman_charge(psid, C) - 1) < 1e-6
 
 
 def test_current_state_start_continues_from_a_neighbouring_potential():
@@ -203,3 +202,25 @@ def test_current_state_start_continues_from_a_neighbouring_potential():
     from continuum.errors import InputError
     with pytest.raises(InputError, match="initial_potential: 'flat'"):
         s.solve_steady(31 * KT, initial_potential="flat")
+
+
+def test_equilibrium_needs_no_diffusivities_but_transients_do():
+    from continuum.errors import InputError
+    with_d = PNPSolver.slab(["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], max_potential=10 * KT)
+    without = PNPSolver.slab(["Na", "Cl"], [1, -1], [C, C], max_potential=10 * KT)
+    # Poisson-Boltzmann is the solver's equilibrium mode: D never enters it, so the fields are identical.
+    assert np.array_equal(without.solve_steady(10 * KT).phi, with_d.solve_steady(10 * KT).phi)
+    with pytest.raises(InputError, match="diffusivities: None"):
+        without.run_transient(KT, dt=1e-10, n_steps=1)
+
+
+def test_fixed_potential_holds_the_counter_electrode_of_a_closed_cell():
+    m, t = slab_mesh(10 * LD, 40)
+    args = (["Na", "Cl"], [1, -1], [C, C], [1e-9, 1.3e-9], m, t)
+    held = PNPSolver(*args, electrodes=(1, 2), bulk=(), fixed_potentials={2: -2 * KT})
+    named = PNPSolver(*args, electrodes=(1, 2), bulk=())
+    a = held.run_transient(2 * KT, dt=1e-10, n_steps=3)
+    b = named.run_transient({1: 2 * KT, 2: -2 * KT}, dt=1e-10, n_steps=3)
+    # A number sets the electrodes that are not held: the same problem as naming both potentials.
+    assert np.array_equal(a.phi, b.phi)
+    assert a.phi[0] == 2 * KT and a.phi[-1] == -2 * KT
