@@ -6,6 +6,8 @@ pybamm are imported inside the modules that use them.
 """
 
 
+from foundation.lazy import lazy_exports
+
 # Public names, imported on first use so that importing the package loads no
 # engine. To export a name add one entry: "Name": "submodule".
 _LAZY: dict[str, str] = {
@@ -25,18 +27,4 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
-
-
-__all__ = sorted(_LAZY)
+__getattr__, __dir__, __all__ = lazy_exports(__name__, _LAZY)
