@@ -5,6 +5,9 @@
 ``make test-fast`` (``pytest -m "not slow"``) runs the rest in under a minute. Refresh the list
 after adding tests:  .venv/bin/python -m pytest --durations=0 | tee /tmp/d.log;
 .venv/bin/python scripts/slow-tests.py /tmp/d.log
+then once or twice more on the fast tier's own log (``-m "not slow" --durations=0``): a module
+fixture's set-up is timed on the first test that uses it, so when that test is marked slow the cost
+moves to the next one, and only a run of the fast tier shows it.
 """
 from pathlib import Path
 
