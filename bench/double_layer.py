@@ -118,7 +118,7 @@ def newton_table():
                              status(r.newton_iterations <= 15)])
             except ConvergenceError as exc:
                 rows.append([label, psi0, "diverged", str(exc)[:60], "", "missed"])
-    # The PNP steady state (mixed psi + log-concentrations) on the same problem, for comparison.
+    # The PNP steady state (PNPSolver1D, a PNPSolver slab) on the same problem, for comparison.
     lD = debye_length([100.0, 100.0], [1, -1], 78.5, 298.15)
     for psi0 in (20.0, 30.0):
         s = PNPSolver1D(["Na", "Cl"], [1, -1], [100.0, 100.0], [1e-9, 1e-9], n_cells=400, degree=2,

@@ -214,7 +214,7 @@ def main():
                 rows.append([psi0, pred, steps or "auto", 400, r.newton_iterations, sig, "met" if ok else "missed"])
             except ConvergenceError as exc:
                 rows.append([psi0, pred, steps or "auto", 400, "diverged", str(exc)[:80], "missed"])
-    out.append("### High potential, `PNPSolver1D` (log-concentration unknowns; P2, geometric mesh h_min = 1e-8 "
+    out.append("### High potential, `PNPSolver1D` (a `PNPSolver` slab: psi and electrochemical-potential unknowns, a blocking electrode with a reservoir, so the Poisson-Boltzmann mode; P2, geometric mesh h_min = 1e-8 "
                "lambda_D, 400 cells; target <= 15 Newton its total, |sigma/Grahame - 1| < 1%). Predictor "
                "'debye' falls back to the planar predictor automatically when a stage fails or stops on a "
                "non-equilibrium state; its of the failed attempt are counted\n\n"
