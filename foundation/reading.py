@@ -23,10 +23,11 @@ from .errors import InputError, ToolkitError
 __all__ = ["reading", "read_text", "reason"]
 
 
-def reason(exc: BaseException, key: str = "key") -> str:
-    """What ``exc`` says went wrong, in one short line (a ``KeyError`` names the unknown ``key``)."""
+def reason(exc: BaseException, key: str | None = None) -> str:
+    """What ``exc`` says went wrong, in one short line. A ``KeyError`` is an entry the file lacks,
+    or, when ``key`` says what its keys are (``"element"``), an unknown one."""
     if isinstance(exc, KeyError) and exc.args:
-        return f"unknown {key} {exc.args[0]!r}"
+        return f"unknown {key} {exc.args[0]!r}" if key else f"missing entry {exc.args[0]!r}"
     if isinstance(exc, UnicodeDecodeError):
         return (f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}); "
                 "save it as UTF-8")
@@ -38,7 +39,7 @@ def reason(exc: BaseException, key: str = "key") -> str:
 
 @contextlib.contextmanager
 def reading(path: str | Path, what: str, error: type[InputError] = InputError,
-            key: str = "key") -> Iterator[Path]:
+            key: str | None = None) -> Iterator[Path]:
     """Yield ``path`` (a ``Path``) for reading ``what`` (e.g. "handoff file"); any exception in the
     block but a ``ToolkitError`` becomes ``error("PATH: cannot read WHAT: REASON")``. A missing
     file or a folder is refused before the block runs. ``key``: what a ``KeyError`` means here
