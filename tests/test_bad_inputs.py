@@ -333,3 +333,25 @@ def test_api_refuses_bad_input_with_a_specific_error(tmp_path, call, error, mess
 
 def test_the_table_is_big_enough():
     assert len(CLI_CASES) + len(API_CASES) >= 50
+
+
+def test_md_that_blows_up_to_nan_positions_is_a_blow_up_not_an_input_error():
+    """A calculator that refuses NaN positions (as the learned potential does) mid-run: the input
+    was checked, so the run reports MDBlowUp with time-step advice, not the user's input."""
+    from atomistic.md.dynamics import run_md
+    from atomistic.md.guards import MDBlowUp
+    from atomistic.structures import check_atoms
+
+    class Exploding(EMT):
+        calls = 0
+
+        def calculate(self, atoms=None, properties=("energy",), system_changes=()):
+            check_atoms(atoms, "atoms given to the calculator", min_fraction=0)
+            super().calculate(atoms, properties, system_changes)
+            Exploding.calls += 1
+            if Exploding.calls > 2:    # after the first checks: an infinite force
+                self.results["forces"] = np.full_like(self.results["forces"], np.inf)
+
+    with pytest.raises(MDBlowUp, match=r"step \d+: the dynamics produced impossible positions"):
+        run_md(bulk("Cu", cubic=True), Exploding(), steps=20, timestep_fs=1.0, check_every=5,
+               progress=False)

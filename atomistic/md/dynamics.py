@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from .guards import BlowUpGuard
+from ..structures import StructureError, check_atoms
+from .guards import BlowUpGuard, MDBlowUp
 from .timestep import stable_timestep
-from ..structures import check_atoms
 from .velocities import check_temperature, thermalize
 
 
@@ -101,9 +101,13 @@ def run_md(atoms, calc, steps: int, timestep_fs: float | None = None,
         done = 0
         while done < steps:
             chunk = min(check_every, steps - done)
-            with np.errstate(all="ignore"):
-                dyn.run(chunk)
-            done += chunk
-            check()
+            try:
+                with np.errstate(all="ignore"):
+                    dyn.run(chunk)
+                done += chunk
+                check()
+            except StructureError as exc:   # the input was checked: NaN positions now are a blow-up
+                raise MDBlowUp(f"step {dyn.nsteps}: the dynamics produced impossible positions "
+                               f"({exc}; time step {timestep_fs:.3g} fs; try a smaller one)") from None
             bar.update(task, completed=done)
     return result
