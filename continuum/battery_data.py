@@ -318,7 +318,13 @@ def run_pair(profile, temperature=298.15, parameter_set="Chen2020", soc0=0.95,
     key = _key(profile, temperature, parameter_set, soc0)
     path = cache_dir / f"{profile.name}_{temperature:g}_{key}.npz"
     if path.exists():
-        with np.load(path, allow_pickle=False) as z:
+        from foundation.reading import reading
+
+        from .errors import InputError
+
+        # a damaged cache entry names itself (delete it to recompute) instead of a numpy traceback
+        with reading(path, "battery dataset cache file (delete it to recompute)", InputError), \
+                np.load(path, allow_pickle=False) as z:
             out = {k: z[k] for k in z.files}
         return _finish(out, profile, temperature, parameter_set)
 

@@ -141,8 +141,22 @@ class Residual:
 
     @classmethod
     def load(cls, path, parameter_set=None):
-        with open(path) as f:
-            d = json.load(f)
+        """A residual saved by :meth:`save`; a file that is missing, not JSON, lacks an entry or
+        holds NaN weights raises InputError naming it (``foundation.reading``)."""
+        from foundation.reading import reading
+
+        with reading(path, "battery residual file", InputError) as p:
+            d = json.loads(p.read_bytes().decode("utf-8"))
+            if not isinstance(d, dict):
+                raise InputError(f"{path}: a {type(d).__name__}; expected a residual saved by "
+                                 "Residual.save")
+            arrays = {k: np.asarray(d[k], dtype=float) for k in ("mean", "scale", "lo", "hi")}
+            layers = [[np.asarray(w, dtype=float) for w in d[k]] for k in ("weights", "biases")]
+            scalars = (d["parameter_set"], float(d["out_scale"]), float(d["bound_V"]))
+        # lo/hi may be infinite (an unbounded feature); the network's numbers must be finite
+        if not all(np.all(np.isfinite(a)) for a in [arrays["mean"], arrays["scale"], *layers[0],
+                                                      *layers[1]]):
+            raise InputError(f"{path}: NaN or infinite weights in the battery residual; retrain it")
         if d.get("features") != list(FEATURE_NAMES):
             raise InputError(
                 f"residual in {path}: features {d.get('features')} != this version's "
@@ -152,9 +166,8 @@ class Residual:
                 f"residual in {path} was trained for parameter set "
                 f"{d['parameter_set']!r}, not {parameter_set!r}; retrain it for "
                 f"{parameter_set!r}")
-        return cls([np.array(w) for w in d["weights"]], [np.array(b) for b in d["biases"]],
-                   np.array(d["mean"]), np.array(d["scale"]), np.array(d["lo"]),
-                   np.array(d["hi"]), d["parameter_set"], d["out_scale"], d["bound_V"])
+        return cls(layers[0], layers[1], arrays["mean"], arrays["scale"], arrays["lo"], arrays["hi"],
+                   *scalars)
 
 
 def _stack(*xs):

@@ -149,11 +149,10 @@ def load_config(path):
 
     from .errors import InputError
 
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"config {path}: cannot read: {exc}") from exc
+    from foundation.reading import reading
+
+    with reading(path, "training config", InputError) as p:   # folder, not UTF-8, bad TOML: one line
+        data = tomllib.loads(p.read_bytes().decode("utf-8"))
     try:
         return TrainingConfig(**data)
     except ValidationError as exc:

@@ -17,6 +17,7 @@ from typing import Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from foundation.files import write_text
+from foundation.reading import read_text, reading
 
 from .errors import InputError
 
@@ -53,7 +54,9 @@ def _factor(text: str, target: str, dimension: str, length_like: bool = False) -
 
 class _Strict(BaseModel):
     """Every handoff model refuses keys it does not know, by name (a typo must not vanish)."""
-    model_config = ConfigDict(extra="forbid")
+    # NaN and infinity are refused in every float field, lists included (JSON and TOML both spell
+    # them): a NaN diffusivity or profile point is never a physical value.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def _finite(name, v):
@@ -325,27 +328,38 @@ class Handoff(_Strict):
 
     # --- I/O -------------------------------------------------------------
     @classmethod
-    def validate_data(cls, data: dict) -> "Handoff":
-        """Build from a dict; pydantic errors become InputError naming the field path."""
+    def validate_data(cls, data: dict, where: str = "") -> "Handoff":
+        """Build from a dict; pydantic errors become InputError naming the field path (and
+        ``where``, the file, when given)."""
+        if not isinstance(data, dict):
+            raise InputError(f"{where or 'handoff'}: a {type(data).__name__} at the top level; "
+                             "expected a table of handoff fields")
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
             msgs = ["{}: {}".format(".".join(str(p) for p in e["loc"]) or "(root)", e["msg"])
                     for e in exc.errors()]
-            raise InputError("invalid handoff: " + "; ".join(msgs)) from None
+            raise InputError(f"{where + ': ' if where else ''}invalid handoff: "
+                             + "; ".join(msgs)) from None
 
     @classmethod
     def load(cls, path) -> "Handoff":
-        """Read a .toml or .json handoff file and validate it."""
+        """Read a .toml or .json handoff file and validate it. Any file that is missing, a folder,
+        not UTF-8, truncated or empty raises InputError naming the file
+        (``foundation.reading``); NaN or infinite numbers are refused by field."""
         path = Path(path)
-        if path.suffix == ".toml":
-            import tomllib
-            data = tomllib.loads(path.read_text())
-        elif path.suffix == ".json":
-            data = json.loads(path.read_text())
-        else:
+        if path.suffix not in (".toml", ".json"):
             raise InputError(f"path: {path}; expected a .toml or .json file")
-        return cls.validate_data(data)
+        text = read_text(path, "handoff file", InputError)
+        if not text.strip():
+            raise InputError(f"{path}: empty handoff file")
+        with reading(path, "handoff file", InputError):
+            if path.suffix == ".toml":
+                import tomllib
+                data = tomllib.loads(text)
+            else:
+                data = json.loads(text)
+        return cls.validate_data(data, str(path))
 
     def save(self, path) -> Path:
         """Write atomically as TOML or JSON (by suffix)."""

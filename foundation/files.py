@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_open", "atomic_path", "jsonable", "save_figure", "write_bytes", "write_json",
-           "write_text"]
+__all__ = ["atomic_open", "atomic_path", "jsonable", "output_folder", "save_figure", "write_bytes",
+           "write_json", "write_text"]
 
 
 def _umask() -> int:
@@ -98,6 +98,18 @@ def atomic_open(path: str | Path, mode: str = "w") -> Iterator[IO]:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def output_folder(path: str | Path, field: str = "out", error: type | None = None) -> Path:
+    """``path`` as a ``Path`` if it can be a folder to write into (absent or a folder); an existing
+    file raises ``error`` (default ``foundation.errors.InputError``) naming ``field``."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        from .errors import InputError
+
+        raise (error or InputError)(f"{field} = {str(path)!r}: is a file; expected a folder to "
+                                    "write into")
+    return path
 
 
 def write_text(path: str | Path, text: str) -> Path:

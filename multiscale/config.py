@@ -215,18 +215,21 @@ def _check_graph(cfg: RunConfig, where: str) -> None:
                 hint = difflib.get_close_matches(need, names, n=1)
                 guess = f"; did you mean {hint[0]!r}?" if hint else ""
                 raise ConfigError(f"{where}: stage.{name}.needs: {need!r}: no such stage{guess}")
+            if need == name:
+                raise ConfigError(f"{where}: stage.{name}.needs: {need!r}: a stage cannot need itself")
             if names.index(need) > names.index(name):
                 raise ConfigError(f"{where}: stage.{name}.needs: {need!r}: stages must come after "
                                   "the stages they need (reorder the file)")
 
 
 def read_toml(path: str | Path) -> dict:
-    """The TOML file at ``path`` as a dict (safe loader); ``ConfigError`` when missing or invalid."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: no such config file")
+    """The TOML file at ``path`` as a dict (safe loader); ``ConfigError`` when missing, a folder,
+    not UTF-8 or invalid TOML (one line naming the file)."""
+    from foundation.reading import read_text
+
+    text = read_text(path, "config file", ConfigError)   # UTF-8 only; a folder, IO errors: one line
     try:
-        return tomllib.loads(path.read_text())
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from .guards import BlowUpGuard
+from ..structures import StructureError, check_atoms
+from .guards import BlowUpGuard, MDBlowUp
 from .timestep import stable_timestep
-from .velocities import thermalize
+from .velocities import check_temperature, thermalize
 
 
 @dataclass
@@ -59,6 +60,10 @@ def run_md(atoms, calc, steps: int, timestep_fs: float | None = None,
         raise InputError(f"ensemble: {ensemble!r}: expected 'nve', 'langevin' or 'nvt'")
     if steps < 0 or check_every < 1:
         raise InputError(f"steps, check_every: {steps}, {check_every}: expected >= 0 and >= 1")
+    temperature_K = check_temperature(temperature_K, zero=ensemble == "nve")  # a thermostat needs T > 0
+    if timestep_fs is not None and not (np.isfinite(timestep_fs) and timestep_fs > 0):
+        raise InputError(f"timestep_fs = {timestep_fs!r}: expected a finite time step > 0 fs")
+    check_atoms(atoms, "atoms")   # finite, no overlapping atoms: a blow-up would be the input's fault
     atoms.calc = calc
     if timestep_fs is None:
         timestep_fs = min(stable_timestep(atoms, calc), 5.0)
@@ -96,9 +101,13 @@ def run_md(atoms, calc, steps: int, timestep_fs: float | None = None,
         done = 0
         while done < steps:
             chunk = min(check_every, steps - done)
-            with np.errstate(all="ignore"):
-                dyn.run(chunk)
-            done += chunk
-            check()
+            try:
+                with np.errstate(all="ignore"):
+                    dyn.run(chunk)
+                done += chunk
+                check()
+            except StructureError as exc:   # the input was checked: NaN positions now are a blow-up
+                raise MDBlowUp(f"step {dyn.nsteps}: the dynamics produced impossible positions "
+                               f"({exc}; time step {timestep_fs:.3g} fs; try a smaller one)") from None
             bar.update(task, completed=done)
     return result

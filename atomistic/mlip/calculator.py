@@ -29,6 +29,7 @@ import numpy as np
 from ase.calculators.calculator import Calculator, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
 
+from ..structures import check_atoms
 from .graph import atoms_to_graph, collate
 
 
@@ -76,6 +77,8 @@ class CommitteeCalculator(Calculator):
         super().calculate(atoms, properties, system_changes)
         torch = self._torch
         atoms = self.atoms
+        # a NaN coordinate falls outside every cutoff and would give a finite, wrong energy
+        check_atoms(atoms, "atoms given to the learned potential", min_fraction=0)
         want_stress = "stress" in properties and bool(np.all(atoms.pbc))
         batch = collate([atoms_to_graph(atoms, self.elements, self.cutoff)], dtype=self.dtype)
         energies, forces, stresses, atomic = [], [], [], []

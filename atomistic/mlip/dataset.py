@@ -23,8 +23,10 @@ import numpy as np
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from foundation.files import atomic_path
+from foundation.reading import reading
 
 from ..errors import InputError
+from ..structures import check_labels, read_structures
 
 _XYZ = {".xyz", ".extxyz"}
 
@@ -40,24 +42,21 @@ def _kind(path: Path) -> str:
 
 
 def read_frames(path: str | Path) -> list:
-    """All frames of an extxyz file or ASE database, with their labels and info."""
-    import ase.io
-
+    """All frames of an extxyz file or ASE database, with their labels and info; a file that is
+    unreadable or holds a non-finite frame raises InputError naming it (an empty extxyz: [])."""
     path = Path(path)
     kind = _kind(path)
-    if not path.is_file():
-        raise InputError(f"path: {str(path)!r}: no such dataset file")
     if kind == "extxyz":
-        return list(ase.io.read(path, index=":", format="extxyz"))
+        return read_structures(path, fmt="extxyz", min_fraction=0, allow_empty=True)
     import ase.db
 
     frames = []
-    with ase.db.connect(path) as db:
+    with reading(path, "dataset file", InputError), ase.db.connect(path) as db:
         for row in db.select():
             atoms = row.toatoms(add_additional_information=False)
             atoms.info.update(row.key_value_pairs)
             atoms.info.update(row.data.get("info", {}))
-            frames.append(atoms)
+            frames.append(check_labels(atoms, f"{path} row {row.id}"))
     return frames
 
 
@@ -67,6 +66,7 @@ def write_frames(frames, path: str | Path) -> Path:
 
     path = Path(path)
     kind = _kind(path)
+    frames = [check_labels(a, f"{path} frame {k}") for k, a in enumerate(frames)]
     with atomic_path(path) as tmp:
         if kind == "extxyz":
             ase.io.write(tmp, list(frames), format="extxyz")

@@ -14,6 +14,8 @@ import numpy as np
 from ase.build import bulk
 from ase.calculators.singlepoint import SinglePointCalculator
 
+from ..structures import check_labels
+
 
 def _label(atoms, calc, **info):
     atoms.calc = calc
@@ -21,7 +23,7 @@ def _label(atoms, calc, **info):
            "stress": atoms.get_stress()}
     atoms.calc = SinglePointCalculator(atoms, **res)
     atoms.info.update(info)
-    return atoms
+    return check_labels(atoms, f"{info.get('source', 'frame')} frame {info.get('index', '')}".strip())
 
 
 def rattled_fcc(symbol: str, calc, n_frames: int, size=(2, 2, 2), rattle: float = 0.08,
@@ -45,8 +47,9 @@ def langevin_frames(atoms, calc, temperature_K: float, n_frames: int, interval: 
     """Snapshots every ``interval`` steps of Langevin MD after ``equilibrate`` steps."""
     from ase import units
     from ase.md.langevin import Langevin
-    from ..md.velocities import thermalize
+    from ..md.velocities import check_temperature, thermalize
 
+    temperature_K = check_temperature(temperature_K, zero=False)   # Langevin needs T > 0
     atoms = atoms.copy()
     atoms.calc = calc
     rng = np.random.default_rng(seed)

@@ -28,37 +28,55 @@ def kinetics(
     out: Annotated[Path, typer.Option("--out", "-o", help="Handoff file (.toml or .json).")] = Path("kinetics.toml"),
 ) -> None:
     """Fit alpha (and/or lambda) and write a kinetics handoff with PyBaMM parameter names."""
+    import warnings
+
     import numpy as np
 
     from atomistic.reactions.marcus import reorganisation_energy
     from atomistic.reactions.transfer_coefficient import fit_transfer_coefficient, plot_transfer_fit
     from couplers.reaction_kinetics import kinetics_entry, kinetics_handoff
 
+    from foundation.reading import reading
+
     from ..cli_errors import reported_errors
+    from ..errors import InputError
 
     with reported_errors("nothing was written; run again"):
         fit = marcus = None
         if barriers is None and gaps is None:
-            raise typer.BadParameter("give --barriers, --gaps or both")
+            raise InputError("--barriers, --gaps: give one or both")
         if barriers is not None:
-            if not barriers.exists():
-                raise typer.BadParameter(f"{barriers}: no such file")
-            data = np.genfromtxt(barriers, delimiter=",", comments="#")
+            with reading(barriers, "barriers file", InputError) as path, warnings.catch_warnings():
+                warnings.simplefilter("ignore")   # an empty file is refused below, by name
+                data = np.genfromtxt(path, delimiter=",", comments="#", ndmin=2)
             data = data[~np.isnan(data).any(axis=1)] if data.ndim == 2 else data
-            if data.ndim != 2 or data.shape[1] not in (2, 3):
-                raise typer.BadParameter(f"{barriers}: expected 2 or 3 comma-separated columns")
+            if data.ndim != 2 or data.shape[1] not in (2, 3) or len(data) == 0:
+                raise InputError(f"{barriers}: expected rows of 2 or 3 comma-separated numbers "
+                                 "(potential_V, barrier_eV[, barrier_std_eV])")
+            if not np.all(np.isfinite(data)):
+                raise InputError(f"{barriers}: infinite values; expected finite potentials and barriers")
             fit = fit_transfer_coefficient(data[:, 0], data[:, 1],
                                            data[:, 2] if data.shape[1] == 3 else None,
                                            reference_electrode=reference, direction=direction,
                                            model=model)
             plot_transfer_fit(fit, out.with_suffix(".png"))
         if gaps is not None:
-            with np.load(gaps) as z:
+            with reading(gaps, "energy-gap file (.npz)", InputError) as path:
+                z = np.load(path, allow_pickle=False)   # never unpickle a user's file
+                if not isinstance(z, np.lib.npyio.NpzFile):
+                    raise InputError(f"{gaps}: a single array; expected an .npz archive with "
+                                     "'reactant' and 'product' arrays")
                 missing = sorted({"reactant", "product"} - set(z.files))
                 if missing:
-                    raise typer.BadParameter(f"{gaps}: no array {missing} (expected 'reactant' "
-                                             "and 'product' energy-gap samples)")
-                marcus = reorganisation_energy(z["reactant"], z["product"], temperature)
+                    raise InputError(f"{gaps}: no array {missing} (expected 'reactant' "
+                                     "and 'product' energy-gap samples)")
+                samples = {k: np.asarray(z[k], dtype=float) for k in ("reactant", "product")}
+                z.close()
+            for k, v in samples.items():
+                if v.size == 0 or not np.all(np.isfinite(v)):
+                    raise InputError(f"{gaps}: array {k!r} is empty or not finite; expected finite "
+                                     "energy gaps (eV)")
+            marcus = reorganisation_energy(samples["reactant"], samples["product"], temperature)
         entry = kinetics_entry(fit, marcus, electrode=electrode, reaction=reaction)
         kinetics_handoff([entry], temperature=temperature).save(out)
     for name, value in entry.pybamm_parameters.items():

@@ -46,6 +46,8 @@ def run(
     except MultiscaleError as exc:
         fail(str(exc), 2)
     out = out or (cfg.folder / "runs" / cfg.run.name)
+    if out.exists() and not out.is_dir():
+        fail(f"--out {str(out)!r}: is a file; expected a run directory", 2)
     ranks = world()
     console = Console(quiet=quiet or not ranks.root)
     try:

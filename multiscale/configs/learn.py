@@ -71,12 +71,9 @@ def build_structure(spec: StructureSpec, here: Path | None = None) -> list:
     from ase.build import bulk, fcc111
 
     if spec.file:
-        import ase.io
+        from atomistic.structures import read_structures
 
-        path = (here or Path.cwd()) / spec.file
-        if not path.is_file():
-            raise InputError(f"structures.file: {str(path)!r}: no such file")
-        return list(ase.io.read(path, index=":"))
+        return read_structures((here or Path.cwd()) / spec.file)
     try:
         cell = bulk(spec.element, cubic=True)
     except (ValueError, KeyError) as exc:

@@ -10,7 +10,7 @@
 """
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -22,7 +22,8 @@ class MLIPDataParams(StageParams):
     calculator: Literal["emt"] = "emt"
     size: int = Field(2, ge=1, le=4, description="fcc conventional cells per edge")
     rattled: int = Field(20, ge=0, description="rattled + strained cells")
-    temperatures_K: list[float] = Field(default_factory=lambda: [300.0, 1000.0])
+    temperatures_K: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
+        default_factory=lambda: [300.0, 1000.0])   # Langevin needs T > 0 K
     frames_per_temperature: int = Field(20, ge=0)
     interval: int = Field(10, ge=1, description="MD steps between snapshots")
 

@@ -15,23 +15,20 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from foundation.files import output_folder
+
 from ..calculators import make_calculator
 from ..errors import InputError
 
 
 def read_structures(files: Sequence[str | Path]) -> tuple[list, list[str]]:
     """(atoms list, names) from structure files readable by ``ase.io.read``."""
-    from ase.io import read
+    from atomistic.structures import read_structures as read_checked
 
     structures, names = [], []
     for f in files:
         path = Path(f)
-        if not path.exists():
-            raise InputError(f"structure = {str(path)!r}: no such file")
-        try:
-            frames = read(path, index=":")
-        except Exception as exc:  # ase.io raises many types for unreadable files
-            raise InputError(f"structure = {str(path)!r}: ase.io.read cannot read it ({exc})") from None
+        frames = read_checked(path)   # one line naming the file for anything unreadable or impossible
         for i, a in enumerate(frames):
             structures.append(a)
             names.append(a.info.get("name") or (path.stem if len(frames) == 1 else f"{path.stem}-{i}"))
@@ -57,7 +54,7 @@ def run_hull(files: Sequence[str | Path], calc: str = "emt", out: str | Path = "
     if (ion is None) != (host is None):
         raise InputError(f"ion = {ion!r}, host = {host!r}: a voltage profile needs both (e.g. "
                          "--ion Li --host CoO2), a hull alone needs neither")
-    out = Path(out)
+    out = output_folder(out, "out", InputError)
     t0 = time.perf_counter()
     structures, names = read_structures(files)
     c = make_calculator(calc)

@@ -21,6 +21,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from foundation.files import output_folder
+
 from ..calculators import make_calculator
 from ..errors import InputError
 
@@ -55,19 +57,17 @@ def neb_study(initial, final, calc="emt", out=".", *, n_images: int = 5, climb: 
     calc: a calculator spec ("emt", "emt-committee[:N]", "gpaw", "mlip:PATH"; see
         :func:`multiscale.calculators.make_calculator`) or an ASE calculator.
     """
-    from ase.io import read
-
     from atomistic.reactions.neb import plot_neb, run_neb
 
-    out = Path(out)
+    out = output_folder(out, "out", InputError)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     ends = []
     for name, x in (("initial", initial), ("final", final)):
         if isinstance(x, (str, Path)):
-            if not Path(x).exists():
-                raise InputError(f"{name} = {str(x)!r}: no such file")
-            x = read(x)
+            from atomistic.structures import read_structure
+
+            x = read_structure(x)
         ends.append(x)
     calculator = make_calculator(calc) if isinstance(calc, str) else calc
     kw = dict(n_images=n_images, climb=climb, fmax=fmax, steps=steps, trust_level=trust_level,

@@ -18,13 +18,26 @@ from pathlib import Path
 
 import numpy as np
 
-from foundation.files import jsonable, save_figure, write_json
+from foundation.files import jsonable, output_folder, save_figure, write_json
 from atomistic.errors import InputError as AtomisticInputError
 
 from ..calculators import make_calculator
 from ..errors import InputError
 
 PROPERTIES = ("rdf", "elastic", "phonons", "timestep", "free-energy")
+
+
+def _number(opts: dict, key: str, default, kind=float):
+    """Option ``key`` (popped from ``opts``) as a finite ``kind``; InputError naming ``--set KEY``."""
+    value = opts.pop(key, default)
+    try:
+        number = kind(value)
+        if isinstance(value, bool) or not np.isfinite(number) or (kind is int and number != float(value)):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InputError(f"--set {key}={value!r}: expected a finite "
+                         f"{'integer' if kind is int else 'number'}") from None
+    return number
 
 
 def run_property(name: str, structure: str | Path, calc: str = "emt", out: str | Path = ".",
@@ -34,25 +47,24 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
     options: keyword arguments for the property function (e.g. r_max for rdf,
     supercell for phonons, temperature for free-energy). Returns the JSON dict.
     """
-    from ase.io import read
     from matplotlib.figure import Figure
+
+    from atomistic.structures import read_structure, read_structures
 
     if name not in PROPERTIES:
         raise InputError(f"property = {name!r}: expected one of {', '.join(PROPERTIES)}")
     path = Path(structure)
-    if not path.exists():
-        raise InputError(f"structure = {str(path)!r}: no such file")
+    out = output_folder(out, "out", InputError)
     opts = dict(options or {})
     say = progress or (lambda _msg: None)
-    out = Path(out)
     t0 = time.perf_counter()
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
     if name == "rdf":
         from atomistic.analysis.rdf import rdf
 
-        frames = read(path, index=":")
-        g = rdf(frames, r_max=float(opts.pop("r_max", 6.0)), **opts)
+        frames = read_structures(path)
+        g = rdf(frames, r_max=_number(opts, "r_max", 6.0), **opts)
         result = g.to_dict()
         try:
             n, n_err, r_cut = g.coordination()
@@ -65,7 +77,7 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
         ax.set_ylabel("g(r)")
         ax.legend()
     else:
-        atoms = read(path)
+        atoms = read_structure(path)
         c = make_calculator(calc)
         say(f"{name} with {calc} on {atoms.get_chemical_formula()}")
         if name == "elastic":
@@ -111,7 +123,7 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
 
             est = estimate_timestep(atoms, c, repeat=opts.pop("repeat", None))
             result = est.to_dict()
-            d = nve_drift(atoms, c, est.dt_recommended, n_steps=int(opts.pop("n_steps", 200)))
+            d = nve_drift(atoms, c, est.dt_recommended, n_steps=_number(opts, "n_steps", 200, int))
             result["nve"] = {"dt_fs": est.dt_recommended, "drift_eV_per_atom_per_ps": d["drift"],
                              "fluctuation_eV_per_atom": d["fluctuation"]}
             ax.plot(np.arange(len(d["energies"])) * est.dt_recommended, d["energies"] - d["energies"][0])
@@ -122,8 +134,8 @@ def run_property(name: str, structure: str | Path, calc: str = "emt", out: str |
             from atomistic.md.timestep import enlarged
             from atomistic.properties.free_energy import frenkel_ladd, harmonic_free_energy
 
-            atoms = enlarged(atoms, int(opts.pop("min_atoms", 32)))  # a unit cell is too small to switch
-            T = float(opts.pop("temperature", 100.0))
+            atoms = enlarged(atoms, _number(opts, "min_atoms", 32, int))  # a unit cell is too small to switch
+            T = _number(opts, "temperature", 100.0)
             fl = frenkel_ladd(atoms, c, T, progress=say, **opts)
             result = fl.to_dict()
             result["harmonic"] = harmonic_free_energy(atoms, c, T)
