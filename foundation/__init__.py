@@ -7,6 +7,8 @@ from the toolkit above:
   new file gets the mode the umask allows, an existing file keeps its mode).
 - ``foundation.errors``: the error family every package's exceptions belong
   to (``InputError`` is a ``ValueError`` everywhere).
+- ``foundation.progress``: status lines that suit their stream (live on a
+  terminal, at most one every few seconds in a log file).
 - ``foundation.lazy``:   lazy public names for package ``__init__`` files, so
   importing a package loads no engine.
 """
