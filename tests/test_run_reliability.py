@@ -263,3 +263,14 @@ def test_mlip_data_commits_batches_and_a_resumed_stage_relabels_none(tmp_path):
     labelled = [m for m in said if m.startswith("data: batch") and "kept" not in m]
     assert len(kept) == 2 and len(labelled) == 1 and "900 K" in labelled[0]
     assert (again.dir / "frames.extxyz").read_text() == whole
+
+
+def test_mlip_train_refuses_epochs_times_frames_above_its_limit_before_training(tmp_path, monkeypatch):
+    import multiscale.stages.mlip as stage
+    from multiscale.errors import StageFailed
+
+    monkeypatch.setattr(stage, "TRAIN_FRAME_EPOCHS_LIMIT", 100.0)   # the data set has 8 frames
+    with pytest.raises(StageFailed, match=r"frame-epochs \(n_members x epochs x frames\): "
+                                          r"estimated 192, above the limit of 100; set allow_large"):
+        run_pipeline(_mlip_config(), tmp_path)
+    assert not (tmp_path / "stages" / "train.partial" / "checkpoints").exists()
