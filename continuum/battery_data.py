@@ -370,14 +370,14 @@ def _finish(out, profile, temperature, parameter_set):
 
 
 def generate(jobs, cache_dir=None, progress=True, scheduler="threads"):
-    """Run many (profile, temperature) pairs with Dask; list of run dicts."""
+    """Run many (profile, temperature) pairs with Dask; list of run dicts (``progress``: report
+    them, see :func:`foundation.progress.dask_progress`)."""
     import dask
 
     tasks = [dask.delayed(run_pair)(p, T, soc0=p.meta.get("soc0", 0.95), cache_dir=cache_dir)
              for p, T in jobs]
-    if progress:
-        from dask.diagnostics import ProgressBar
+    from foundation.progress import dask_progress
 
-        with ProgressBar():
-            return list(dask.compute(*tasks, scheduler=scheduler, num_workers=2))
-    return list(dask.compute(*tasks, scheduler=scheduler, num_workers=2))
+    # a bar on a terminal; in a log file a plain line every few seconds, not a carriage-return storm
+    with dask_progress(progress):
+        return list(dask.compute(*tasks, scheduler=scheduler, num_workers=2))

@@ -9,6 +9,8 @@ from the toolkit above:
   to (``InputError`` is a ``ValueError`` everywhere).
 - ``foundation.reading``: the one read boundary (any decode, parse or IO error
   of a user's file becomes one ``InputError`` line naming the file).
+- ``foundation.progress``: status lines that suit their stream (live on a
+  terminal, at most one every few seconds in a log file).
 - ``foundation.lazy``:   lazy public names for package ``__init__`` files, so
   importing a package loads no engine.
 """

@@ -23,6 +23,11 @@ unknown keys get a did-you-mean. Quantities may carry units as strings
 the unit the field states, and a unit of the wrong dimension is an error.
 Relative paths resolve against the config file's folder.
 
+Before anything runs, every stage also validates its free-form settings dicts
+(``StageParams.check_settings``) and its size: ``StageParams.estimates`` gives
+``(what, estimate, limit)`` and a stage above a limit is refused unless its
+table sets ``allow_large = true`` (README "Size limits").
+
 Every TOML config of the CLI (run configs here; ``multiscale train`` and
 ``multiscale learn`` configs in :mod:`multiscale.configs`) is read by one
 loader, ``load_toml(path, model)``, and every validation error is written by
@@ -46,7 +51,7 @@ from foundation.validation import format_errors, model_vocabulary
 from .errors import InputError
 
 __all__ = ["ConfigError", "RunConfig", "RunSection", "StageParams", "Quantity", "load_config",
-           "parse_config", "STAGE_KINDS", "stage_kind", "read_toml", "load_toml", "validate_section",
+           "parse_config", "refuse_large", "STAGE_KINDS", "stage_kind", "read_toml", "load_toml", "validate_section",
            "validation_error", "model_vocabulary"]
 
 M = TypeVar("M", bound=BaseModel)
@@ -113,6 +118,32 @@ class StageParams(BaseModel):
     kind: str
     needs: list[str] = Field(default_factory=list,
                              description="stages whose outputs this stage uses")
+    allow_large: bool = Field(False, description="run even when the stage's size estimate is above "
+                                                 "its limit (see StageParams.estimates)")
+
+    def estimates(self) -> list[tuple[str, float, float]]:
+        """The stage's size before it runs: ``(what, estimate, limit)`` triples (e.g. PNP cells,
+        MD atom-steps). ``parse_config`` refuses a stage whose estimate is above its limit unless
+        the stage sets ``allow_large = true``. Stage kinds override this; the base has none."""
+        return []
+
+    def check_settings(self, where: str, prefix: str) -> None:
+        """Validate free-form settings dicts (``settings = {...}``) with the models that read them,
+        when the config is parsed; raise ``ConfigError`` naming ``prefix.KEY``. Base: nothing."""
+
+
+def refuse_large(params: StageParams, where: str, prefix: str,
+                 estimates: list[tuple[str, float, float]]) -> None:
+    """``ConfigError`` when an estimate is above its limit and ``params.allow_large`` is not set;
+    the message shows the estimate, the limit and how to raise it. Stages call it again at run
+    time for sizes only known then (e.g. epochs x frames of an upstream data set)."""
+    if params.allow_large:
+        return
+    lines = [f"{where}: {prefix}: {what}: estimated {est:.3g}, above the limit of {limit:.3g}; "
+             f"set allow_large = true in [{prefix}] to run it anyway"
+             for what, est, limit in estimates if est > limit]
+    if lines:
+        raise ConfigError("\n".join(lines))
 
 
 STAGE_KINDS: dict[str, tuple[type[StageParams], Any]] = {}
@@ -204,7 +235,21 @@ def parse_config(data: dict, source: Path | str | None = None) -> RunConfig:
     except pydantic.ValidationError as exc:
         raise validation_error(exc, where, model_vocabulary(model)) from None
     _check_graph(cfg, where)
+    _check_stages(cfg, where)
     return cfg
+
+
+def _check_stages(cfg: RunConfig, where: str) -> None:
+    """Every stage's free-form settings and size, before any stage runs; one line per problem."""
+    lines = []
+    for name, st in cfg.stage.items():
+        try:
+            st.check_settings(where, f"stage.{name}.settings")
+            refuse_large(st, where, f"stage.{name}", st.estimates())  # estimates may read settings
+        except ConfigError as exc:
+            lines.append(str(exc))
+    if lines:
+        raise ConfigError("\n".join(lines))
 
 
 def _check_graph(cfg: RunConfig, where: str) -> None:

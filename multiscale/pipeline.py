@@ -105,7 +105,8 @@ def _params_with_file_hashes(cfg: RunConfig, value: Any) -> Any:
 def stage_key(cfg: RunConfig, name: str, upstream_keys: dict[str, str], code_version: str) -> str:
     """The cache key of one stage (hex sha256). ``code_version``: the package version and the
     digest of the stage's code (``run_pipeline`` passes both)."""
-    params = cfg.stage[name].model_dump(mode="json")
+    # allow_large only lifts a size guard: raising it must not throw away a cached stage
+    params = cfg.stage[name].model_dump(mode="json", exclude={"allow_large"})
     blob = json.dumps({"params": _params_with_file_hashes(cfg, params),
                        "upstream": upstream_keys, "code": code_version, "seed": cfg.run.seed},
                       sort_keys=True)

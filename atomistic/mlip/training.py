@@ -314,6 +314,25 @@ def _warm_start_states(path, s: TrainSettings, elements: list[int]):
     return states, known, key
 
 
+class _Reporter:
+    """The two calls ``train_member`` makes on a rich ``Progress``, as one-line messages."""
+
+    def __init__(self, say, n_members: int):
+        self.say, self.n_members, self.total = say, n_members, {}
+
+    def add_task(self, description, total, completed=0):
+        member = int(description.split()[-1])
+        self.total[member] = total
+        if completed:
+            self.say(f"member {member + 1}/{self.n_members}: resumed at epoch {completed}/{total}")
+        return member
+
+    def update(self, member, completed, description=""):
+        detail = description.split("  ", 1)[1] if "  " in description else ""
+        self.say(f"member {member + 1}/{self.n_members}: epoch {completed}/{self.total[member]}"
+                 + (f", {detail}" if detail else ""))
+
+
 def train_committee(frames, settings: dict | TrainSettings | None = None,
                     path: str | Path = "potential.mlip.pt", valid_frames=None,
                     checkpoint_dir: str | Path | None = None, progress: bool = True,
@@ -328,7 +347,9 @@ def train_committee(frames, settings: dict | TrainSettings | None = None,
             ``frames`` split off by ``seed``.
         checkpoint_dir: folder for per-member checkpoints (default: ``<path>.ckpt/``);
             a rerun with the same settings and data resumes from them.
-        progress: show a rich progress bar.
+        progress: show a rich progress bar (True), nothing (False), or call this
+            function with a one-line status (``"member 1/4: epoch 12/200"``) after
+            every epoch (a pipeline's ``ctx.progress``; the caller rate-limits).
         executor: a ``foundation.executor.Executor`` (or anything with its ``map``);
             when given, members train as its tasks, e.g. in parallel on Dask
             (``Executor(workers=4)``, ``Executor(client=client)``); otherwise one
@@ -374,6 +395,12 @@ def train_committee(frames, settings: dict | TrainSettings | None = None,
         for state, met in executor.map(_member_job, jobs, desc="committee members"):
             model = MomentPotential(elements, **s.model_kwargs()).to(getattr(torch, s.dtype))
             model.load_state_dict(state)
+            models.append(model)
+            metrics.append(met)
+    elif callable(progress):
+        for *job, init in jobs:
+            model, met = train_member(*job, progress=_Reporter(progress, s.n_members),
+                                      init_state=init)
             models.append(model)
             metrics.append(met)
     else:

@@ -1,6 +1,8 @@
 """``multiscale run CONFIG``: validate a config, run its pipeline, write the report."""
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -9,6 +11,37 @@ import typer
 
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
+
+
+def _milestone(msg: str) -> bool:
+    """A stage starting, resuming, finishing or found cached (the pipeline's own lines)."""
+    return msg.endswith("(cached)") or " done in " in msg or ": running (" in msg \
+        or ": resuming " in msg
+
+
+@contextlib.contextmanager
+def run_progress(console, interval: float | None = None, clock=None) -> Iterator[Callable[[str], None]]:
+    """The pipeline's ``progress`` callback for ``console``: nothing when it is quiet; on a
+    terminal a spinner with the latest status (milestones stay as plain lines); otherwise plain
+    lines, milestones always and other status at most one every ``interval`` seconds."""
+    from foundation.progress import LOG_INTERVAL_S, LineThrottle
+
+    def line(msg: str) -> None:
+        console.print(msg, highlight=False, markup=False, soft_wrap=True)
+
+    if console.quiet:
+        yield lambda msg: None
+    elif console.is_terminal:
+        with console.status("starting", spinner="dots") as status:
+            def progress(msg: str) -> None:
+                status.update(msg)
+                if _milestone(msg):
+                    line(msg)
+            yield progress
+    else:
+        kwargs = {"clock": clock} if clock else {}
+        throttle = LineThrottle(line, LOG_INTERVAL_S if interval is None else interval, **kwargs)
+        yield lambda msg: throttle(msg, force=_milestone(msg))
 
 
 def run(
@@ -52,11 +85,7 @@ def run(
     console = Console(quiet=quiet or not ranks.root)
     try:
         with Executor(scheduler=scheduler, workers=workers, quiet=quiet or not ranks.root) as executor, \
-                console.status("starting", spinner="dots") as status:
-            def progress(msg: str) -> None:
-                status.update(msg)
-                if msg.endswith(("(cached)",)) or " done in " in msg:
-                    console.log(msg)
+                run_progress(console) as progress:
             records = run_pipeline(cfg, out, executor=executor, progress=progress, only=only)
         if not ranks.root:
             return

@@ -2,8 +2,8 @@
 
 The run folder (dataset, committee, state, decision log) lives in
 ``stages/NAME.work-<key>/`` beside the stage, so an interrupted pipeline
-resumes the loop where it stopped (the ``.partial`` folder of a stage is
-discarded on restart); the finished stage holds ``potential.mlip.pt``,
+resumes the loop where it stopped (labelled frames, committee, walkers), even
+after its inputs changed the stage's key; the finished stage holds ``potential.mlip.pt``,
 ``dataset.extxyz``, ``log.jsonl`` and ``learning_curve.png``.
 """
 from __future__ import annotations
@@ -17,6 +17,10 @@ from pydantic import Field
 
 from ..config import StageParams, stage_kind
 
+# Size limits (lift one with ``allow_large = true`` in the stage's table); README "Size limits".
+REFERENCE_CALLS_LIMIT = 10_000     # reference labels (max_calls + initial rattled + test frames)
+MD_STEPS_LIMIT = 1e7               # MD steps of all walkers and rounds
+
 
 class ActiveLearningParams(StageParams):
     structures: list[dict[str, Any]] = Field(
@@ -25,10 +29,31 @@ class ActiveLearningParams(StageParams):
     reference: Literal["emt", "gpaw"] = "emt"
     gpaw: dict[str, Any] = Field(default_factory=dict,
                                  description="gpaw_lcao_calculator options (reference = gpaw)")
-    test_frames: int = Field(0, ge=0, description="held-out frames labelled from independent MD "
+    test_frames: int = Field(0, ge=0, le=100_000, description="held-out frames labelled from independent MD "
                                                   "(reference calls outside the budget)")
     settings: dict[str, Any] = Field(default_factory=dict,
                                      description="atomistic.learning.settings.ActiveLearningSettings")
+
+    def _settings(self, where: str, prefix: str):
+        from atomistic.learning.settings import ActiveLearningSettings
+        from atomistic.mlip.training import TrainSettings
+
+        from ..config import validate_section
+
+        s = validate_section(ActiveLearningSettings, self.settings, where, prefix)
+        validate_section(TrainSettings, s.train, where, f"{prefix}.train")
+        return s
+
+    def check_settings(self, where, prefix):
+        self._settings(where, prefix)
+
+    def estimates(self):
+        s = self._settings("<config>", "settings")
+        walkers = len(self.structures) * s.walkers_per_structure * len(s.temperatures_K or [0])
+        steps = s.steps * walkers * (s.rounds if s.mode == "batch" else 1)
+        labels = s.max_calls + s.initial_rattled * len(self.structures) + self.test_frames
+        return [("reference calls", float(labels), REFERENCE_CALLS_LIMIT),
+                ("MD steps (walkers x steps x rounds)", float(steps), MD_STEPS_LIMIT)]
 
 
 @stage_kind("active_learning", ActiveLearningParams)
@@ -36,7 +61,6 @@ def active_learning(ctx) -> dict:
     from atomistic.learning.display import plot_learning_curve
     from atomistic.learning.loop import learn
     from atomistic.learning.settings import ActiveLearningSettings
-    from atomistic.mlip.training import TrainSettings
 
     from ..config import validate_section
     from ..configs.learn import ReferenceSpec, StructureSpec, build_structure, reference_factory
@@ -44,7 +68,6 @@ def active_learning(ctx) -> dict:
     p = ctx.params
     where, key = str(ctx.config.source or "<config>"), f"stage.{ctx.name}.settings"
     settings = validate_section(ActiveLearningSettings, {"seed": ctx.seed, **p.settings}, where, key)
-    validate_section(TrainSettings, settings.train, where, f"{key}.train")
     if ctx.executor is not None and getattr(ctx.executor, "scheduler", None) \
             and settings.scheduler is None:
         settings = settings.model_copy(update={"scheduler": ctx.executor.scheduler})
@@ -56,7 +79,8 @@ def active_learning(ctx) -> dict:
     work = ctx.dir.parent / f"{ctx.name}.work-{key}"
     test = _test_frames(structures, reference, p.test_frames, settings, ctx.seed)
     ctx.progress(f"active learning ({settings.mode}) in {work.name}")
-    result = learn(structures, reference, work, settings, test_frames=test, progress=False)
+    result = learn(structures, reference, work, settings, test_frames=test, progress=False,
+                   callback=_reporter(ctx.progress))
     for name in ("potential.mlip.pt", "dataset.extxyz", "log.jsonl"):
         shutil.copy2(work / name, ctx.dir / name)
     plot_learning_curve(result, ctx.dir / "learning_curve.png")
@@ -70,6 +94,24 @@ def active_learning(ctx) -> dict:
             "curve": result.curve, "work_folder": work.name, "figures": ["learning_curve.png"],
             "headline": {"active learning": f"{result.n_calls} reference calls for "
                                             f"{result.md_steps} MD steps{test_text}"}}
+
+
+def _reporter(say):
+    """The loop's events as status lines (``multiscale run`` rate-limits them in a log file)."""
+    labelled = [0]
+
+    def report(event: dict) -> None:
+        kind = event["event"]
+        if kind == "labelled":
+            labelled[0] += 1
+        if kind == "step":
+            say(f"walker {event['walker']}: MD step {event['step']}, "
+                f"{labelled[0]} frames labelled by this run")
+        elif kind in ("labelled", "failed", "training"):
+            say(f"{kind}" + (f" on {event['frames']} frames" if kind == "training" else
+                             f" frame {event.get('frame')}"))
+
+    return report
 
 
 def _test_frames(structures, reference, n, settings, seed):

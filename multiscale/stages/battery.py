@@ -18,7 +18,7 @@ class BatteryParams(StageParams):
     train_drive_cycle_seeds: list[int] = Field(default_factory=lambda: [0, 1])
     test_drive_cycle_seed: int = 100
     temperature: Quantity("K", gt=200, lt=400) = 298.15
-    epochs: int = Field(1500, ge=10)
+    epochs: int = Field(1500, ge=10, le=1_000_000)
 
 
 @stage_kind("battery_hybrid", BatteryParams)

@@ -34,8 +34,8 @@ class ElectrifiedInterfaceParams(StageParams):
     max_field: Optional[float] = Field(None, gt=0, description="Stark-fit range, V/Angstrom")
     potential_min: float = -0.6
     potential_max: float = 0.8
-    points: int = Field(29, ge=5)
-    committee_members: int = Field(0, ge=0, description="0: no band; else >= 3 members drawn from the stderrs")
+    points: int = Field(29, ge=5, le=100_000)
+    committee_members: int = Field(0, ge=0, le=10_000, description="0: no band; else >= 3 members drawn from the stderrs")
     adsorption_energy_stderr: float = Field(0.03, ge=0)
     mu0_stderr: float = Field(0.005, ge=0)
     alpha_stderr: float = Field(0.3, ge=0)

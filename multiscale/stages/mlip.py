@@ -14,18 +14,30 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from ..config import StageParams, stage_kind
+from ..config import StageParams, refuse_large, stage_kind
+
+# Size limits (lift one with ``allow_large = true`` in the stage's table); README "Size limits".
+DATA_ATOM_STEPS_LIMIT = 1e8      # mlip_data: EMT force calls x atoms (labels and MD steps)
+TRAIN_EPOCHS_LIMIT = 2e4         # mlip_train: members x epochs
+TRAIN_FRAME_EPOCHS_LIMIT = 1e7   # mlip_train: members x epochs x frames (checked once frames are read)
+MD_ATOM_STEPS_LIMIT = 1e7        # mlip_md: MD steps x atoms with the committee
 
 
 class MLIPDataParams(StageParams):
     element: str = "Cu"
     calculator: Literal["emt"] = "emt"
     size: int = Field(2, ge=1, le=4, description="fcc conventional cells per edge")
-    rattled: int = Field(20, ge=0, description="rattled + strained cells")
+    rattled: int = Field(20, ge=0, le=100_000, description="rattled + strained cells")
     temperatures_K: list[Annotated[float, Field(gt=0, allow_inf_nan=False)]] = Field(
-        default_factory=lambda: [300.0, 1000.0])   # Langevin needs T > 0 K
-    frames_per_temperature: int = Field(20, ge=0)
-    interval: int = Field(10, ge=1, description="MD steps between snapshots")
+        default_factory=lambda: [300.0, 1000.0], max_length=100)   # Langevin needs T > 0 K
+    frames_per_temperature: int = Field(20, ge=0, le=100_000)
+    interval: int = Field(10, ge=1, le=100_000, description="MD steps between snapshots")
+
+    def estimates(self):
+        atoms = 4 * self.size ** 3
+        calls = self.rattled + len(self.temperatures_K) * self.frames_per_temperature * self.interval
+        return [("EMT atom-steps (frames and MD steps x atoms)", float(calls * atoms),
+                 DATA_ATOM_STEPS_LIMIT)]
 
 
 @stage_kind("mlip_data", MLIPDataParams)
@@ -33,16 +45,36 @@ def mlip_data(ctx) -> dict:
     from ase.build import bulk
     from ase.calculators.emt import EMT
 
-    from atomistic.mlip.dataset import write_frames
+    from atomistic.mlip.dataset import read_frames, write_frames
+    from foundation.files import write_text
     from atomistic.mlip.reference_frames import langevin_frames, rattled_fcc
 
     p = ctx.params
-    frames = rattled_fcc(p.element, EMT(), p.rattled, size=(p.size,) * 3, seed=ctx.seed)
     start = bulk(p.element, "fcc", cubic=True).repeat((p.size,) * 3)
-    for k, T in enumerate(p.temperatures_K):
-        ctx.progress(f"Langevin frames at {T:.0f} K")
-        frames += langevin_frames(start, EMT(), T, p.frames_per_temperature, interval=p.interval,
-                                  seed=ctx.seed + 1 + k)
+    # Each batch of labelled frames is committed (atomically) to parts/ as soon as it is done;
+    # a resumed stage reads the batches it already has instead of labelling them again.
+    parts = ctx.dir / "parts"
+    parts.mkdir(exist_ok=True)
+    jobs = [("rattled", "rattled and strained cells",
+             lambda: rattled_fcc(p.element, EMT(), p.rattled, size=(p.size,) * 3, seed=ctx.seed))]
+    jobs += [(f"T{k}", f"Langevin frames at {T:.0f} K",
+              lambda k=k, T=T: langevin_frames(start, EMT(), T, p.frames_per_temperature,
+                                               interval=p.interval, seed=ctx.seed + 1 + k))
+             for k, T in enumerate(p.temperatures_K)]
+    frames = []
+    for n, (tag, what, make) in enumerate(jobs):
+        part = parts / f"{tag}.extxyz"
+        if part.is_file():
+            ctx.progress(f"batch {n + 1}/{len(jobs)}: {what}: kept from the interrupted attempt")
+            frames += read_frames(part) if part.stat().st_size else []
+            continue
+        ctx.progress(f"batch {n + 1}/{len(jobs)}: {what}")
+        batch = make()
+        if batch:
+            write_frames(batch, part)
+        else:
+            write_text(part, "")
+        frames += batch
     write_frames(frames, ctx.dir / "frames.extxyz")
     return {"frames": "frames.extxyz", "n_frames": len(frames), "atoms_per_frame": len(start),
             "headline": {"reference frames": f"{len(frames)} EMT-labelled {p.element} cells of "
@@ -52,6 +84,21 @@ def mlip_data(ctx) -> dict:
 class MLIPTrainParams(StageParams):
     settings: dict[str, Any] = Field(default_factory=dict,
                                      description="atomistic.mlip.training.TrainSettings fields")
+
+    def _settings(self, where: str, prefix: str):
+        from atomistic.mlip.training import TrainSettings
+
+        from ..config import validate_section
+
+        return validate_section(TrainSettings, self.settings, where, prefix)
+
+    def check_settings(self, where, prefix):
+        self._settings(where, prefix)
+
+    def estimates(self):
+        s = self._settings("<config>", "settings")
+        return [("member-epochs (n_members x epochs)", float(s.n_members * s.epochs),
+                 TRAIN_EPOCHS_LIMIT)]
 
 
 @stage_kind("mlip_train", MLIPTrainParams)
@@ -65,8 +112,12 @@ def mlip_train(ctx) -> dict:
     settings = validate_section(TrainSettings, {"seed": ctx.seed, **ctx.params.settings},
                                 str(ctx.config.source or "<config>"), f"stage.{ctx.name}.settings")
     frames = read_frames(ctx.input_dirs[data] / ctx.inputs[data]["frames"])
+    refuse_large(ctx.params, str(ctx.config.source or "<config>"), f"stage.{ctx.name}",
+                 [("frame-epochs (n_members x epochs x frames)",
+                   float(settings.n_members * settings.epochs * len(frames)), TRAIN_FRAME_EPOCHS_LIMIT)])
+    # checkpoints live in the stage's folder: a killed run resumes finished members and epochs
     calc = train_committee(frames, settings, path=ctx.dir / "potential.mlip.pt",
-                           checkpoint_dir=ctx.dir / "checkpoints", progress=False)
+                           checkpoint_dir=ctx.dir / "checkpoints", progress=ctx.progress)
     metrics = dict(getattr(calc, "metadata", {}).get("metrics", {}) or {})
     return {"potential": "potential.mlip.pt", "members": settings.n_members, "metrics": metrics,
             "headline": {"committee": f"{settings.n_members} members trained on {len(frames)} frames"}}
@@ -75,10 +126,15 @@ def mlip_train(ctx) -> dict:
 class MLIPMDParams(StageParams):
     element: str = "Cu"
     temperature_K: float = Field(600.0, gt=0)
-    steps: int = Field(200, ge=10)
+    steps: int = Field(200, ge=10, le=10 ** 9)
     timestep_fs: float = Field(2.0, gt=0, le=10)
     size: int = Field(3, ge=1, le=6, description="fcc conventional cells per edge")
-    check_frames: int = Field(5, ge=1, description="MD frames re-labelled with EMT to check the potential")
+    check_frames: int = Field(5, ge=1, le=1000,
+                              description="MD frames re-labelled with EMT to check the potential")
+
+    def estimates(self):
+        return [("MD atom-steps (steps x atoms)", float(self.steps * 4 * self.size ** 3),
+                 MD_ATOM_STEPS_LIMIT)]
 
 
 @stage_kind("mlip_md", MLIPMDParams)
@@ -107,6 +163,7 @@ def mlip_md(ctx) -> dict:
     times, dev, temps, snaps = [], [], [], []
     ctx.progress(f"{chunks * every} Langevin steps at {p.temperature_K:.0f} K")
     for k in range(chunks):
+        ctx.progress(f"MD step {k * every}/{chunks * every}")
         dyn.run(every)
         times.append(dyn.nsteps * p.timestep_fs)
         dev.append(float(calc.get_property("max_force_dev", atoms)))

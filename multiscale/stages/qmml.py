@@ -37,7 +37,7 @@ class HybridMDParams(StageParams):
     hysteresis: Quantity("angstrom", ge=0) = 0.2
     temperature: Quantity("K", gt=0) = 600.0
     timestep: Quantity("fs", gt=0, le=10) = 2.0
-    steps: int = Field(100, ge=2)
+    steps: int = Field(100, ge=2, le=1_000_000)
 
     @model_validator(mode="after")
     def _check(self):

@@ -12,6 +12,10 @@ from pydantic import Field
 
 from ..config import Quantity, StageParams, stage_kind
 
+# Size limits (lift one with ``allow_large = true`` in the stage's table); README "Size limits".
+BD_ION_STEPS_LIMIT = 5e8   # Brownian dynamics: ions x steps (the default run is ~3e7)
+PNP_CELLS_LIMIT = 20_000   # 1D PNP mesh cells (the default is 200)
+
 
 class MDToPNPParams(StageParams):
     concentration: Quantity("mol/m^3", gt=0) = 100.0
@@ -22,9 +26,17 @@ class MDToPNPParams(StageParams):
     electrode_potential_kT: float = Field(2.0, ge=0, le=10, description="+/- this many kT/e")
     temperature: Quantity("K", gt=0) = 298.15
     epsilon_r: float = Field(78.5, gt=1)
-    steps: int = Field(40000, ge=2000)
+    steps: int = Field(40000, ge=2000, le=10 ** 10)
     timestep: Quantity("s", gt=0) = 2e-12
-    pnp_cells: int = Field(200, ge=20)
+    pnp_cells: int = Field(200, ge=20, le=10 ** 8)
+
+    def ions_per_species(self) -> int:
+        return int(round(self.concentration * 6.02214076e23 * self.gap * self.lateral ** 2))
+
+    def estimates(self):
+        return [("Brownian ion-steps (ions x steps)", 2.0 * self.ions_per_species() * self.steps,
+                 BD_ION_STEPS_LIMIT),
+                ("PNP cells", float(self.pnp_cells), PNP_CELLS_LIMIT)]
 
 
 @stage_kind("md_to_pnp", MDToPNPParams)
@@ -36,7 +48,7 @@ def md_to_pnp(ctx) -> dict:
 
     p = ctx.params
     area = p.lateral ** 2
-    n = int(round(p.concentration * 6.02214076e23 * p.gap * area))
+    n = p.ions_per_species()
     phi = p.electrode_potential_kT * KB * p.temperature / E
     stride = 20
     ctx.progress(f"Brownian dynamics: {2 * n} ions, {p.steps} steps")

@@ -1,0 +1,276 @@
+"""Issue 18, runs: no lost epoch. Settings and sizes are checked before anything runs, long stages
+resume after a SIGKILL without redoing finished work, and progress suits a log file."""
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from multiscale.cli import app
+from multiscale.config import ConfigError, parse_config
+from multiscale.pipeline import run_pipeline, stage_key
+
+runner = CliRunner()
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "run.toml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+# --- 1. late validation: every stage's settings at parse time ----------------------------------
+
+@pytest.mark.parametrize("stage, bad, hint", [
+    ('kind = "mlip_train"\nneeds = ["data"]\nsettings = { n_members = 1, epocs = 3 }',
+     "stage.train.settings.epocs", "did you mean 'epochs'?"),
+    ('kind = "active_learning"\nneeds = ["data"]\nsettings = { max_cals = 3 }',
+     "stage.train.settings.max_cals", "did you mean 'max_calls'?"),
+    ('kind = "active_learning"\nneeds = ["data"]\nsettings = { train = { n_member = 2 } }',
+     "stage.train.settings.train.n_member", "did you mean 'n_members'?"),
+])
+def test_a_settings_typo_in_the_second_stage_fails_before_the_first_runs(tmp_path, stage, bad, hint):
+    config = tmp_path / "run.toml"
+    config.write_text(f'[run]\nname = "typo"\n[stage.data]\nkind = "mlip_data"\n[stage.train]\n{stage}\n')
+    t0 = time.perf_counter()
+    result = runner.invoke(app, ["run", str(config), "--out", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 2, result.output
+    assert f"{bad}: unknown key; {hint}" in result.output
+    assert time.perf_counter() - t0 < 5
+    assert not (tmp_path / "out" / "stages").exists()   # the data stage never ran
+
+
+# --- 2. resource guards ----------------------------------------------------------------------
+
+def _parse(stage):
+    return parse_config({"run": {"name": "big"}, "stage": {"s": stage}}, "big.toml")
+
+
+@pytest.mark.parametrize("stage, fragment", [
+    ({"kind": "md_to_pnp", "pnp_cells": 1e12}, "stage.s.pnp_cells: 1000000000000.0: Input should be less"),
+    ({"kind": "md_to_pnp", "steps": 1e14}, "stage.s.steps: 100000000000000.0: Input should be less"),
+    ({"kind": "mlip_md", "steps": 1e14}, "stage.s.steps: 100000000000000.0: Input should be less"),
+])
+def test_absurd_counts_are_refused_at_parse_time_in_well_under_a_second(stage, fragment):
+    t0 = time.perf_counter()
+    with pytest.raises(ConfigError, match=fragment):
+        _parse(stage)
+    assert time.perf_counter() - t0 < 0.5
+
+
+@pytest.mark.parametrize("stage, what, estimate, limit", [
+    ({"kind": "md_to_pnp", "pnp_cells": 50_000}, "PNP cells", "5e+04", "2e+04"),
+    ({"kind": "md_to_pnp", "steps": 10 ** 8}, "Brownian ion-steps", "7.52e+10", "5e+08"),
+    ({"kind": "mlip_md", "steps": 10 ** 6, "size": 3}, "MD atom-steps", "1.08e+08", "1e+07"),
+    ({"kind": "mlip_data", "frames_per_temperature": 10 ** 5, "interval": 100}, "EMT atom-steps",
+     "6.4e+08", "1e+08"),
+    ({"kind": "mlip_train", "settings": {"n_members": 8, "epochs": 10 ** 4}}, "member-epochs",
+     "8e+04", "2e+04"),
+    ({"kind": "active_learning", "settings": {"max_calls": 10 ** 6}}, "reference calls", "1e+06",
+     "1e+04"),
+])
+def test_a_stage_above_its_size_limit_is_refused_unless_allowed(stage, what, estimate, limit):
+    t0 = time.perf_counter()
+    with pytest.raises(ConfigError) as err:
+        _parse(stage)
+    msg = str(err.value)
+    assert f"big.toml: stage.s: {what}" in msg
+    assert f"estimated {estimate}, above the limit of {limit}" in msg
+    assert "set allow_large = true in [stage.s]" in msg
+    assert time.perf_counter() - t0 < 1.0
+    assert _parse({**stage, "allow_large": True}).stage["s"].allow_large
+
+
+def test_allow_large_lifts_the_guard_without_changing_the_cache_key():
+    small, allowed = (parse_config({"run": {"name": "k"}, "stage": {"s": {"kind": "eos", "elements": ["Cu"],
+                                                                           **extra}}})
+                      for extra in ({}, {"allow_large": True}))
+    assert stage_key(small, "s", {}, "v") == stage_key(allowed, "s", {}, "v")
+
+
+# --- 4. progress: plain lines, rate-limited when not a terminal ---------------------------------
+
+def test_progress_to_a_log_file_is_at_most_one_status_line_every_few_seconds():
+    from rich.console import Console
+
+    from multiscale.commands.run import run_progress
+
+    lines, now = [], [0.0]
+
+    class Sink:
+        def write(self, text):
+            lines.append(text)
+
+        def flush(self):
+            pass
+
+    console = Console(file=Sink(), force_terminal=False, width=200)
+    with run_progress(console, interval=5.0, clock=lambda: now[0]) as say:
+        say("train: running (mlip_train)")
+        for k in range(1000):            # an epoch every 20 ms of simulated time, for 20 s
+            now[0] = 0.02 * k
+            say(f"train: member 1/1: epoch {k + 1}/1000")
+        say("train: done in 20.0 s")
+    text = "".join(lines)
+    shown = text.splitlines()
+    assert shown[0] == "train: running (mlip_train)" and shown[-1] == "train: done in 20.0 s"
+    status = [s for s in shown if "epoch" in s]
+    assert 1 <= len(status) <= 20 / 5 + 1
+    assert "\r" not in text
+    quiet = Console(file=Sink(), quiet=True)
+    with run_progress(quiet) as say:
+        say("train: running (mlip_train)")
+    assert "".join(lines) == text
+
+
+def test_multiscale_run_prints_plain_lines_without_source_locations(tmp_path):
+    config = _write(tmp_path, """
+        [run]
+        name = "plain"
+        [stage.cu]
+        kind = "eos"
+        elements = ["Cu"]
+        """)
+    result = runner.invoke(app, ["run", str(config), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "cu: running (eos)" in result.output and "cu: done in" in result.output
+    assert ".py:" not in result.output and "\r" not in result.output
+    quiet = runner.invoke(app, ["run", str(config), "--out", str(tmp_path / "out"), "-q"])
+    assert quiet.output.strip().splitlines()[0].startswith("Report: ")
+
+
+def test_dask_progress_in_a_log_file_is_plain_lines_not_carriage_returns():
+    import io
+
+    import dask
+
+    from foundation.progress import dask_progress
+
+    out = io.StringIO()
+    with dask_progress(stream=out, interval=3600.0):
+        dask.compute(*[dask.delayed(abs)(-k) for k in range(50)], scheduler="threads")
+    text = out.getvalue()
+    assert "\r" not in text
+    assert text.splitlines() == ["tasks 1/50", "tasks 50/50"]
+
+
+# --- 3. resume inside long stages -------------------------------------------------------------
+
+DATA = {"kind": "mlip_data", "size": 1, "rattled": 4, "temperatures_K": [300.0, 900.0],
+        "frames_per_temperature": 2, "interval": 2}
+TRAIN = {"n_members": 2, "epochs": 12, "batch_size": 2, "n_channels": 4, "n_basis": 4, "l_max": 1,
+         "hidden": [8], "early_stopping_patience": 1000, "lr_patience": 1000,
+         "min_learning_rate": 1e-12, "dtype": "float64", "valid_fraction": 0.2}
+
+
+def _mlip_config():
+    return parse_config({"run": {"name": "resume"}, "stage": {
+        "data": DATA, "train": {"kind": "mlip_train", "needs": ["data"], "settings": TRAIN}}})
+
+
+KILLED = textwrap.dedent("""
+    import sys, torch
+    torch.set_num_threads(1)
+    from pathlib import Path
+    from multiscale.config import parse_config
+    from multiscale.pipeline import run_pipeline
+    cfg = parse_config({"run": {"name": "resume"}, "stage": {
+        "data": %r, "train": {"kind": "mlip_train", "needs": ["data"], "settings": %r}}})
+    run_pipeline(cfg, Path(sys.argv[1]), progress=lambda m: print(m, flush=True))
+""") % (DATA, TRAIN)
+
+
+def _members(path):
+    from atomistic.mlip.potential import read_potential_file
+
+    return read_potential_file(path)["members"]
+
+
+def _epoch(checkpoint):
+    import torch
+
+    return torch.load(checkpoint, map_location="cpu", weights_only=True)["state"]
+
+
+def test_mlip_train_killed_mid_training_resumes_without_redoing_epochs(tmp_path):
+    import torch
+
+    out = tmp_path / "killed"
+    ckdir = out / "stages" / "train.partial" / "checkpoints"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED, str(out)], stdout=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    try:       # kill it while the second member trains: the first is finished, the second half-way
+        while time.time() < deadline and proc.poll() is None:
+            if (ckdir / "member1.pt").is_file():
+                try:
+                    if _epoch(ckdir / "member1.pt")["epoch"] >= 3:
+                        break
+                except (OSError, RuntimeError, EOFError):
+                    pass         # written at this moment; look again
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    first, second = _epoch(ckdir / "member0.pt"), _epoch(ckdir / "member1.pt")
+    assert first["done"] and first["epoch"] == TRAIN["epochs"]
+    assert not second["done"] and 3 <= second["epoch"] < TRAIN["epochs"]
+    killed_at = second["epoch"]
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        said = []
+        records = run_pipeline(_mlip_config(), out, progress=said.append)
+        reference = run_pipeline(_mlip_config(), tmp_path / "whole")
+    finally:
+        torch.set_num_threads(threads)
+    assert [r.status for r in records] == ["cached", "ran"]
+    assert any("train: resuming" in m for m in said)
+    member1 = [m for m in said if m.startswith("train: member 1/2")]
+    assert member1 == [f"train: member 1/2: resumed at epoch {TRAIN['epochs']}/{TRAIN['epochs']}"]
+    epochs2 = [int(m.split("epoch ")[1].split("/")[0]) for m in said
+               if m.startswith("train: member 2/2: epoch")]
+    assert epochs2 == list(range(killed_at + 1, TRAIN["epochs"] + 1))   # not one epoch twice
+    resumed, whole = _members(records[1].dir / "potential.mlip.pt"), \
+        _members(reference[1].dir / "potential.mlip.pt")
+    for a, b in zip(resumed, whole, strict=True):
+        for name in b:
+            np.testing.assert_allclose(a[name].numpy(), b[name].numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_mlip_data_commits_batches_and_a_resumed_stage_relabels_none(tmp_path):
+    cfg = parse_config({"run": {"name": "data"}, "stage": {"data": DATA}})
+    (rec,) = run_pipeline(cfg, tmp_path)
+    whole = (rec.dir / "frames.extxyz").read_text()
+    parts = sorted(p.name for p in (rec.dir / "parts").iterdir())
+    assert parts == ["T0.extxyz", "T1.extxyz", "rattled.extxyz"]
+    # as if killed after two batches: the partial folder with its key and the first batches only
+    key = json.loads((rec.dir / "stage.json").read_text())["key"]
+    partial = tmp_path / "stages" / "data.partial"
+    rec.dir.rename(partial)
+    for name in ("stage.json", "frames.extxyz", "parts/T1.extxyz"):
+        (partial / name).unlink()
+    (partial / ".stage-key").write_text(key)
+    said = []
+    (again,) = run_pipeline(cfg, tmp_path, progress=said.append)
+    kept = [m for m in said if "kept from the interrupted attempt" in m]
+    labelled = [m for m in said if m.startswith("data: batch") and "kept" not in m]
+    assert len(kept) == 2 and len(labelled) == 1 and "900 K" in labelled[0]
+    assert (again.dir / "frames.extxyz").read_text() == whole
+
+
+def test_mlip_train_refuses_epochs_times_frames_above_its_limit_before_training(tmp_path, monkeypatch):
+    import multiscale.stages.mlip as stage
+    from multiscale.errors import StageFailed
+
+    monkeypatch.setattr(stage, "TRAIN_FRAME_EPOCHS_LIMIT", 100.0)   # the data set has 8 frames
+    with pytest.raises(StageFailed, match=r"frame-epochs \(n_members x epochs x frames\): "
+                                          r"estimated 192, above the limit of 100; set allow_large"):
+        run_pipeline(_mlip_config(), tmp_path)
+    assert not (tmp_path / "stages" / "train.partial" / "checkpoints").exists()
