@@ -21,7 +21,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-__all__ = ["TOOLKIT", "code_digest", "module_closure"]
+__all__ = ["TOOLKIT", "code_digest", "module_closure", "module_imports"]
 
 TOOLKIT = ("foundation", "atomistic", "continuum", "couplers", "multiscale")
 
@@ -56,6 +56,7 @@ def _source_file(module: str) -> Path | None:
     return None
 
 
+@functools.cache
 def _lazy_table(package: str) -> dict[str, str]:
     """The package ``__init__``'s ``_LAZY`` table (name -> submodule), read from its source."""
     path = _source_file(package)
@@ -93,6 +94,16 @@ def _imports(module: str, path: Path, roots: tuple[str, ...]) -> set[str]:
                 if alias.name in lazy:
                     found.add(f"{target}.{lazy[alias.name]}")
     return {m for m in found if m.split(".")[0] in roots}
+
+
+def module_imports(module: str, roots: tuple[str, ...] = TOOLKIT) -> set[str]:
+    """The modules of ``roots`` that ``module`` imports directly, anywhere in its source (top level
+    or inside functions, lazy-table names followed to their submodule); empty when ``module`` has
+    no source file."""
+    path = _source_file(module)
+    if path is None:
+        return set()
+    return {m for m in _imports(module, path, roots) if m != module and _source_file(m) is not None}
 
 
 def module_closure(module: str, roots: tuple[str, ...] = TOOLKIT) -> dict[str, Path]:

@@ -73,30 +73,10 @@ def test_no_block_of_six_lines_is_copied_between_modules_outside_tests():
     assert not copies, "copied blocks (first line of each copy):\n" + "\n".join(" ~ ".join(c) for c in copies)
 
 
-def _imports(path, name):
-    """Toolkit modules ``name`` (at ``path``) imports, anywhere in the file."""
-    is_pkg = path.name == "__init__.py"
-    known = {_name(p) for p in _modules()}
-    out = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            targets = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                parts = name.split(".")
-                base = parts[:len(parts) - node.level + (1 if is_pkg else 0)]
-                mod = ".".join(base + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
-            targets = [f"{mod}.{a.name}" if f"{mod}.{a.name}" in known else mod for a in node.names]
-        else:
-            continue
-        out.update(t for t in targets if t in known and t != name)
-    return out
-
-
 def test_the_import_graph_has_no_cycle():
-    graph = {_name(p): _imports(p, _name(p)) for p in _modules()}
+    from multiscale.code_digest import module_imports   # the resolver the cache keys use
+
+    graph = {_name(p): module_imports(_name(p)) for p in _modules()}
     # the scan sees the imports it must see: top-level, relative, and inside functions
     assert {"continuum.electrolyte", "continuum.meshes"} <= graph["continuum.pnp"]
     assert "foundation.files" in graph["multiscale.pipeline"]
