@@ -162,7 +162,8 @@ class ActiveLearner:
             from .reference_labelling import ReferenceLabeller
 
             self._labeller = ReferenceLabeller(self.reference, workers=self.s.reference_workers,
-                                               scheduler=self.s.scheduler)
+                                               scheduler=self.s.scheduler,
+                                               properties=self.s.reference_properties)
         return self._labeller
 
     def _calls_left(self) -> int:

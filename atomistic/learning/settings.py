@@ -59,6 +59,10 @@ class ActiveLearningSettings(BaseModel):
                                   description="TrainSettings for the first training")
     retrain_epochs: int = Field(20, ge=1)
     retrain_learning_rate: float = Field(2e-3, gt=0.0)
+    reference_properties: list[Literal["energy", "forces", "stress", "charges", "dipole"]] = Field(
+        default_factory=lambda: ["energy", "forces"], min_length=1,
+        description="what each reference call stores (atomistic.mlip.dataset.LABEL_PROPERTIES); "
+        "charges are GPAW Hirshfeld charges")
     reference_workers: int = Field(1, ge=1, description="parallel reference calculations (Dask)")
     scheduler: str | None = Field(None, description="Dask scheduler address for labelling")
     seed: int = 0
@@ -67,6 +71,9 @@ class ActiveLearningSettings(BaseModel):
     def _ordered(self):
         if self.trust_hi <= self.trust_lo:
             raise ValueError(f"trust_hi ({self.trust_hi}) must exceed trust_lo ({self.trust_lo})")
+        if "energy" not in self.reference_properties:
+            raise ValueError(f"reference_properties ({self.reference_properties}) must include "
+                             "'energy'")
         if self.temperatures_K is not None:
             if self.final_temperature_K is not None:
                 raise ValueError("temperatures_K and final_temperature_K: give one (constant "

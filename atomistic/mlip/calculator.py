@@ -46,7 +46,7 @@ class CommitteeCalculator(Calculator):
 
     implemented_properties = ("energy", "free_energy", "forces", "stress", "energies",
                               "energy_std", "forces_std", "max_force_dev", "energy_sigma",
-                              "forces_sigma")
+                              "forces_sigma", "charges")
 
     def __init__(self, models, dtype: str = "float32", metadata: dict | None = None,
                  calibration: dict | None = None, **kwargs):
@@ -81,9 +81,14 @@ class CommitteeCalculator(Calculator):
         check_atoms(atoms, "atoms given to the learned potential", min_fraction=0)
         want_stress = "stress" in properties and bool(np.all(atoms.pbc))
         batch = collate([atoms_to_graph(atoms, self.elements, self.cutoff)], dtype=self.dtype)
-        energies, forces, stresses, atomic = [], [], [], []
+        total = atoms.info.get("charge")
+        if total is not None:
+            batch["total_charge"] = torch.as_tensor([float(total)], dtype=self.dtype)
+        energies, forces, stresses, atomic, charges = [], [], [], [], []
         for model in self.models:
             out = model(batch, compute_forces=True, compute_stress=want_stress)
+            if "charges" in out:
+                charges.append(out["charges"].detach().to(torch.float64).numpy())
             energies.append(float(out["energy"].detach()[0]))
             forces.append(out["forces"].detach().to(torch.float64).numpy())
             atomic.append(out["atomic_energies"].detach().to(torch.float64).numpy())
@@ -115,3 +120,6 @@ class CommitteeCalculator(Calculator):
             self.results["forces_sigma"] = np.zeros_like(f_std)
         if want_stress:
             self.results["stress"] = full_3x3_to_voigt_6_stress(np.mean(stresses, axis=0))
+        if charges:  # committee mean; each member's sum is the frame's total charge
+            self.results["charges"] = np.mean(charges, axis=0)
+            self.results["charges_std"] = np.std(charges, axis=0)

@@ -99,11 +99,12 @@ def split_frames(frames, fractions=(0.8, 0.1, 0.1), seed: int = 0) -> list[list]
 
 
 def labels_of(atoms) -> dict:
-    """The labels of a frame: energy (eV), forces (N, 3), stress (6,) when present."""
+    """The labels of a frame: energy (eV), forces (N, 3), stress (6,), charges (N,) (e)
+    and dipole (3,) (e A) when present."""
     calc = atoms.calc
     results = getattr(calc, "results", {}) if calc is not None else {}
     out = {}
-    for key in ("energy", "forces", "stress"):
+    for key in LABEL_PROPERTIES:
         if key in results:
             out[key] = np.asarray(results[key], dtype=np.float64)
     if "energy" not in out and "free_energy" in results:
@@ -129,6 +130,29 @@ def dataset_hash(frames) -> str:
     return h.hexdigest()
 
 
+#: what ``label_frames`` can compute: charges are Hirshfeld charges for GPAW
+#: (``calc.get_charges()`` for any other calculator); dipole is the cell's dipole
+#: moment (e A; meaningful along a non-periodic or vacuum-separated axis only)
+LABEL_PROPERTIES = ("energy", "forces", "stress", "charges", "dipole")
+
+
+def reference_charges(atoms) -> np.ndarray:
+    """Atomic charges (e) of ``atoms`` after its calculator ran: Hirshfeld for GPAW."""
+    calc = atoms.calc
+    if type(calc).__module__.startswith("gpaw"):
+        from gpaw.analyse.hirshfeld import HirshfeldPartitioning
+
+        try:
+            return np.asarray(HirshfeldPartitioning(calc).get_charges(), dtype=np.float64)
+        except ValueError as exc:
+            if "legacy" in str(exc).lower():
+                raise InputError("charges: GPAW's Hirshfeld partitioning needs the legacy "
+                                 "calculator: pass legacy_gpaw=True to the GPAW reference "
+                                 "(config: [reference] gpaw = { legacy_gpaw = true })") from None
+            raise
+    return np.asarray(atoms.get_charges(), dtype=np.float64)
+
+
 @dataclass
 class LabelResult:
     """Frames that were labelled, and (index, error message) of those that failed."""
@@ -144,10 +168,15 @@ def label_frames(frames, calc, properties=("energy", "forces"), progress: bool =
         frames: structures (not modified).
         calc: an ASE calculator instance, or a zero-argument factory returning one
             (used for calculators that must not be shared between structures).
-        properties: what to compute: any of "energy", "forces", "stress".
+        properties: what to compute: any of ``LABEL_PROPERTIES``.
         progress: show a rich progress bar.
     """
     from rich.progress import Progress
+
+    unknown = sorted(set(properties) - set(LABEL_PROPERTIES))
+    if unknown or "energy" not in properties:
+        raise InputError(f"properties: {list(properties)}: expected 'energy' and any of "
+                         f"{list(LABEL_PROPERTIES)}")
 
     result = LabelResult()
     # A calculator class (EMT) has a ``calculate`` attribute too, but it is a factory.
@@ -163,8 +192,14 @@ def label_frames(frames, calc, properties=("energy", "forces"), progress: bool =
                     res["forces"] = atoms.get_forces()
                 if "stress" in properties:
                     res["stress"] = atoms.get_stress()
+                if "dipole" in properties:
+                    res["dipole"] = atoms.get_dipole_moment()
+                if "charges" in properties:
+                    res["charges"] = reference_charges(atoms)
                 if not all(np.all(np.isfinite(v)) for v in res.values()):
                     raise ValueError("non-finite result")
+            except InputError:  # a wrong request, not an engine failure: say it now
+                raise
             except Exception as exc:  # record any engine failure, keep labelling
                 result.failures.append((k, f"{type(exc).__name__}: {exc}"))
             else:

@@ -83,7 +83,7 @@ def collate(graphs: list[dict], dtype=None) -> dict:
         "batch": torch.as_tensor(np.concatenate(
             [np.full(len(g["species"]), k, dtype=np.int64) for k, g in enumerate(graphs)])),
     }
-    for key in ("energy", "forces", "stress", "weight"):
+    for key in ("energy", "forces", "stress", "weight", "charges", "total_charge"):
         if all(key in g for g in graphs):
             out[key] = torch.as_tensor(np.concatenate([np.atleast_1d(g[key]) if key != "stress"
                                                        else g[key][None] for g in graphs]),

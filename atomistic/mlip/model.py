@@ -52,6 +52,8 @@ DEFAULT_HYPERPARAMETERS: dict = {
     "n_channels": 16,     # learned radial channels per angular order
     "l_max": 2,           # highest Cartesian moment order (0..3)
     "hidden": [64, 64],   # per-element MLP widths
+    "charges": False,     # predict atomic charges + their long-range Ewald energy
+    "smearing": 1.0,      # Angstrom: Gaussian width of those charges
 }
 
 
@@ -71,10 +73,17 @@ class MomentPotential(nn.Module):
     and returns a dict: energy (B,) eV, atomic_energies (N,) eV, and, when asked,
     forces (N, 3) eV/Angstrom and stress (B, 3, 3) eV/Angstrom^3 (ASE sign:
     (1/V) dE/d strain).
+
+    With ``charges=True`` (for ions, water, electrodes) a second head predicts
+    atomic charges (N,) e, neutral per frame (or summing to ``total_charge``
+    (B,) in the batch), and the energy gains their long-range Ewald term
+    (``atomistic.mlip.electrostatics``); the output then has ``charges`` and
+    ``long_range_energy`` (B,). Off by default: a metal needs neither.
     """
 
     def __init__(self, elements: list[int], cutoff: float = 5.0, n_basis: int = 8,
-                 n_channels: int = 16, l_max: int = 2, hidden: list[int] | tuple = (64, 64)):
+                 n_channels: int = 16, l_max: int = 2, hidden: list[int] | tuple = (64, 64),
+                 charges: bool = False, smearing: float = 1.0):
         super().__init__()
         self.elements = [int(z) for z in elements]
         self.cutoff = float(cutoff)
@@ -96,6 +105,13 @@ class MomentPotential(nn.Module):
                 width = h
             layers.append(nn.Linear(width, 1))
             self.mlps.append(nn.Sequential(*layers))
+        self.charges = bool(charges)
+        self.smearing = float(smearing)
+        if self.charges:
+            from .electrostatics import ChargeHead, LongRangeCoulomb
+
+            self.charge_head = ChargeHead(n_features, n_el)
+            self.coulomb = LongRangeCoulomb(self.smearing)
         # set from training data by ``set_statistics``; saved with the weights
         self.register_buffer("feature_mean", torch.zeros(n_features))
         self.register_buffer("feature_std", torch.ones(n_features))
@@ -108,7 +124,8 @@ class MomentPotential(nn.Module):
         with torch.no_grad():
             self.radial.copy_(torch.randn(self.radial.shape, generator=generator)
                               / math.sqrt(self.n_basis))
-            for module in self.mlps.modules():
+            heads = [self.mlps] + ([self.charge_head] if self.charges else [])
+            for module in (m for head in heads for m in head.modules()):
                 if isinstance(module, nn.Linear):
                     bound = 1.0 / math.sqrt(module.in_features)
                     # PyTorch's default Linear init: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
@@ -169,9 +186,10 @@ class MomentPotential(nn.Module):
         first = torch.cumsum(counts, 0) - counts
         return torch.arange(i.shape[0], device=i.device) - first[i]
 
-    def atomic_energies(self, features, species):
+    def atomic_energies(self, features, species, z=None):
         """Atomic energies (N,) eV from unstandardised features (N, F)."""
-        z = (features - self.feature_mean) / self.feature_std
+        if z is None:
+            z = (features - self.feature_mean) / self.feature_std
         out = features.new_zeros(features.shape[0])
         for s, mlp in enumerate(self.mlps):
             mask = species == s
@@ -191,9 +209,24 @@ class MomentPotential(nn.Module):
                                  requires_grad=True)
         feats = self.descriptors(positions, batch["species"], batch["cell"], batch["edge_index"],
                                  batch["shifts"], batch["batch"], strain, batch.get("slots"))
-        atomic = self.atomic_energies(feats, batch["species"])
+        z = (feats - self.feature_mean) / self.feature_std
+        atomic = self.atomic_energies(feats, batch["species"], z)
         energy = positions.new_zeros(n_frames).index_add(0, batch["batch"], atomic)
         out = {"energy": energy, "atomic_energies": atomic}
+        if self.charges:
+            from .electrostatics import neutralise
+
+            q = neutralise(self.charge_head(z, batch["species"]), batch["batch"], n_frames,
+                           batch.get("total_charge"))
+            cell = batch["cell"]
+            pos = positions
+            if strain is not None:  # the Ewald term feels the strain too (stress)
+                deform = torch.eye(3, dtype=pos.dtype, device=pos.device) + strain
+                pos = torch.einsum("na,nab->nb", pos, deform[batch["batch"]])
+                cell = torch.bmm(cell, deform)
+            e_lr = self.coulomb(pos, q, cell, batch["batch"], n_frames)
+            energy = energy + e_lr
+            out.update(energy=energy, charges=q, long_range_energy=e_lr)
         if compute_forces or compute_stress:
             inputs = [positions] + ([strain] if compute_stress else [])
             grads = torch.autograd.grad(energy.sum(), inputs, create_graph=create_graph)
@@ -207,4 +240,5 @@ class MomentPotential(nn.Module):
 
     def hyperparameters(self) -> dict:
         return {"cutoff": self.cutoff, "n_basis": self.n_basis, "n_channels": self.n_channels,
-                "l_max": self.l_max, "hidden": list(self.hidden)}
+                "l_max": self.l_max, "hidden": list(self.hidden), "charges": self.charges,
+                "smearing": self.smearing}

@@ -90,7 +90,8 @@ def build_models(payload: dict):
 
     models = []
     for k, state in enumerate(payload["members"]):
-        model = MomentPotential(payload["elements"], **payload["hyperparameters"])
+        model = MomentPotential(payload["elements"], **payload["hyperparameters"])  # older
+        # files lack the charge keys: the constructor's defaults (no charges) apply
         try:
             model.load_state_dict(state)
         except RuntimeError as exc:

@@ -64,6 +64,11 @@ class TrainSettings(BaseModel):
     energy_weight: float = Field(10.0, ge=0.0)
     force_weight: float = Field(1.0, ge=0.0)
     stress_weight: float = Field(0.0, ge=0.0)
+    charges: bool = Field(False, description="predict atomic charges with a long-range Ewald "
+                          "energy (atomistic.mlip.electrostatics); for ions, water, electrodes")
+    smearing: float = Field(1.0, gt=0.1, le=3.0, description="A: Gaussian width of the charges")
+    charge_weight: float = Field(10.0, ge=0.0, description="weight of the charge error (e^2) "
+                                 "against reference charges, where frames carry them")
     valid_fraction: float = Field(0.1, ge=0.0, lt=1.0)
     seed: int = 0
     dtype: Literal["float32", "float64"] = "float32"
@@ -71,7 +76,8 @@ class TrainSettings(BaseModel):
 
     def model_kwargs(self) -> dict:
         return {"cutoff": self.cutoff, "n_basis": self.n_basis, "n_channels": self.n_channels,
-                "l_max": self.l_max, "hidden": list(self.hidden)}
+                "l_max": self.l_max, "hidden": list(self.hidden), "charges": self.charges,
+                "smearing": self.smearing}
 
 
 def validate_settings(settings: dict | TrainSettings | None, where: str = "settings"
@@ -101,6 +107,9 @@ def frames_to_graphs(frames, elements: list[int], cutoff: float) -> list[dict]:
         g["energy"] = float(labels["energy"])
         g["forces"] = labels.get("forces", np.zeros((len(atoms), 3)))
         g["has_forces"] = "forces" in labels
+        g["charges"] = labels.get("charges", np.zeros(len(atoms)))
+        g["has_charges"] = "charges" in labels
+        g["total_charge"] = float(atoms.info.get("charge", 0.0))
         if "stress" in labels and np.all(atoms.pbc):
             from ase.stress import voigt_6_to_full_3x3_stress
 
@@ -141,6 +150,16 @@ def _prepare(model, graphs, torch, dtype):
         model.feature_std.copy_(std)
         model.reference_energies.copy_(torch.as_tensor(e0, dtype=dtype))
         model.energy_scale.fill_(scale)
+        if getattr(model, "charges", False):  # start the charges at each element's mean
+            q0 = np.zeros(n_el)
+            labelled = [g for g in graphs if g.get("has_charges")]
+            if labelled:
+                species = np.concatenate([g["species"] for g in labelled])
+                charges = np.concatenate([g["charges"] for g in labelled])
+                for s in range(n_el):
+                    if np.any(species == s):
+                        q0[s] = charges[species == s].mean()
+            model.charge_head.reference_charges.copy_(torch.as_tensor(q0, dtype=dtype))
 
 
 def _batch_loss(model, b, s: TrainSettings, torch, create_graph=True):
@@ -155,6 +174,9 @@ def _batch_loss(model, b, s: TrainSettings, torch, create_graph=True):
         loss = loss + s.force_weight * (df[fmask] ** 2).mean()
     if want_stress:
         loss = loss + s.stress_weight * ((out["stress"] - b["stress"]) ** 2).mean()
+    qmask = b.get("charge_mask")
+    if "charges" in out and qmask is not None and bool(qmask.any()):
+        loss = loss + s.charge_weight * ((out["charges"] - b["charges"])[qmask] ** 2).mean()
     stats = {"e_abs": de.detach().abs().sum().item(), "n_frames": len(n),
              "f_abs": df[fmask].detach().abs().sum().item(), "n_f": int(fmask.sum()) * 3}
     return loss, stats
@@ -166,6 +188,8 @@ def _collate_labelled(graphs, dtype, torch):
     b = collate(graphs, dtype=dtype)
     b["force_mask"] = torch.as_tensor(np.concatenate(
         [np.full(len(g["species"]), g["has_forces"]) for g in graphs]))
+    b["charge_mask"] = torch.as_tensor(np.concatenate(
+        [np.full(len(g["species"]), g.get("has_charges", False)) for g in graphs]))
     if not all("stress" in g for g in graphs):
         b.pop("stress", None)
     return b
@@ -304,7 +328,9 @@ def _warm_start_states(path, s: TrainSettings, elements: list[int]):
     if missing:
         raise InputError(f"warm_start: {str(path)!r} knows elements {known}, the frames also "
                          f"contain {missing}; train from scratch to add elements")
-    if payload["hyperparameters"] != s.model_kwargs():
+    from .model import DEFAULT_HYPERPARAMETERS
+
+    if {**DEFAULT_HYPERPARAMETERS, **payload["hyperparameters"]} != s.model_kwargs():
         raise InputError(f"warm_start: {str(path)!r}: hyperparameters "
                          f"{payload['hyperparameters']} differ from the settings' "
                          f"{s.model_kwargs()}; expected the same architecture")
