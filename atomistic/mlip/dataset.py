@@ -136,6 +136,16 @@ def dataset_hash(frames) -> str:
 LABEL_PROPERTIES = ("energy", "forces", "stress", "charges", "dipole")
 
 
+def _source_name(calc, factory: bool) -> str:
+    """What labelled a frame, e.g. ``EMT`` or ``gpaw_lcao_calculator(basis='dzp', ...)``."""
+    import functools
+
+    if isinstance(calc, functools.partial):
+        args = [repr(a) for a in calc.args] + [f"{k}={v!r}" for k, v in calc.keywords.items()]
+        return f"{getattr(calc.func, '__name__', 'calculator')}({', '.join(args)})"
+    return getattr(calc, "__name__", "calculator") if factory else type(calc).__name__
+
+
 def reference_charges(atoms) -> np.ndarray:
     """Atomic charges (e) of ``atoms`` after its calculator ran: Hirshfeld for GPAW."""
     calc = atoms.calc
@@ -204,8 +214,7 @@ def label_frames(frames, calc, properties=("energy", "forces"), progress: bool =
                 result.failures.append((k, f"{type(exc).__name__}: {exc}"))
             else:
                 atoms.calc = SinglePointCalculator(atoms, **res)
-                atoms.info.setdefault("label_source", getattr(calc, "__name__", "calculator")
-                                      if factory else type(calc).__name__)
+                atoms.info.setdefault("label_source", _source_name(calc, factory))
                 result.frames.append(atoms)
             bar.advance(task)
     return result

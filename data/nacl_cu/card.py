@@ -1,0 +1,154 @@
+"""Write the data card (data/nacl_cu/README.md) from the campaign's own files.
+
+Run:  .venv/bin/python data/nacl_cu/card.py      (a second; after every extension)
+
+Every number on the card is read from campaign/ (dataset.extxyz, log.jsonl,
+state.json) and learn.toml; nothing is typed by hand.
+"""
+from __future__ import annotations
+
+import collections
+import datetime as _dt
+import json
+import subprocess
+import tomllib
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _system_names(start):
+    names = {}
+    for k, atoms in enumerate(start):
+        ions = sorted(set(atoms.get_chemical_symbols()) - {"H", "O", "Cu"})
+        label = " + ".join(["H2O"] + ions) if ions else "H2O"
+        where = "film on Cu(111)" if "Cu" in atoms.get_chemical_symbols() else "bulk"
+        names[k] = f"{label}, {where} ({len(atoms)} atoms)"
+    return names
+
+
+def card() -> str:
+    from ase.io import read
+
+    from atomistic.mlip.dataset import labels_of
+
+    config = tomllib.loads((HERE / "learn.toml").read_text())
+    settings = config["settings"]
+    start = read(HERE / "start.extxyz", ":")
+    names = _system_names(start)
+    camp = HERE / config.get("folder", "campaign")
+    frames = read(camp / "dataset.extxyz", ":") if (camp / "dataset.extxyz").is_file() else []
+    log = [json.loads(line) for line in (camp / "log.jsonl").read_text().splitlines()
+           if line.strip()] if (camp / "log.jsonl").is_file() else []
+    state = json.loads((camp / "state.json").read_text()) if (camp / "state.json").is_file() \
+        else {}
+    temps = settings.get("temperatures_K", [settings.get("temperature_K", 300.0)])
+    n_struct = len(start)
+    per_walker = max(1, len(state.get("walkers", [])) // max(1, n_struct))
+
+    def structure_of(atoms):
+        walker = int(atoms.info.get("al_walker", -1))
+        if walker < 0:  # initial frame: its id is init-<structure>-<copy>
+            return int(str(atoms.info["al_id"]).split("-")[1])
+        return walker // per_walker  # walkers are grouped by structure (atomistic.learning.loop)
+
+    counts = collections.Counter()
+    initial = collections.Counter()
+    n_atoms = 0
+    charged = 0
+    for atoms in frames:
+        s = structure_of(atoms)
+        counts[s] += 1
+        initial[s] += int(atoms.info.get("al_walker", -1)) < 0
+        n_atoms += len(atoms)
+        charged += "charges" in labels_of(atoms)
+    dft_s = sum(e.get("dft_s") or 0.0 for e in log)
+    failed = sum(e["decision"] == "failed" for e in log)
+    decisions = collections.Counter(e["decision"] for e in log)
+    gpaw = config["reference"].get("gpaw", {})
+    rows = "\n".join(f"| {names[s]} | {counts[s]} | {initial[s]} | {counts[s] - initial[s]} |"
+                     for s in range(n_struct))
+    size = (camp / "dataset.extxyz").stat().st_size / 1e6 if frames else 0.0
+    return f"""# NaCl(aq) | Cu(111): a GPAW dataset made by active learning
+
+Written by `data/nacl_cu/card.py` on {_dt.date.today().isoformat()} at commit {_commit()}
+from `campaign/`; do not edit by hand.
+
+## What it is
+{len(frames)} labelled frames ({n_atoms} atoms in all, {size:.1f} MB of extxyz),
+energies, forces, Hirshfeld charges ({charged} frames) and cell dipoles, of liquid
+water with NaCl or LiCl, and of a Cu(111) electrode under a water film with a Na, a
+Cl or no ion. File: `campaign/dataset.extxyz` (the campaign's own store; every frame
+carries `al_id`, `al_walker`, `al_step`, `al_dev` (the committee's max force
+deviation when it was chosen, eV/A) and `al_dft_s` (GPAW seconds)).
+
+| system | frames | initial (cell + rattles) | chosen from MD |
+|---|---|---|---|
+{rows}
+
+## DFT settings
+GPAW {gpaw.get('basis', 'dzp')} LCAO, {gpaw.get('xc', 'PBE')}, k-points
+{gpaw.get('kpts')}, grid spacing {gpaw.get('h')} A, occupations
+{gpaw.get('occupations', 'default')}, legacy calculator
+(`legacy_gpaw = {str(gpaw.get('legacy_gpaw', False)).lower()}`, for its Hirshfeld
+partitioning), spin-paired, no dispersion correction: this GPAW build offers none
+(DFT-D3 needs an external program), so this is plain PBE. PBE without dispersion
+over-structures liquid water and under-binds it to metals; a D3 term depends only on
+positions and can be added to these labels later without rerunning GPAW. The 3x3
+slab at the Gamma point samples the Cu(111) zone like a 3x3 k-mesh of the 1x1 cell.
+Bulk cells: 32 H2O (+ 2 ions) at 1.0 g/cm3 (10.18 A cubic). Interface cells: 27 Cu
+(3 layers, a = 3.63 A, the PBE lattice constant), 14 H2O (+ 1 ion) in a 10 A gap
+between the slab's periodic images (no vacuum, no dipole correction needed). A
+neutral cell with one Na or Cl against the metal is an ion with its image charge.
+
+## How frames were chosen
+The toolkit's own active learning (`atomistic.learning`, batch mode), config
+`learn.toml`: first each starting cell (`make_start.py`: random insertion, not
+equilibrated) and {settings.get('initial_rattled')} rattled copies
+({settings.get('initial_rattle_A')} A) are labelled and a committee of
+{config['settings']['train'].get('n_members')} potentials trained; then Langevin MD
+with the committee at {', '.join(f'{t:g}' for t in temps)} K
+({settings.get('timestep_fs')} fs steps, {settings.get('steps')} steps per walker per
+round, one walker per cell and temperature), and each round the up to
+{settings.get('select_per_round')} most uncertain, mutually distinct frames with
+{settings.get('trust_lo')} < max force deviation <= {settings.get('trust_hi')} eV/A are
+labelled by GPAW; the committee is retrained from its weights; walkers that lose
+their way (deviation above trust_hi) roll back.
+Decisions so far: {dict(decisions)}; {state.get('round', 0)} rounds.
+
+## Cost
+{len(log) - decisions.get('rollback', 0)} GPAW calls ({failed} failed), {dft_s / 3600:.2f}
+GPAW-hours on one core (OMP_NUM_THREADS=1) of the 2-core development machine.
+
+## Extend or regenerate
+    OMP_NUM_THREADS=1 .venv/bin/multiscale learn data/nacl_cu/learn.toml   # resumes; kill-safe
+    .venv/bin/python data/nacl_cu/card.py                                 # this card
+To regenerate from nothing: `.venv/bin/python data/nacl_cu/make_start.py`, delete
+`campaign/`, run the first command. A kill at any moment loses no label and labels
+none twice (`atomistic.learning.store`).
+
+## Held-out frames
+None of these frames is a test set: they were chosen by the committee being
+trained. Test frames come from MD trajectories this campaign did not run, labelled
+after the training recipe is frozen (see bench/README.md).
+"""
+
+
+def main():
+    from foundation.files import write_text
+
+    write_text(HERE / "README.md", card())
+    print(HERE / "README.md")
+
+
+if __name__ == "__main__":
+    main()
