@@ -18,11 +18,15 @@ physical charges a user can read, not only latent variables.
 - ``ChargeHead``: a per-element MLP on the standardised descriptors gives raw
   charges; ``neutralise`` shifts them equally so each frame carries its
   total charge (``atoms.info["charge"]``, default 0) exactly.
-- ``LongRangeCoulomb``: E_lr per frame with torch-pme's Ewald calculator
-  (the reciprocal sum only: an empty real-space neighbour list), with
-  ``lr_wavelength = smearing / 2``. Measured against pymatgen's Ewald sum for
-  an ion pair 8 A apart (sigma = 1 A): lr_wavelength = sigma is 2e-3 off,
-  0.7 sigma 3e-6, sigma / 2 1e-9 (tests/test_electrostatics.py).
+- ``LongRangeCoulomb``: E_lr per frame with torch-pme (the reciprocal sum only:
+  an empty real-space neighbour list), by particle-mesh Ewald (``method="pme"``,
+  the default: mesh spacing = smearing, 5 interpolation nodes) or a plain Ewald
+  sum (``"ewald"``, lr_wavelength = smearing / 2). Measured here, 1 thread,
+  energy + forces of random charges: 98 atoms (10 A box) PME 4 ms, Ewald 30 ms;
+  1000 atoms (31 A) PME 18 ms, Ewald 26 s. Against pymatgen's Ewald sum for an
+  ion pair 8 A apart (sigma = 1 A): Ewald 1e-9 relative, PME 5e-5
+  (tests/test_electrostatics.py); a 5e-5 error of the Coulomb energy of
+  Hirshfeld-sized charges is far below a meV per cell.
 
 Units: e, A, eV (torch-pme's eV_A prefactor, k_e = 14.3996 eV A / e^2). Only
 fully periodic cells: an Ewald sum needs a cell; put a molecule in a box.
@@ -72,16 +76,24 @@ def neutralise(raw, batch, n_frames: int, total_charge=None):
 class LongRangeCoulomb(nn.Module):
     """Ewald reciprocal-space energy (B,) eV of Gaussian charges; see the module docstring."""
 
-    def __init__(self, smearing: float = DEFAULT_SMEARING_A):
+    def __init__(self, smearing: float = DEFAULT_SMEARING_A, method: str = "pme"):
         super().__init__()
-        import torchpme
+        from .._engines import import_engine
 
+        torchpme = import_engine("torchpme")
         if not smearing > 0:
             raise InputError(f"smearing: {smearing}: expected > 0 A")
+        if method not in ("pme", "ewald"):
+            raise InputError(f"method: {method!r}: expected 'pme' or 'ewald'")
         self.smearing = float(smearing)
         potential = torchpme.CoulombPotential(smearing=self.smearing,
                                               prefactor=torchpme.prefactors.eV_A)
-        self.calculator = torchpme.EwaldCalculator(potential, lr_wavelength=self.smearing / 2)
+        if method == "pme":
+            self.calculator = torchpme.PMECalculator(potential, mesh_spacing=self.smearing,
+                                                     interpolation_nodes=5)
+        else:
+            self.calculator = torchpme.EwaldCalculator(potential,
+                                                       lr_wavelength=self.smearing / 2)
 
     def forward(self, positions, charges, cell, batch, n_frames: int):
         energies = []

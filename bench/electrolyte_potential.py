@@ -1,0 +1,267 @@
+"""The NaCl(aq) | Cu(111) potential against held-out GPAW frames, side by side with MACE.
+
+    OMP_NUM_THREADS=2 .venv/bin/python bench/electrolyte_potential.py
+    (MACE: install lock/bench.txt first, see README "Benchmarks"; without it the MACE
+    rows say "not installed". MULTISCALE_FAST=1: a smoke run, nothing recorded)
+
+Frozen recipe (committed before data/nacl_cu/test/ was generated; changing it after
+looking at the test numbers needs a new test set, bench/README.md):
+
+- training frames: every frame of data/nacl_cu/campaign/dataset.extxyz (the active-
+  learning campaign); validation: VALID_FRACTION of them, seed 0, for early stopping
+  and learning-rate decay only. Test: data/nacl_cu/test/test.extxyz (other
+  trajectories, other starting cells, CHGNet-driven; its hash is in the table).
+- ours: ``OURS`` below (MomentPotential with charges + PME long range), a committee of
+  3 (its spread is the uncertainty); accuracy is the committee mean.
+- MACE (mace-torch, the field's reference equivariant potential), trained on the
+  same frames and split with the same epochs, loss weights and batch size; its width
+  (num_channels) is the largest of MACE_CHANNELS whose parameter count is within 1.5x
+  of one of our members (probed on 4 frames before training), max_L 1, 2 layers,
+  correlation 3, r_max = our cutoff.
+- force errors are given both per Cartesian component and per atom (|dF| vectors).
+- speed: energy+forces of water boxes with NaCl at ~100, ~330, ~1000 atoms,
+  2 torch threads, one member vs MACE.
+- Spearman rank correlation between the committee's max_force_dev and the true
+  worst-atom force error per held-out frame (target >= 0.5).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+warnings.filterwarnings("ignore")
+
+FAST = os.environ.get("MULTISCALE_FAST") == "1"
+DATA = ROOT / "data" / "nacl_cu"
+OUT = ROOT / "bench" / "out" / "electrolyte_potential"
+EPOCHS = 4 if FAST else 150
+VALID_FRACTION = 0.1
+OURS = {"charges": True, "cutoff": 5.0, "n_basis": 8, "n_channels": 16, "l_max": 2,
+        "hidden": [64, 64], "n_members": 3, "epochs": EPOCHS, "batch_size": 4,
+        "learning_rate": 5e-3, "energy_weight": 10.0, "force_weight": 1.0,
+        "charge_weight": 10.0, "valid_fraction": VALID_FRACTION, "seed": 0,
+        "early_stopping_patience": 30}
+MACE_CHANNELS = (64, 32, 16, 8)
+
+
+def _ours(train, folder):
+    from atomistic.mlip.training import train_committee
+
+    t0 = time.perf_counter()
+    calc = train_committee(train, OURS, path=folder / "ours.mlip.pt",
+                           checkpoint_dir=folder / "ours.ckpt", progress=not FAST)
+    n_par = sum(p.numel() for p in calc.models[0].parameters())
+    return calc, n_par, time.perf_counter() - t0
+
+
+def _mace_file(frames, path):
+    from ase.io import write
+
+    out = []
+    for a in frames:
+        b = a.copy()
+        b.calc = None
+        b.info = {"REF_energy": a.get_potential_energy(), "config_type": "Default"}
+        b.arrays = {k: v for k, v in b.arrays.items() if k in ("numbers", "positions")}
+        b.arrays["REF_forces"] = a.get_forces()
+        out.append(b)
+    write(path, out, format="extxyz")
+
+
+def _mace_train(train_file, folder, channels, epochs, name, batch_size=None):
+    exe = Path(sys.executable).with_name("mace_run_train")
+    cmd = [str(exe), f"--name={name}", f"--train_file={train_file}",
+           f"--valid_fraction={VALID_FRACTION}", "--model=MACE", f"--num_channels={channels}",
+           "--max_L=1", "--correlation=3", "--num_interactions=2", f"--r_max={OURS['cutoff']}",
+           "--E0s=average", "--energy_key=REF_energy", "--forces_key=REF_forces",
+           "--loss=weighted", f"--energy_weight={OURS['energy_weight']}",
+           f"--forces_weight={OURS['force_weight']}", f"--batch_size={batch_size or OURS['batch_size']}",
+           f"--max_num_epochs={epochs}", f"--lr={OURS['learning_rate']}", "--device=cpu",
+           "--default_dtype=float32", "--seed=0", f"--work_dir={folder}", "--restart_latest",
+           "--patience=30", "--eval_interval=1"]
+    log = folder / f"{name}.stdout"
+    with open(log, "w") as fh:
+        rc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=folder).returncode
+    text = log.read_text()
+    n_par = None
+    for line in text.splitlines():
+        if "Total number of parameters" in line:
+            n_par = int(line.rsplit(":", 1)[1].strip().replace(",", ""))
+    model = folder / f"{name}.model"
+    if rc != 0 or not model.is_file():
+        raise RuntimeError(f"mace_run_train failed (rc {rc}); see {log}")
+    return model, n_par
+
+
+def _mace(train, folder, n_ours):
+    """(calculator, params, seconds, channels) of the size-matched MACE, or None."""
+    try:
+        import mace  # noqa: F401
+        from mace.calculators import MACECalculator
+    except ImportError:
+        return None
+    train_file = folder / "mace_train.extxyz"
+    _mace_file(train, train_file)
+    probe_file = folder / "mace_probe.extxyz"
+    _mace_file(train[:4], probe_file)
+    chosen = None
+    for channels in MACE_CHANNELS:
+        _, n_par = _mace_train(probe_file, folder, channels, 1, f"probe{channels}",
+                                batch_size=1)
+        if n_par and n_ours / 1.5 <= n_par <= 1.5 * n_ours:
+            chosen = channels
+            break
+    if chosen is None:
+        raise RuntimeError(f"no MACE width in {MACE_CHANNELS} within 1.5x of {n_ours} params")
+    t0 = time.perf_counter()
+    model, n_par = _mace_train(train_file, folder, chosen, EPOCHS, "mace_peer")
+    seconds = time.perf_counter() - t0
+    calc = MACECalculator(model_paths=str(model), device="cpu", default_dtype="float32")
+    return calc, n_par, seconds, chosen
+
+
+def _errors(calc, frames, reference):
+    """Energy (meV/atom) and force (meV/A) errors, per component and per atom, by system."""
+    out = {}
+    for system in ("bulk", "interface"):
+        sel = [(f, r) for f, r in zip(frames, reference) if f.info.get("system") == system]
+        if not sel:
+            continue
+        de, dfc, dfa, dq = [], [], [], []
+        for f, ref in sel:
+            a = f.copy()
+            a.calc = calc
+            de.append((a.get_potential_energy() - ref["energy"]) / len(a))
+            df = a.get_forces() - ref["forces"]
+            dfc.append(df.ravel())
+            dfa.append(np.linalg.norm(df, axis=1))
+            if "charges" in ref and "charges" in getattr(calc, "implemented_properties", ()):
+                try:
+                    dq.append(a.get_charges() - ref["charges"])
+                except Exception:  # a model without a charge head
+                    pass
+        de, dfc, dfa = np.array(de), np.concatenate(dfc), np.concatenate(dfa)
+        out[system] = {
+            "n": len(sel), "e_rmse": 1e3 * np.sqrt(np.mean(de ** 2)),
+            "e_mae": 1e3 * np.mean(np.abs(de)),
+            "f_rmse_comp": 1e3 * np.sqrt(np.mean(dfc ** 2)),
+            "f_mae_comp": 1e3 * np.mean(np.abs(dfc)),
+            "f_rmse_atom": 1e3 * np.sqrt(np.mean(dfa ** 2)),
+            "f_mae_atom": 1e3 * np.mean(dfa),
+            "q_mae": float(np.mean(np.abs(np.concatenate(dq)))) if dq else None}
+    return out
+
+
+def _spearman(calc, frames, reference):
+    from scipy.stats import spearmanr
+
+    devs, worst = [], []
+    for f, ref in zip(frames, reference):
+        a = f.copy()
+        a.calc = calc
+        err = np.linalg.norm(a.get_forces() - ref["forces"], axis=1)
+        devs.append(calc.results["max_force_dev"])
+        worst.append(err.max())
+    return float(spearmanr(devs, worst).statistic)
+
+
+def _speed(calc, sizes):
+    import torch
+
+    from atomistic.interface.electrolyte_cells import water_box
+
+    torch.set_num_threads(2)
+    rates = {}
+    for n_water in sizes:
+        atoms = water_box(n_water, ("Na", "Cl"), seed=11)
+        atoms.calc = calc
+        atoms.get_forces()
+        rng = np.random.default_rng(0)
+        calls, t0 = 0, time.perf_counter()
+        while calls < 3 or time.perf_counter() - t0 < 3.0:
+            atoms.positions += rng.normal(0, 0.002, atoms.positions.shape)
+            atoms.get_forces()
+            calls += 1
+        rates[len(atoms)] = len(atoms) * calls / (time.perf_counter() - t0)
+    return rates
+
+
+def main():
+    from atomistic.mlip.dataset import dataset_hash, labels_of, read_frames
+    from bench._record import markdown_table, record
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    train = read_frames(DATA / "campaign" / "dataset.extxyz")
+    test_file = DATA / "test" / "test.extxyz"
+    if FAST:  # a smoke run of the code paths; nothing is recorded
+        test = read_frames(test_file)[:4] if test_file.is_file() else train[-4:]
+        train = train[:8]
+    else:
+        test = read_frames(test_file)
+    reference = [labels_of(a) for a in test]
+    ours, n_ours, t_ours = _ours(train, OUT)
+    peer = _mace(train, OUT, n_ours)
+    rows = []
+    err_ours = _errors(ours, test, reference)
+    err_mace = _errors(peer[0], test, reference) if peer else {}
+    for system, e in err_ours.items():
+        m = err_mace.get(system)
+        ratio = (e["f_rmse_comp"] / m["f_rmse_comp"]) if m else None
+        rows.append([system, e["n"], "ours", f"{e['e_rmse']:.2f} / {e['e_mae']:.2f}",
+                     f"{e['f_rmse_comp']:.0f} / {e['f_mae_comp']:.0f}",
+                     f"{e['f_rmse_atom']:.0f} / {e['f_mae_atom']:.0f}",
+                     f"{e['q_mae']:.3f}" if e["q_mae"] is not None else "-",
+                     (f"{ratio:.2f} ({'met' if ratio <= 1.3 else 'missed'}, target <= 1.3)"
+                      if ratio else "MACE not installed")])
+        if m:
+            rows.append([system, m["n"], f"MACE ({peer[3]} ch)",
+                         f"{m['e_rmse']:.2f} / {m['e_mae']:.2f}",
+                         f"{m['f_rmse_comp']:.0f} / {m['f_mae_comp']:.0f}",
+                         f"{m['f_rmse_atom']:.0f} / {m['f_mae_atom']:.0f}", "-", "1"])
+    table = markdown_table(["held-out system", "frames", "model", "E RMSE / MAE (meV/atom)",
+                            "F RMSE / MAE per component (meV/A)",
+                            "F RMSE / MAE per atom |dF| (meV/A)", "charge MAE (e)",
+                            "force RMSE ratio ours/MACE"], rows)
+    rho = _spearman(ours, test, reference)
+    sizes = (8, 32) if FAST else (32, 110, 332)
+    speed_ours = _speed(ours.members[0], sizes)
+    speed_mace = _speed(peer[0], sizes) if peer else {}
+    speed_rows = [[n, f"{r:,.0f}", f"{speed_mace[n]:,.0f}" if n in speed_mace else "-",
+                   f"{r / speed_mace[n]:.1f}" if n in speed_mace else "-"]
+                  for n, r in speed_ours.items()]
+    big = max(speed_ours)
+    speed_note = (f"at {big} atoms {speed_ours[big] / speed_mace[big]:.1f}x MACE "
+                  f"({'met' if speed_ours[big] >= 10 * speed_mace[big] else 'missed'}, "
+                  "target >= 10x)") if speed_mace else "MACE not installed"
+    body = "\n\n".join([
+        f"Training: {len(train)} campaign frames (data/nacl_cu/campaign, {EPOCHS} epochs at "
+        f"most, {VALID_FRACTION:.0%} validation). Held-out: {len(test)} frames, "
+        f"dataset_hash `{dataset_hash(test)[:16]}` (data/nacl_cu/test/README.md).",
+        f"Ours: {n_ours:,} parameters per member, 3 members, trained in {t_ours / 60:.1f} min. "
+        + (f"MACE: {peer[1]:,} parameters ({peer[1] / n_ours:.2f}x), num_channels {peer[3]}, "
+           f"max_L 1, 2 layers, trained in {peer[2] / 60:.1f} min." if peer else
+           "MACE: not installed (lock/bench.txt)."),
+        table,
+        f"Committee uncertainty: Spearman rank correlation of max_force_dev with the "
+        f"worst-atom force error over the {len(test)} held-out frames: {rho:.2f} "
+        f"({'met' if rho >= 0.5 else 'missed'}, target >= 0.5).",
+        "Energy+forces speed (atom-steps/s, 2 torch threads, one member, float32):\n\n"
+        + markdown_table(["atoms", "ours", "MACE", "ours/MACE"], speed_rows)
+        + f"\n\n{speed_note}."])
+    print(body)
+    if not FAST:
+        record("electrolyte_potential", "OMP_NUM_THREADS=2 .venv/bin/python "
+               "bench/electrolyte_potential.py", body)
+
+
+if __name__ == "__main__":
+    main()
