@@ -138,10 +138,7 @@ class MomentPotential(nn.Module):
         """Invariant per-atom features (N, n_channels * (l_max + 1)), unstandardised."""
         i, j = edge_index[0], edge_index[1]
         if strain is not None:
-            # x -> x (1 + eps): autograd through eps gives the virial
-            deform = torch.eye(3, dtype=positions.dtype, device=positions.device) + strain
-            positions = torch.einsum("na,nab->nb", positions, deform[batch])
-            cell = torch.bmm(cell, deform)
+            positions, cell = self.strained(positions, cell, strain, batch)
         frame = batch[i]
         vec = positions[j] - positions[i] + torch.einsum("ea,eab->eb", shifts, cell[frame])
         r = torch.linalg.vector_norm(vec, dim=1)
@@ -178,6 +175,12 @@ class MomentPotential(nn.Module):
             feats.append((moments[:, :, start:start + width] ** 2).sum(-1))
             start += width
         return torch.cat(feats, dim=1)
+
+    @staticmethod
+    def strained(positions, cell, strain, batch):
+        """Positions and cells under x -> x (1 + eps); autograd through eps gives the virial."""
+        deform = torch.eye(3, dtype=positions.dtype, device=positions.device) + strain
+        return torch.einsum("na,nab->nb", positions, deform[batch]), torch.bmm(cell, deform)
 
     @staticmethod
     def _slots(i, n_atoms):
@@ -218,12 +221,9 @@ class MomentPotential(nn.Module):
 
             q = neutralise(self.charge_head(z, batch["species"]), batch["batch"], n_frames,
                            batch.get("total_charge"))
-            cell = batch["cell"]
-            pos = positions
+            pos, cell = positions, batch["cell"]
             if strain is not None:  # the Ewald term feels the strain too (stress)
-                deform = torch.eye(3, dtype=pos.dtype, device=pos.device) + strain
-                pos = torch.einsum("na,nab->nb", pos, deform[batch["batch"]])
-                cell = torch.bmm(cell, deform)
+                pos, cell = self.strained(pos, cell, strain, batch["batch"])
             e_lr = self.coulomb(pos, q, cell, batch["batch"], n_frames)
             energy = energy + e_lr
             out.update(energy=energy, charges=q, long_range_energy=e_lr)
