@@ -13,11 +13,12 @@ from atomistic.mlip.graph import UnknownElementError
 from atomistic.mlip.model import MomentPotential
 
 
-def _calc(elements=(29,), seed=0, l_max=3, n=1):
+def _calc(elements=(29,), seed=0, l_max=3, n=1, coupling=False):
     models = []
     for k in range(n):
         torch.manual_seed(seed + k)
-        models.append(MomentPotential(list(elements), cutoff=4.5, l_max=l_max, hidden=[16, 16]))
+        models.append(MomentPotential(list(elements), cutoff=4.5, l_max=l_max, hidden=[16, 16],
+                                      coupling=coupling))
     return CommitteeCalculator(models, dtype="float64")
 
 
@@ -34,10 +35,11 @@ def _triclinic_cuau():
     return atoms
 
 
+@pytest.mark.parametrize("coupling", [False, True])
 @pytest.mark.parametrize("make", [_cu, _triclinic_cuau])
-def test_forces_are_minus_the_finite_difference_energy_gradient(make):
+def test_forces_are_minus_the_finite_difference_energy_gradient(make, coupling):
     atoms = make()
-    atoms.calc = _calc((29, 79))
+    atoms.calc = _calc((29, 79), coupling=coupling)
     # float64 central differences with eps=1e-5 A: truncation error ~eps^2 * F''' < 1e-8 eV/A
     assert np.abs(atoms.get_forces() - calculate_numerical_forces(atoms, eps=1e-5)).max() < 1e-7
 
@@ -56,9 +58,10 @@ def test_molecule_forces_match_finite_differences_without_a_cell():
     assert np.abs(atoms.get_forces() - calculate_numerical_forces(atoms, eps=1e-5)).max() < 1e-7
 
 
-def test_energy_is_invariant_and_forces_rotate_with_the_structure():
+@pytest.mark.parametrize("coupling", [False, True])
+def test_energy_is_invariant_and_forces_rotate_with_the_structure(coupling):
     atoms = molecule("CH3CH2OH")
-    calc = _calc((1, 6, 8))
+    calc = _calc((1, 6, 8), coupling=coupling)
     atoms.calc = calc
     e0, f0 = atoms.get_potential_energy(), atoms.get_forces()
     rot = Atoms(atoms.numbers, atoms.positions.copy())

@@ -67,6 +67,10 @@ class TrainSettings(BaseModel):
     charges: bool = Field(False, description="predict atomic charges with a long-range Ewald "
                           "energy (atomistic.mlip.electrostatics); for ions, water, electrodes")
     smearing: float = Field(1.0, gt=0.1, le=3.0, description="A: Gaussian width of the charges")
+    coupling: bool = Field(False, description="descriptor invariants of every pair of radial "
+                           "channels (SOAP-like power spectrum; K(K+1)/2 per angular order "
+                           "instead of K); on the first NaCl/Cu campaign it over-fitted "
+                           "(bench/electrolyte_architecture.py)")
     charge_weight: float = Field(10.0, ge=0.0, description="weight of the charge error (e^2) "
                                  "against reference charges, where frames carry them")
     valid_fraction: float = Field(0.1, ge=0.0, lt=1.0)
@@ -77,7 +81,7 @@ class TrainSettings(BaseModel):
     def model_kwargs(self) -> dict:
         return {"cutoff": self.cutoff, "n_basis": self.n_basis, "n_channels": self.n_channels,
                 "l_max": self.l_max, "hidden": list(self.hidden), "charges": self.charges,
-                "smearing": self.smearing}
+                "smearing": self.smearing, "coupling": self.coupling}
 
 
 def validate_settings(settings: dict | TrainSettings | None, where: str = "settings"
