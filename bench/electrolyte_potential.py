@@ -19,6 +19,7 @@ looking at the test numbers needs a new test set, bench/README.md):
   of one of our members (probed on 4 frames before training), max_L 1, 2 layers,
   correlation 3, r_max = our cutoff.
 - force errors are given both per Cartesian component and per atom (|dF| vectors).
+- the trained committee is shipped as data/nacl_cu/potential.mlip.pt.
 - speed: energy+forces of water boxes with NaCl at ~100, ~330, ~1000 atoms,
   2 torch threads, one member vs MACE.
 - Spearman rank correlation between the committee's max_force_dev and the true
@@ -109,10 +110,24 @@ def _mace(train, folder, n_ours):
         from mace.calculators import MACECalculator
     except ImportError:
         return None
+    from atomistic.mlip.dataset import dataset_hash
+
+    # a folder per training set: mace_run_train --restart_latest must never resume a
+    # run made on other frames (an earlier smoke run, an older campaign snapshot)
+    folder = folder / f"mace_{dataset_hash(train)[:12]}"
+    folder.mkdir(parents=True, exist_ok=True)
     train_file = folder / "mace_train.extxyz"
     _mace_file(train, train_file)
+    # the probe must hold every element (the parameter count grows with them): the
+    # first frame of each element set, in dataset order
+    probe, seen = [], set()
+    for a in train:
+        key = frozenset(a.numbers.tolist())
+        if key not in seen:
+            seen.add(key)
+            probe.append(a)
     probe_file = folder / "mace_probe.extxyz"
-    _mace_file(train[:4], probe_file)
+    _mace_file(probe, probe_file)
     chosen = None
     for channels in MACE_CHANNELS:
         _, n_par = _mace_train(probe_file, folder, channels, 1, f"probe{channels}",
@@ -289,6 +304,18 @@ def main():
     if not FAST:
         record("electrolyte_potential", "OMP_NUM_THREADS=2 .venv/bin/python "
                "bench/electrolyte_potential.py", body)
+        ship(OUT / "ours.mlip.pt")
+
+
+def ship(trained):
+    """The committee these numbers describe becomes the shipped potential
+    (data/nacl_cu/potential.mlip.pt, read by examples/nacl_cu_md.py), written atomically."""
+    import shutil
+
+    from foundation.files import atomic_path
+
+    with atomic_path(DATA / "potential.mlip.pt") as tmp:
+        shutil.copyfile(trained, tmp)
 
 
 if __name__ == "__main__":

@@ -119,3 +119,38 @@ def test_an_unknown_element_is_a_clear_ase_input_error():
     with pytest.raises(AseInputError, match="'O' is not one this potential was trained on"):
         atoms.get_potential_energy()
     assert issubclass(UnknownElementError, ValueError)
+
+
+def test_each_head_of_a_shared_descriptor_is_a_conservative_potential():
+    atoms = _triclinic_cuau()
+    torch.manual_seed(0)
+    model = MomentPotential([29, 79], cutoff=4.5, hidden=[16, 16], n_heads=3)
+    calc = CommitteeCalculator([model], dtype="float64")
+    atoms.calc = calc
+    # the heads' mean: float64 central differences, as above
+    assert np.abs(atoms.get_forces() - calculate_numerical_forces(atoms, eps=1e-5)).max() < 1e-7
+    assert calc.results["forces_std"].max() > 1e-3  # three differently drawn heads disagree
+    from atomistic.mlip.graph import atoms_to_graph, collate
+
+    def head_energy(positions, h=1):
+        probe = atoms.copy()
+        probe.positions = positions
+        b = collate([atoms_to_graph(probe, [29, 79], 4.5)], dtype=torch.float64)
+        return model(b, head_forces=True)
+
+    head = head_energy(atoms.positions)["head_forces"][1].detach().numpy()
+    eps, fd = 1e-5, np.zeros_like(head)
+    for i, k in np.ndindex(*head.shape):
+        step = np.zeros_like(head)
+        step[i, k] = eps
+        e = [float(head_energy(atoms.positions + sgn * step)["head_energies"][0, 1].detach())
+             for sgn in (1, -1)]
+        fd[i, k] = -(e[0] - e[1]) / (2 * eps)
+    assert np.abs(head - fd).max() < 1e-7  # head 1 alone is conservative too
+    # the cheap mode differentiates the mean only: same forces, spread in energies alone
+    cheap = CommitteeCalculator([model], dtype="float64", head_forces=False)
+    cheap.calculate(atoms, ["energy", "forces"])
+    assert np.abs(cheap.results["forces"] - atoms.get_forces()).max() < 1e-12
+    assert "max_force_dev" not in cheap.results
+    assert cheap.results["max_energy_dev"] > 0
+    np.testing.assert_allclose(cheap.results["energies_std"], calc.results["energies_std"])

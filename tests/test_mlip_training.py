@@ -103,6 +103,35 @@ def test_committee_members_disagree_more_far_from_training_data(trained):
     assert calc.results["max_force_dev"] > dev_near > 0
 
 
+def test_a_three_head_member_fits_every_head_and_its_heads_disagree_off_data(emt_data, tmp_path):
+    settings = dict(n_members=1, n_heads=3, epochs=25, hidden=[32, 32], n_channels=8,
+                    cutoff=4.5, seed=3)
+    calc = train_committee(emt_data[0], settings, tmp_path / "heads.mlip.pt", progress=False)
+    model = calc.models[0]
+    assert model.n_heads == 3 and load_potential(tmp_path / "heads.mlip.pt").models[0].n_heads == 3
+    for h in range(3):  # each head alone is a fitted potential: same bound as a member above
+        single = type(model)([29], **{**model.hyperparameters(), "n_heads": 1})
+        state = {k: v for k, v in model.state_dict().items() if not k.startswith("mlps.")}
+        state.update({f"mlps.0.{k}": v for k, v in model.mlps[h].state_dict().items()})
+        single.load_state_dict(state)
+        from atomistic.mlip.calculator import CommitteeCalculator
+
+        assert _force_mae(CommitteeCalculator([single]), emt_data[1]) < 0.060
+    near = bulk("Cu", "fcc", a=3.6, cubic=True).repeat((2, 2, 2))
+    near.rattle(0.05, seed=5)
+    far = near.copy()
+    far.set_cell(far.cell * 0.85, scale_atoms=True)
+    devs = {}
+    for name, atoms in (("near", near), ("far", far)):
+        for mode in (True, False):
+            calc.head_forces = mode
+            calc.calculate(atoms, ["energy", "forces"])
+            devs[name, mode] = calc.results["max_force_dev" if mode else "max_energy_dev"]
+    # both the exact (force) and the cheap (atomic-energy) spread grow off the data
+    assert devs["far", True] > devs["near", True] > 0
+    assert devs["far", False] > devs["near", False] > 0
+
+
 def test_corrupt_or_foreign_files_raise_a_clear_error(trained, tmp_path):
     _, path, _ = trained
     broken = tmp_path / "broken.pt"

@@ -60,6 +60,7 @@ DEFAULT_HYPERPARAMETERS: dict = {
     "charges": False,     # predict atomic charges + their long-range Ewald energy
     "smearing": 1.0,      # Angstrom: Gaussian width of those charges
     "coupling": False,    # invariants of every channel pair (k, k'), not only k = k'
+    "n_heads": 1,         # energy heads on one shared descriptor (a cheap committee)
 }
 
 
@@ -89,7 +90,8 @@ class MomentPotential(nn.Module):
 
     def __init__(self, elements: list[int], cutoff: float = 5.0, n_basis: int = 8,
                  n_channels: int = 16, l_max: int = 2, hidden: list[int] | tuple = (64, 64),
-                 charges: bool = False, smearing: float = 1.0, coupling: bool = False):
+                 charges: bool = False, smearing: float = 1.0, coupling: bool = False,
+                 n_heads: int = 1):
         super().__init__()
         self.elements = [int(z) for z in elements]
         self.cutoff = float(cutoff)
@@ -107,8 +109,12 @@ class MomentPotential(nn.Module):
         n_features = k + self.l_max * (k * (k + 1) // 2 if self.coupling else k)
         if self.coupling:  # the upper triangle of each (K, K) Gram matrix
             self.register_buffer("pair_k", torch.triu_indices(k, k), persistent=False)
+        self.n_heads = int(n_heads)
+        if self.n_heads < 1:
+            raise ValueError(f"n_heads = {n_heads}: expected at least 1")
+        # one MLP per (head, element), at index head * n_el + element
         self.mlps = nn.ModuleList()
-        for _ in range(n_el):
+        for _ in range(n_el * self.n_heads):
             layers, width = [], n_features
             for h in self.hidden:
                 layers += [nn.Linear(width, h), nn.SiLU()]
@@ -208,18 +214,27 @@ class MomentPotential(nn.Module):
         return torch.arange(i.shape[0], device=i.device) - first[i]
 
     def atomic_energies(self, features, species, z=None):
-        """Atomic energies (N,) eV from unstandardised features (N, F)."""
+        """Atomic energies (N,) eV from unstandardised features (N, F); the heads' mean."""
+        return self.head_atomic_energies(features, species, z).mean(dim=1)
+
+    def head_atomic_energies(self, features, species, z=None):
+        """Atomic energies of every head (N, n_heads) eV."""
         if z is None:
             z = (features - self.feature_mean) / self.feature_std
-        out = features.new_zeros(features.shape[0])
-        for s, mlp in enumerate(self.mlps):
+        n_el = len(self.elements)
+        out = features.new_zeros(features.shape[0], self.n_heads)
+        for s in range(n_el):
             mask = species == s
             if bool(mask.any()):
-                out = out.index_put((mask,), mlp(z[mask]).squeeze(-1))
-        return self.reference_energies[species] + self.energy_scale * out
+                zs = z[mask]
+                heads = [self.mlps[h * n_el + s](zs) for h in range(self.n_heads)]
+                out = out.index_put((mask,), torch.cat(heads, dim=1))
+        return self.reference_energies[species][:, None] + self.energy_scale * out
 
     def forward(self, batch: dict, compute_forces: bool = True, compute_stress: bool = False,
-                create_graph: bool = False) -> dict:
+                create_graph: bool = False, head_forces: bool = False) -> dict:
+        """``head_forces`` (with ``n_heads`` > 1): also each head's forces (n_heads, N, 3),
+        one backward pass per head, and ``forces`` their mean."""
         positions = batch["positions"]
         n_frames = batch["cell"].shape[0]
         if compute_forces and not positions.requires_grad:
@@ -231,9 +246,14 @@ class MomentPotential(nn.Module):
         feats = self.descriptors(positions, batch["species"], batch["cell"], batch["edge_index"],
                                  batch["shifts"], batch["batch"], strain, batch.get("slots"))
         z = (feats - self.feature_mean) / self.feature_std
-        atomic = self.atomic_energies(feats, batch["species"], z)
-        energy = positions.new_zeros(n_frames).index_add(0, batch["batch"], atomic)
+        per_head = self.head_atomic_energies(feats, batch["species"], z)
+        atomic = per_head.mean(dim=1)
+        head_energy = positions.new_zeros(n_frames, self.n_heads).index_add(
+            0, batch["batch"], per_head)
+        energy = head_energy.mean(dim=1)
         out = {"energy": energy, "atomic_energies": atomic}
+        if self.n_heads > 1:
+            out["head_atomic_energies"] = per_head
         if self.charges:
             from .electrostatics import neutralise
 
@@ -244,7 +264,17 @@ class MomentPotential(nn.Module):
                 pos, cell = self.strained(pos, cell, strain, batch["batch"])
             e_lr = self.coulomb(pos, q, cell, batch["batch"], n_frames)
             energy = energy + e_lr
+            head_energy = head_energy + e_lr[:, None]
             out.update(energy=energy, charges=q, long_range_energy=e_lr)
+        if self.n_heads > 1:
+            out["head_energies"] = head_energy
+        if head_forces and self.n_heads > 1 and compute_forces:
+            grads = [torch.autograd.grad(head_energy[:, h].sum(), positions,
+                                         retain_graph=True, create_graph=create_graph)[0]
+                     for h in range(self.n_heads)]
+            out["head_forces"] = -torch.stack(grads)
+            out["forces"] = out["head_forces"].mean(dim=0)
+            compute_forces = False
         if compute_forces or compute_stress:
             inputs = [positions] + ([strain] if compute_stress else [])
             grads = torch.autograd.grad(energy.sum(), inputs, create_graph=create_graph)
@@ -259,4 +289,4 @@ class MomentPotential(nn.Module):
     def hyperparameters(self) -> dict:
         return {"cutoff": self.cutoff, "n_basis": self.n_basis, "n_channels": self.n_channels,
                 "l_max": self.l_max, "hidden": list(self.hidden), "charges": self.charges,
-                "smearing": self.smearing, "coupling": self.coupling}
+                "smearing": self.smearing, "coupling": self.coupling, "n_heads": self.n_heads}

@@ -71,6 +71,9 @@ class TrainSettings(BaseModel):
                            "channels (SOAP-like power spectrum; K(K+1)/2 per angular order "
                            "instead of K); on the first NaCl/Cu campaign it over-fitted "
                            "(bench/electrolyte_architecture.py)")
+    n_heads: int = Field(1, ge=1, le=16, description="energy heads on one shared descriptor: "
+                         "a cheap committee inside each member (the heads' spread is its "
+                         "uncertainty; CommitteeCalculator(head_forces=...))")
     charge_weight: float = Field(10.0, ge=0.0, description="weight of the charge error (e^2) "
                                  "against reference charges, where frames carry them")
     valid_fraction: float = Field(0.1, ge=0.0, lt=1.0)
@@ -81,7 +84,8 @@ class TrainSettings(BaseModel):
     def model_kwargs(self) -> dict:
         return {"cutoff": self.cutoff, "n_basis": self.n_basis, "n_channels": self.n_channels,
                 "l_max": self.l_max, "hidden": list(self.hidden), "charges": self.charges,
-                "smearing": self.smearing, "coupling": self.coupling}
+                "smearing": self.smearing, "coupling": self.coupling,
+                "n_heads": self.n_heads}
 
 
 def validate_settings(settings: dict | TrainSettings | None, where: str = "settings"
@@ -168,14 +172,23 @@ def _prepare(model, graphs, torch, dtype):
 
 def _batch_loss(model, b, s: TrainSettings, torch, create_graph=True):
     want_stress = s.stress_weight > 0 and "stress" in b
-    out = model(b, compute_forces=True, compute_stress=want_stress, create_graph=create_graph)
+    heads = getattr(model, "n_heads", 1) > 1
+    out = model(b, compute_forces=True, compute_stress=want_stress, create_graph=create_graph,
+                head_forces=heads)
     n = b["n_atoms"]
     de = (out["energy"] - b["energy"]) / n
     df = out["forces"] - b["forces"]
     fmask = b["force_mask"]
-    loss = s.energy_weight * (de ** 2).mean()
-    if bool(fmask.any()):
-        loss = loss + s.force_weight * (df[fmask] ** 2).mean()
+    if heads:  # every head is a whole potential: each one is fitted, not only their mean
+        de_h = (out["head_energies"] - b["energy"][:, None]) / n[:, None]
+        loss = s.energy_weight * (de_h ** 2).mean()
+        if bool(fmask.any()):
+            df_h = out["head_forces"] - b["forces"][None]
+            loss = loss + s.force_weight * (df_h[:, fmask] ** 2).mean()
+    else:
+        loss = s.energy_weight * (de ** 2).mean()
+        if bool(fmask.any()):
+            loss = loss + s.force_weight * (df[fmask] ** 2).mean()
     if want_stress:
         loss = loss + s.stress_weight * ((out["stress"] - b["stress"]) ** 2).mean()
     qmask = b.get("charge_mask")

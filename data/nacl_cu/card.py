@@ -73,6 +73,9 @@ def card() -> str:
         charged += "charges" in labels_of(atoms)
     dft_s = sum(e.get("dft_s") or 0.0 for e in log)
     failed = sum(e["decision"] == "failed" for e in log)
+    # a GPAW call is a log entry that ran DFT (labelled, initial or failed); "rejected"
+    # and "rollback" entries are decisions about MD frames that never reached GPAW
+    n_calls = sum(e.get("dft_s") is not None or e["decision"] == "failed" for e in log)
     decisions = collections.Counter(e["decision"] for e in log)
     gpaw = config["reference"].get("gpaw", {})
     rows = "\n".join(f"| {names[s]} | {counts[s]} | {initial[s]} | {counts[s] - initial[s]} |"
@@ -126,7 +129,7 @@ their way (deviation above trust_hi) roll back.
 Decisions so far: {dict(decisions)}; {state.get('round', 0)} rounds.
 
 ## Cost
-{len(log) - decisions.get('rollback', 0)} GPAW calls ({failed} failed), {dft_s / 3600:.2f}
+{n_calls} GPAW calls ({failed} failed), {dft_s / 3600:.2f}
 GPAW-hours on one core (OMP_NUM_THREADS=1) of the 2-core development machine.
 
 ## Extend or regenerate

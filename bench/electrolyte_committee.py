@@ -1,0 +1,132 @@
+"""A cheap committee (three heads on one descriptor) against three independent members.
+
+    OMP_NUM_THREADS=2 .venv/bin/python bench/electrolyte_committee.py
+    (run bench/electrolyte_potential.py first: its committee is the independent one;
+    MULTISCALE_FAST=1: a smoke run, nothing recorded)
+
+Frozen recipe (written before this script first ran on the held-out frames):
+- independent: the 3-member committee bench/electrolyte_potential.py trained (OURS);
+- heads: one member with ``n_heads = 3`` and otherwise OURS's settings, trained on
+  the same campaign frames with the same validation split (10%, seed 0);
+- uncertainty per frame: the committee's ``max_force_dev`` (eV/A); for the heads
+  also the cheap ``max_energy_dev`` (eV: the heads' largest per-atom energy spread,
+  no backward pass per head);
+- calibration: one scale alpha per measure on the validation frames (the frames
+  split off for early stopping, never trained on), fitted so that
+  <(worst-atom force error / (alpha u))^2> = 1 there; reported on the held-out
+  frames as the same mean square (1 = calibrated, > 1 over-confident);
+- rank correlation: Spearman of u against the worst-atom force error on the
+  held-out frames (target >= 0.5);
+- cost: energy+forces (+ the uncertainty) per call at ~100 and ~1000 atoms, 2 torch
+  threads, as a ratio to one independent member (target <= 1.5x).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+warnings.filterwarnings("ignore")
+
+from bench.electrolyte_potential import DATA, FAST, OURS  # noqa: E402
+
+OUT = ROOT / "bench" / "out" / "electrolyte_potential"
+
+
+def _measures(calc, frames, keys):
+    """Per frame: the worst-atom force error (eV/A) and each uncertainty in ``keys``."""
+    from atomistic.mlip.dataset import labels_of
+
+    worst, u = [], {k: [] for k in keys}
+    for f in frames:
+        a = f.copy()
+        a.calc = calc
+        calc.calculate(a, ["energy", "forces"])
+        err = np.linalg.norm(calc.results["forces"] - labels_of(f)["forces"], axis=1)
+        worst.append(err.max())
+        for k in keys:
+            u[k].append(calc.results[k])
+    return np.array(worst), {k: np.array(v) for k, v in u.items()}
+
+
+def _cost(calc, n_water):
+    import torch
+
+    from atomistic.interface.electrolyte_cells import water_box
+
+    torch.set_num_threads(2)
+    atoms = water_box(n_water, ("Na", "Cl"), seed=11)
+    calc.calculate(atoms, ["energy", "forces"])
+    calls, t0 = 0, time.perf_counter()
+    while calls < 3 or time.perf_counter() - t0 < 3.0:
+        atoms.positions[0, 0] += 1e-3
+        calc.calculate(atoms, ["energy", "forces"])
+        calls += 1
+    return (time.perf_counter() - t0) / calls, len(atoms)
+
+
+def main():
+    from scipy.stats import spearmanr
+
+    from atomistic.mlip.calculator import CommitteeCalculator
+    from atomistic.mlip.dataset import read_frames, split_frames
+    from atomistic.mlip.potential import load_potential
+    from atomistic.mlip.training import train_committee
+    from bench._record import markdown_table, record
+
+    train = read_frames(DATA / "campaign" / "dataset.extxyz")
+    test = read_frames(DATA / "test" / "test.extxyz")
+    settings = {**OURS, "n_members": 1, "n_heads": 3}
+    if FAST:
+        train, test = train[:8], test[:4]
+    independent = load_potential(OUT / "ours.mlip.pt")
+    t0 = time.perf_counter()
+    heads = train_committee(train, settings, path=OUT / "heads.mlip.pt",
+                            checkpoint_dir=OUT / "heads.ckpt", progress=not FAST)
+    t_heads = time.perf_counter() - t0
+    # the validation frames train_committee split off (same fraction and seed)
+    _, valid = split_frames(train, (1 - OURS["valid_fraction"], OURS["valid_fraction"]),
+                            OURS["seed"])
+    cheap = CommitteeCalculator(heads.models, head_forces=False)
+    candidates = [("3 independent members", independent, "max_force_dev"),
+                  ("3 heads, force spread", heads, "max_force_dev"),
+                  ("3 heads, atomic-energy spread", cheap, "max_energy_dev")]
+    one = CommitteeCalculator(independent.models[:1])
+    base = {n: _cost(one, n) for n in ((8, 32) if FAST else (32, 332))}
+    rows = []
+    for name, calc, key in candidates:
+        w_val, u_val = _measures(calc, valid, [key])
+        alpha = float(np.sqrt(np.mean((w_val / u_val[key]) ** 2)))
+        w_test, u_test = _measures(calc, test, [key])
+        msz = float(np.mean((w_test / (alpha * u_test[key])) ** 2))
+        rho = float(spearmanr(u_test[key], w_test).statistic)
+        cost = {n: _cost(calc, n) for n in base}
+        ratios = [cost[n][0] / base[n][0] for n in base]
+        rows.append([name, key, f"{rho:.2f} ({'met' if rho >= 0.5 else 'missed'})",
+                     f"{alpha:.2f}", f"{msz:.2f}",
+                     " / ".join(f"{r:.2f}" for r in ratios),
+                     "met" if ratios[-1] <= 1.5 else "missed"])
+        print(rows[-1], flush=True)
+    sizes = " / ".join(str(v[1]) for v in base.values())
+    body = (f"Training: {len(train)} campaign frames (validation {len(valid)}, used for early "
+            f"stopping and for alpha). Held-out: {len(test)} frames (data/nacl_cu/test). The "
+            f"heads member trained in {t_heads / 60:.1f} min.\n\n"
+            + markdown_table(["committee", "uncertainty u", "Spearman(u, worst-atom error), "
+                              "target >= 0.5", "alpha (validation)",
+                              "held-out <(err / alpha u)^2> (1 = calibrated)",
+                              f"cost per call / one member at {sizes} atoms",
+                              "cost <= 1.5x"], rows))
+    print(body)
+    if not FAST:
+        record("electrolyte_committee", "OMP_NUM_THREADS=2 .venv/bin/python "
+               "bench/electrolyte_committee.py", body)
+
+
+if __name__ == "__main__":
+    main()
