@@ -185,3 +185,19 @@ def test_walkers_span_the_temperatures_and_the_quota_follows_the_uncertain_fract
     with pytest.raises(InputError, match="final_temperature_K"):
         ActiveLearner([vacancy_cell()], emt_calculator, tmp_path / "x",
                       {**s, "final_temperature_K": 900}, progress=False)
+
+
+def test_a_campaign_logging_to_a_file_writes_plain_status_lines(tmp_path, capsys):
+    # pytest's captured stdout is not a terminal, like `multiscale learn > learn.log`
+    torch.set_num_threads(1)
+    initial = rattled_fcc("Cu", EMT(), 4, size=(2, 2, 1), rattle=0.03, seed=5)
+    s = {"mode": "batch", "trust_lo": 1e-6, "trust_hi": 10.0, "steps": 20, "rounds": 1,
+         "select_per_round": 2, "min_separation_steps": 5, "temperature_K": 300,
+         "retrain_epochs": 2, "train": TINY, "seed": 3}
+    learn([vacancy_cell()], emt_calculator, tmp_path / "run", s, initial_frames=initial,
+          progress=True)
+    lines = capsys.readouterr().out.splitlines()
+    status = [ln for ln in lines if "MD steps" in ln and "calls" in ln]
+    assert any("labelled" in ln for ln in status)  # every label is a line of its own
+    assert not any("\r" in ln or "\x1b[" in ln for ln in lines)  # no redraws, no escapes
+    assert len(status) < 20  # throttled: a handful of lines, not one per MD step

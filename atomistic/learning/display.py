@@ -17,17 +17,36 @@ from .state import LearningResult
 
 
 class ProgressDisplay:
-    """A live one-line rich display: MD steps, reference calls, deviation, test error."""
+    """A live one-line rich display: MD steps, reference calls, deviation, test error.
+
+    When stdout is not a terminal (a campaign left running with its output in a log
+    file) the same status goes out as plain timestamped lines instead, at most one
+    every ``LOG_INTERVAL_S`` seconds, and one at every label, failure, rollback and
+    retraining: rich would otherwise write nothing until the run ends.
+    """
 
     def __init__(self, learner):
+        from foundation.progress import is_terminal
+
         self.enabled = learner.progress
         self.bar = None
         self.task = None
+        self.lines = None
         self.dev = 0.0
         self.total = learner._total_steps() * learner.n_walkers
+        self.terminal = is_terminal()
 
     def __enter__(self):
-        if self.enabled:
+        if self.enabled and not self.terminal:
+            import datetime as dt
+
+            from foundation.progress import LOG_INTERVAL_S, LineThrottle
+
+            def write(msg):
+                print(f"{dt.datetime.now():%H:%M:%S} {msg}", flush=True)
+
+            self.lines = LineThrottle(write, LOG_INTERVAL_S)
+        elif self.enabled:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.bar = Progress(TextColumn("MD steps"), BarColumn(),
@@ -42,7 +61,7 @@ class ProgressDisplay:
             self.bar.__exit__(*exc)
 
     def update(self, learner, event: str, data: dict) -> None:
-        if self.bar is None:
+        if self.bar is None and self.lines is None:
             return
         if event == "step":
             self.dev = data["dev"]
@@ -54,9 +73,13 @@ class ProgressDisplay:
                 if curve and "force_mae" in curve[-1] else "")
         note = {"training": " | retraining", "labelled": " | labelled",
                 "failed": " | reference FAILED", "rejected": " | rolled back"}.get(event, "")
-        self.bar.update(self.task, completed=sum(w.step for w in learner.walkers),
-                        description=f"| calls {st.n_calls}/{learner.s.max_calls} | dev "
-                                    f"{1000 * self.dev:.0f} meV/Å{test}{note}")
+        done = sum(w.step for w in learner.walkers)
+        status = (f"| calls {st.n_calls}/{learner.s.max_calls} | dev "
+                  f"{1000 * self.dev:.0f} meV/Å{test}{note}")
+        if self.lines is not None:
+            self.lines(f"MD steps {done}/{self.total} {status}", force=bool(note))
+            return
+        self.bar.update(self.task, completed=done, description=status)
 
 
 def plot_learning_curve(result_or_folder, path: str | Path) -> Path:
