@@ -78,11 +78,14 @@ class CommitteeCalculator(Calculator):
 
     @property
     def members(self):
-        """One ASE calculator per committee member (for per-member property workflows)."""
-        if len(self.models) < 2:
+        """One ASE calculator per committee member (for per-member property workflows);
+        each head of a several-head model is a member of its own."""
+        models = [m.single_head(h) if getattr(m, "n_heads", 1) > 1 else m
+                  for m in self.models for h in range(getattr(m, "n_heads", 1))]
+        if len(models) < 2:
             return [self]
         return [CommitteeCalculator([m], dtype=str(self.dtype).split(".")[-1],
-                                    metadata=self.metadata) for m in self.models]
+                                    metadata=self.metadata) for m in models]
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)

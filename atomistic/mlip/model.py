@@ -286,6 +286,19 @@ class MomentPotential(nn.Module):
                 out["stress"] = 0.5 * (virial + virial.transpose(1, 2)) / volume[:, None, None]
         return out
 
+    def single_head(self, h: int) -> "MomentPotential":
+        """Head ``h`` alone as a one-head potential (a copy: descriptor, charges, head h)."""
+        if not 0 <= h < self.n_heads:
+            raise IndexError(f"head {h}: this potential has {self.n_heads} head(s)")
+        n_el = len(self.elements)
+        one = MomentPotential(self.elements, **{**self.hyperparameters(), "n_heads": 1})
+        state = {k: v for k, v in self.state_dict().items() if not k.startswith("mlps.")}
+        for s in range(n_el):
+            for k, v in self.mlps[h * n_el + s].state_dict().items():
+                state[f"mlps.{s}.{k}"] = v
+        one.load_state_dict(state)
+        return one.to(self.feature_mean.dtype)
+
     def hyperparameters(self) -> dict:
         return {"cutoff": self.cutoff, "n_basis": self.n_basis, "n_channels": self.n_channels,
                 "l_max": self.l_max, "hidden": list(self.hidden), "charges": self.charges,
