@@ -239,6 +239,14 @@ def _bytes(tmp, name, data):
     return tmp / name
 
 
+def _learning_state(tmp, data):
+    from atomistic.learning.store import LearningStore
+
+    (tmp / "run").mkdir()
+    (tmp / "run" / "state.json").write_bytes(data)
+    return LearningStore(tmp / "run").read_state()
+
+
 def _handoff_load(tmp, text):
     from couplers.handoff import Handoff
 
@@ -295,6 +303,10 @@ def _api_cases():
         ("potential-garbage", lambda t: __import__("atomistic.mlip.potential", fromlist=["x"])
          .read_potential_file(_bytes(t, "p.pt", b"not a zip")), PotentialFileError,
          r"p.pt'?: not a readable potential file"),
+        ("learning-state-truncated", lambda t: _learning_state(t, b'{"version": 1, "walk'),
+         AtomisticInputError, r"state.json: cannot read active-learning state: JSONDecodeError"),
+        ("learning-state-a-list", lambda t: _learning_state(t, b"[1, 2]"), AtomisticInputError,
+         r"state.json: expected a JSON object, found list"),
         ("handoff-api-truncated", lambda t: _handoff_load(t, '{"temperature"'), CouplersInputError,
          r"h.json: cannot read handoff file: JSONDecodeError"),
         ("residual-truncated", lambda t: _residual(t, '{"weights": [[1'), CouplersInputError,

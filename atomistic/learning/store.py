@@ -87,11 +87,18 @@ class LearningStore:
     def read_state(self) -> LearningState | None:
         if not self.state_file.is_file():
             return None
-        state = json.loads(self.state_file.read_text())
-        if state.get("version") != STATE_VERSION:
-            raise InputError(f"{self.state_file}: state version {state.get('version')!r}; "
-                             f"this code reads version {STATE_VERSION}")
-        return LearningState.from_json(state)
+        from foundation.reading import reading
+
+        # writes are atomic, so a bad file is one a person edited or copied in: name it
+        with reading(self.state_file, "active-learning state", InputError) as path:
+            state = json.loads(path.read_bytes().decode("utf-8"))
+            if not isinstance(state, dict):
+                raise InputError(f"{path}: expected a JSON object, found "
+                                 f"{type(state).__name__}")
+            if state.get("version") != STATE_VERSION:
+                raise InputError(f"{path}: state version {state.get('version')!r}; "
+                                 f"this code reads version {STATE_VERSION}")
+            return LearningState.from_json(state)
 
     def write_state(self, state: LearningState) -> None:
         _write_text(self.state_file, json.dumps(state.to_json()))
