@@ -230,10 +230,17 @@ def evaluate(model, graphs, settings: TrainSettings, torch, dtype) -> dict:
 
 _RECIPE = "moment-potential-training-2"
 
+# Settings added after checkpoints were first keyed: at these (default) values they do
+# not change what is trained, so they are left out of the key and a checkpoint written
+# before they existed still resumes.
+_NEUTRAL_DEFAULTS = {"coupling": False, "n_heads": 1}
+
+
 def _settings_key(settings: TrainSettings, data_hash: str, member: int) -> str:
     # bump _RECIPE when the training code changes meaning, so stale checkpoints are ignored
-    text = (_RECIPE + json.dumps(settings.model_dump(), sort_keys=True) + data_hash
-            + str(member))
+    dump = {k: v for k, v in settings.model_dump().items()
+            if not (k in _NEUTRAL_DEFAULTS and v == _NEUTRAL_DEFAULTS[k])}
+    text = (_RECIPE + json.dumps(dump, sort_keys=True) + data_hash + str(member))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
