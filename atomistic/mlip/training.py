@@ -230,10 +230,10 @@ def evaluate(model, graphs, settings: TrainSettings, torch, dtype) -> dict:
 
 _RECIPE = "moment-potential-training-2"
 
-# Settings added after checkpoints were first keyed: at these (default) values they do
-# not change what is trained, so they are left out of the key and a checkpoint written
-# before they existed still resumes.
-_NEUTRAL_DEFAULTS = {"coupling": False, "n_heads": 1}
+# Settings added after checkpoints were first keyed with the current fields: at these
+# (default) values they do not change what is trained, so they are left out of the key
+# and a checkpoint written before they existed still resumes.
+_NEUTRAL_DEFAULTS = {"n_heads": 1}
 
 
 def _settings_key(settings: TrainSettings, data_hash: str, member: int) -> str:
