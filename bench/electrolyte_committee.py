@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 warnings.filterwarnings("ignore")
 
-from bench.electrolyte_potential import DATA, FAST, OURS  # noqa: E402
+from bench.electrolyte_potential import DATA, FAST, OURS, _speed  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "electrolyte_potential"
 
@@ -53,30 +53,6 @@ def _measures(calc, frames, keys):
         for k in keys:
             u[k].append(calc.results[k])
     return np.array(worst), {k: np.array(v) for k, v in u.items()}
-
-
-def _cost_ratio(calc, base, n_water, seconds=4.0):
-    """Seconds per energy+forces call of ``calc`` over that of ``base``, at a water box
-    of ``n_water`` molecules with NaCl. The two are called in turn, so a machine
-    whose load changes during the run slows both alike."""
-    import torch
-
-    from atomistic.interface.electrolyte_cells import water_box
-
-    torch.set_num_threads(2)
-    atoms = water_box(n_water, ("Na", "Cl"), seed=11)
-    spent = {id(calc): 0.0, id(base): 0.0}
-    for c in (calc, base):
-        c.calculate(atoms, ["energy", "forces"])  # warm-up
-    calls, t0 = 0, time.perf_counter()
-    while calls < 3 or time.perf_counter() - t0 < seconds:
-        atoms.positions[0, 0] += 1e-3
-        for c in (calc, base):
-            t = time.perf_counter()
-            c.calculate(atoms, ["energy", "forces"])
-            spent[id(c)] += time.perf_counter() - t
-        calls += 1
-    return spent[id(calc)] / spent[id(base)], len(atoms)
 
 
 def main():
@@ -114,9 +90,10 @@ def main():
         w_test, u_test = _measures(calc, test, [key])
         msz = float(np.mean((w_test / (alpha * u_test[key])) ** 2))
         rho = float(spearmanr(u_test[key], w_test).statistic)
-        costs = [_cost_ratio(calc, one, n) for n in sizes]
-        ratios = [r for r, _ in costs]
-        n_atoms = [k for _, k in costs]
+        # one call-in-turn timing loop for every benchmark of this potential
+        rate, rate_one = _speed([calc, one], sizes)
+        n_atoms = list(rate)
+        ratios = [rate_one[n] / rate[n] for n in n_atoms]
         rows.append([name, key, f"{rho:.2f} ({'met' if rho >= 0.5 else 'missed'})",
                      f"{alpha:.2f}", f"{msz:.2f}",
                      " / ".join(f"{r:.2f}" for r in ratios),
