@@ -59,17 +59,24 @@ def main():
     from scipy.stats import spearmanr
 
     from atomistic.mlip.calculator import CommitteeCalculator
-    from atomistic.mlip.dataset import read_frames, split_frames
+    from atomistic.mlip.dataset import dataset_hash, read_frames, split_frames
     from atomistic.mlip.potential import load_potential
     from atomistic.mlip.training import train_committee
     from bench._record import markdown_table, record
 
-    train = read_frames(DATA / "campaign" / "dataset.extxyz")
     test = read_frames(DATA / "test" / "test.extxyz")
+    independent = load_potential(OUT / "ours.mlip.pt")
+    # the campaign only appends: the independent committee's frames are its first
+    # n_train + n_valid, which the stored hash confirms (the campaign may run meanwhile)
+    meta = independent.metadata
+    n = meta["metrics"]["n_train"] + meta["metrics"]["n_valid"]
+    train = read_frames(DATA / "campaign" / "dataset.extxyz")[:n]
+    if dataset_hash(train) != meta["training_set_hash"]:
+        raise SystemExit(f"{OUT / 'ours.mlip.pt'} was not trained on the campaign's first "
+                         f"{n} frames: rerun bench/electrolyte_potential.py first")
     settings = {**OURS, "n_members": 1, "n_heads": 3}
     if FAST:
         train, test = train[:8], test[:4]
-    independent = load_potential(OUT / "ours.mlip.pt")
     t0 = time.perf_counter()
     heads = train_committee(train, settings, path=OUT / "heads.mlip.pt",
                             checkpoint_dir=OUT / "heads.ckpt", progress=not FAST)
