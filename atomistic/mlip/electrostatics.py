@@ -33,6 +33,8 @@ fully periodic cells: an Ewald sum needs a cell; put a molecule in a box.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import nn
 
@@ -63,7 +65,7 @@ class ChargeHead(nn.Module):
         return out
 
 
-def neutralise(raw, batch, n_frames: int, total_charge=None):
+def neutralise(raw, batch, n_frames: int, total_charge: Optional[torch.Tensor] = None):
     """Charges whose sum per frame is ``total_charge`` (B,) (zeros when None): the
     excess of each frame spread equally over its atoms."""
     counts = torch.zeros(n_frames, dtype=raw.dtype, device=raw.device).index_add(

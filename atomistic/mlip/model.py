@@ -46,6 +46,7 @@ Modules here take and return dicts of tensors and know nothing of ASE:
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import torch
 from torch import nn
@@ -149,8 +150,8 @@ class MomentPotential(nn.Module):
                     module.bias.uniform_(-bound, bound, generator=generator)
 
     # --- descriptor -------------------------------------------------------
-    def descriptors(self, positions, species, cell, edge_index, shifts, batch, strain=None,
-                    slots=None):
+    def descriptors(self, positions, species, cell, edge_index, shifts, batch,
+                    strain: Optional[torch.Tensor] = None, slots: Optional[torch.Tensor] = None):
         """Invariant per-atom features (N, n_channels * (l_max + 1)), unstandardised."""
         i, j = edge_index[0], edge_index[1]
         if strain is not None:
@@ -190,7 +191,7 @@ class MomentPotential(nn.Module):
         feats = [moments[:, :, 0]]
         start = 1
         for l in range(1, self.l_max + 1):
-            width = 3 ** l
+            width = int(3 ** l)  # an int for TorchScript, where int ** int is a float
             block = moments[:, :, start:start + width]
             if self.coupling:  # sum_jk R_a(r_ij) R_b(r_ik) cos^l(theta_jik) for a <= b
                 gram = torch.bmm(block, block.transpose(1, 2))
@@ -207,28 +208,30 @@ class MomentPotential(nn.Module):
         return torch.einsum("na,nab->nb", positions, deform[batch]), torch.bmm(cell, deform)
 
     @staticmethod
-    def _slots(i, n_atoms):
+    def _slots(i, n_atoms: int):
         """Position of each pair among its centre atom's pairs (pairs sorted by i)."""
         counts = torch.bincount(i, minlength=n_atoms)
         first = torch.cumsum(counts, 0) - counts
         return torch.arange(i.shape[0], device=i.device) - first[i]
 
-    def atomic_energies(self, features, species, z=None):
+    def atomic_energies(self, features, species, z: Optional[torch.Tensor] = None):
         """Atomic energies (N,) eV from unstandardised features (N, F); the heads' mean."""
         return self.head_atomic_energies(features, species, z).mean(dim=1)
 
-    def head_atomic_energies(self, features, species, z=None):
+    def head_atomic_energies(self, features, species, z: Optional[torch.Tensor] = None):
         """Atomic energies of every head (N, n_heads) eV."""
         if z is None:
             z = (features - self.feature_mean) / self.feature_std
         n_el = len(self.elements)
-        out = features.new_zeros(features.shape[0], self.n_heads)
-        for s in range(n_el):
+        heads = [features.new_zeros(features.shape[0]) for _ in range(self.n_heads)]
+        # enumerate, not self.mlps[h * n_el + s]: TorchScript (atomistic.mlip.export)
+        # indexes a ModuleList only by literals
+        for k, mlp in enumerate(self.mlps):
+            h, s = k // n_el, k % n_el
             mask = species == s
             if bool(mask.any()):
-                zs = z[mask]
-                heads = [self.mlps[h * n_el + s](zs) for h in range(self.n_heads)]
-                out = out.index_put((mask,), torch.cat(heads, dim=1))
+                heads[h] = heads[h].index_put((mask,), mlp(z[mask]).squeeze(-1))
+        out = torch.stack(heads, dim=1)
         return self.reference_energies[species][:, None] + self.energy_scale * out
 
     def forward(self, batch: dict, compute_forces: bool = True, compute_stress: bool = False,
