@@ -77,7 +77,7 @@ def _scriptable_classes(torch):
     from torch import nn
 
     from .electrostatics import neutralise
-    from .model import MomentPotential
+    from .model import MomentPotential, pair_slots
 
     class _Member(MomentPotential):
         """One MomentPotential with a plain-tensor forward: the energy (scalar, eV) of one
@@ -128,9 +128,7 @@ def _scriptable_classes(torch):
             i_sorted, order = torch.sort(edge_index[0], stable=True)
             edges = edge_index[:, order]
             shift = shifts.to(dtype)[order]
-            counts = torch.bincount(i_sorted, minlength=pos.shape[0])
-            slots = torch.arange(i_sorted.shape[0], device=pos.device) - (
-                torch.cumsum(counts, 0) - counts)[i_sorted]
+            slots = pair_slots(i_sorted, pos.shape[0])  # once, for every member
             energy = pos.new_zeros(())
             for member in self.members:
                 energy = energy + member(pos, species, box, edges, shift, slots,

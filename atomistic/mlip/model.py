@@ -65,6 +65,15 @@ DEFAULT_HYPERPARAMETERS: dict = {
 }
 
 
+def pair_slots(i, n_atoms: int):
+    """Position of each pair among its centre atom's pairs (pairs sorted by i): the
+    column of the padded (atom, slot) layout. A free function, so TorchScript
+    (atomistic.mlip.export) compiles the same code."""
+    counts = torch.bincount(i, minlength=n_atoms)
+    first = torch.cumsum(counts, 0) - counts
+    return torch.arange(i.shape[0], device=i.device) - first[i]
+
+
 class MomentPotential(nn.Module):
     """Energy, forces and stress of atomic structures from a batch of graphs.
 
@@ -183,7 +192,7 @@ class MomentPotential(nn.Module):
         # (N, K, slots) @ (N, slots, C) never materialises an (E, K, C) array,
         # which made energy+forces ~3x slower at 864 atoms.
         n_atoms = positions.shape[0]
-        slot = self._slots(i, n_atoms) if slots is None else slots
+        slot = pair_slots(i, n_atoms) if slots is None else slots
         n_slots = int(slot.max()) + 1 if slot.numel() else 1
         r_pad = radial.new_zeros(n_atoms, n_slots, self.n_channels).index_put((i, slot), radial)
         a_pad = angular.new_zeros(n_atoms, n_slots, angular.shape[1]).index_put((i, slot), angular)
@@ -206,13 +215,6 @@ class MomentPotential(nn.Module):
         """Positions and cells under x -> x (1 + eps); autograd through eps gives the virial."""
         deform = torch.eye(3, dtype=positions.dtype, device=positions.device) + strain
         return torch.einsum("na,nab->nb", positions, deform[batch]), torch.bmm(cell, deform)
-
-    @staticmethod
-    def _slots(i, n_atoms: int):
-        """Position of each pair among its centre atom's pairs (pairs sorted by i)."""
-        counts = torch.bincount(i, minlength=n_atoms)
-        first = torch.cumsum(counts, 0) - counts
-        return torch.arange(i.shape[0], device=i.device) - first[i]
 
     def atomic_energies(self, features, species, z: Optional[torch.Tensor] = None):
         """Atomic energies (N,) eV from unstandardised features (N, F); the heads' mean."""
