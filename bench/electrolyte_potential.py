@@ -24,6 +24,10 @@ looking at the test numbers needs a new test set, bench/README.md):
   2 torch threads, one member vs MACE.
 - Spearman rank correlation between the committee's max_force_dev and the true
   worst-atom force error per held-out frame (target >= 0.5).
+- NVE drift: 10 ps of 0.5 fs Velocity Verlet on the 98-atom bulk starting cell.
+  Amended after the first run (which started NVE cold from the packed cell and heated
+  to a mean 935 K): 2 ps of Langevin at 300 K first (``_nve``). The NVE touches no
+  held-out frame, so the amendment needs no new test set.
 """
 from __future__ import annotations
 
@@ -217,9 +221,17 @@ def _speed(calcs, sizes, seconds=3.0):
     return rates
 
 
-def _nve(calc, ps):
-    """NVE of the 98-atom bulk NaCl(aq) starting cell at 300 K, 0.5 fs Velocity Verlet:
-    (max |E_tot - E_tot(0)| per atom eV, mean T K, seconds, steps done)."""
+def _nve(calc, ps, equilibrate_ps):
+    """NVE of the 98-atom bulk NaCl(aq) starting cell, 0.5 fs Velocity Verlet, after
+    ``equilibrate_ps`` of Langevin at 300 K (friction 0.02/fs) on the same potential:
+    (max |E_tot - E_tot(0)| per atom eV, mean T K, seconds, stop reason).
+
+    The starting cell is a packed box, not an equilibrium one: started cold in NVE
+    its potential energy turns into heat (a mean 935 K in the first run of this bench),
+    so the drift would be measured on a liquid far hotter than the one the potential
+    serves. The thermostat takes that heat out first; the drift is measured on the
+    NVE part alone. No held-out frame is touched."""
+    from ase import units
     from ase.io import read
 
     from atomistic.md.dynamics import run_md
@@ -228,11 +240,14 @@ def _nve(calc, ps):
     atoms = read(DATA / "start.extxyz", index=0)
     t0 = time.perf_counter()
     try:
+        run_md(atoms, calc, steps=int(round(equilibrate_ps * 2000)), timestep_fs=0.5,
+               ensemble="langevin", temperature_K=300.0, friction=0.02 / units.fs,
+               check_every=20, progress=not FAST)
         res = run_md(atoms, calc, steps=int(round(ps * 2000)), timestep_fs=0.5,
                      ensemble="nve", temperature_K=300.0, check_every=20,
                      max_drift_eV_per_atom=0.05, progress=not FAST)
     except MDBlowUp as exc:  # a blow-up is a measured miss, not a crash of the benchmark
-        print(f"NVE blew up: {exc}")
+        print(f"MD blew up: {exc}")
         return float("inf"), float("nan"), time.perf_counter() - t0, str(exc)
     return (res.drift_eV_per_atom, float(np.mean(res.temperature_K)),
             time.perf_counter() - t0, "")
@@ -275,8 +290,8 @@ def main():
                             "F RMSE / MAE per atom |dF| (meV/A)", "charge MAE (e)",
                             "force RMSE ratio ours/MACE"], rows)
     rho = _spearman(ours, test, reference)
-    nve_ps = 0.1 if FAST else 10.0
-    drift, temp, nve_s, blowup = _nve(ours, nve_ps)
+    nve_ps, eq_ps = (0.1, 0.05) if FAST else (10.0, 2.0)
+    drift, temp, nve_s, blowup = _nve(ours, nve_ps, eq_ps)
     sizes = (8, 32) if FAST else (32, 110, 332)
     if peer:
         speed_ours, speed_mace = _speed([ours.members[0], peer[0]], sizes)
@@ -302,7 +317,8 @@ def main():
         f"worst-atom force error over the {len(test)} held-out frames: {rho:.2f} "
         f"({'met' if rho >= 0.5 else 'missed'}, target >= 0.5).",
         f"NVE, the committee (mean forces, float32) on the 98-atom bulk NaCl(aq) starting "
-        f"cell, 0.5 fs Velocity Verlet from 300 K, {nve_ps:g} ps: max |E_tot(t) - E_tot(0)| = "
+        f"cell after {eq_ps:g} ps of Langevin at 300 K, 0.5 fs Velocity Verlet, {nve_ps:g} ps: "
+        f"max |E_tot(t) - E_tot(0)| = "
         f"{1e3 * drift:.3f} meV/atom, mean T {temp:.0f} K, {nve_s / 60:.1f} min "
         f"({'met' if drift < 1e-3 else 'missed'}, target < 1 meV/atom over 10 ps)"
         + (f"; stopped: {blowup}." if blowup else "."),
