@@ -5,7 +5,8 @@
 atoms that start in the switching shell (or the ones given), so the plot shows their
 weights moving between 0 and 1 as they cross it. ``trace.plot(path)`` writes the
 three-panel figure (weights, |F|, energy vs time); ``trace.summary()`` gives the
-numbers a report needs.
+numbers a report needs. ``trace.state()`` / ``trace.load_state()`` give and take the
+record as plain arrays, so a checkpointed run continues the same record.
 """
 from __future__ import annotations
 
@@ -66,6 +67,26 @@ class HybridTrace:
         self.weighted.append(float(info.get("weighted_energy", np.nan)))
         self.t_high.append(float(info["t_high"]))
         self.t_low.append(float(info["t_low"]))
+
+    _SERIES = ("time_fs", "weights", "force_norms", "epot", "ekin", "weighted", "t_high", "t_low")
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The record so far as float64 arrays (``np.savez``-able, exact) plus ``follow``."""
+        n_follow = 0 if self.follow is None else len(self.follow)
+        out = {k: np.asarray(getattr(self, k), dtype=float) for k in self._SERIES}
+        for k in ("weights", "force_norms"):
+            out[k] = out[k].reshape(len(self.time_fs), n_follow)
+        out["follow"] = np.asarray([] if self.follow is None else self.follow, dtype=int)
+        return out
+
+    def load_state(self, state: dict) -> None:
+        """Continue from ``state()`` output: the records so far and the atoms followed."""
+        follow = np.asarray(state["follow"], dtype=int)
+        self.follow = follow if len(state["time_fs"]) else None
+        for k in self._SERIES:
+            rows = np.asarray(state[k], dtype=float)
+            setattr(self, k, [r.copy() for r in rows] if rows.ndim == 2
+                    else [float(v) for v in rows])
 
     def summary(self) -> dict:
         """Drift (eV/ps, least-squares slope) of E_kin + E, spread (eV), mean time split (s)."""

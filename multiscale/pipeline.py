@@ -19,8 +19,9 @@ upstream that changed re-runs everything downstream of it. A stage is built in
 interrupted run (Ctrl-C, SIGTERM, a crash) never leaves a stage that looks
 complete. The next run resumes from there: a partial stage whose key is the
 same (same inputs, same code) is kept, so the stage finds its own checkpoints
-(finished committee members and epochs, labelled frames) and continues, with
-``ctx.resumed`` set; one with another key is removed and the stage starts over.
+(finished committee members and epochs, labelled frames, MD checkpoints written with
+:meth:`StageContext.save_checkpoint`) and continues, with ``ctx.resumed`` set; one with
+another key is removed and the stage starts over.
 """
 from __future__ import annotations
 
@@ -64,6 +65,44 @@ class StageContext:
     progress: Callable[[str], None]  # one-line status updates
     seed: int
     resumed: bool = False  # dir holds the files of an interrupted attempt with the same key
+    key: str = ""  # the stage's cache key; checkpoints carry it
+
+    def save_checkpoint(self, meta: dict, arrays: dict | None = None,
+                        name: str = "checkpoint.npz") -> None:
+        """Commit a long stage's progress to ``dir/name`` atomically: ``meta`` (JSON-able) and
+        ``arrays`` (numpy, stored exactly), stamped with the stage's key. A run killed later
+        resumes from the last one (:meth:`load_checkpoint`). Rank 0 alone writes."""
+        import numpy as np
+
+        from foundation.files import atomic_path, jsonable
+
+        if not mpi_world().root:
+            return
+        text = json.dumps(jsonable({**meta, "stage_key": self.key}))
+        blob = np.frombuffer(text.encode(), np.uint8)
+        with atomic_path(self.dir / name) as tmp:
+            np.savez(tmp, _meta=blob, **(arrays or {}))
+
+    def load_checkpoint(self, name: str = "checkpoint.npz") -> tuple[dict, dict] | None:
+        """``(meta, arrays)`` of the last :meth:`save_checkpoint` of an interrupted attempt with
+        this stage's key, the same on every rank (rank 0 reads, the others get its copy);
+        None when there is none (or it was made with other inputs: never resumed)."""
+        import zipfile
+
+        import numpy as np
+
+        found = None
+        world = mpi_world()
+        if world.root and (self.dir / name).is_file():
+            try:
+                with np.load(self.dir / name, allow_pickle=False) as z:
+                    meta = json.loads(z["_meta"].tobytes())
+                    arrays = {k: z[k] for k in z.files if k != "_meta"}
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+                meta, arrays = {}, {}
+            if meta.get("stage_key") == self.key:
+                found = (meta, arrays)
+        return world.bcast(found)
 
     def resolve(self, value: str | Path) -> Path:
         """A path from the config, relative to the config's folder."""
@@ -224,7 +263,7 @@ def run_pipeline(cfg: RunConfig, out: Path, executor=None, progress: Callable[[s
                                inputs={n: results[n] for n in params.needs},
                                input_dirs={n: stages_dir / n for n in params.needs},
                                config=cfg, executor=executor, progress=lambda m, n=name: say(f"{n}: {m}"),
-                               seed=cfg.run.seed, resumed=resumed)
+                               seed=cfg.run.seed, resumed=resumed, key=keys[name])
             _, func = STAGE_KINDS[params.kind]
             say(f"{name}: running ({params.kind})")
             t0 = time.perf_counter()

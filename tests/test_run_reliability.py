@@ -274,3 +274,136 @@ def test_mlip_train_refuses_epochs_times_frames_above_its_limit_before_training(
                                           r"estimated 192, above the limit of 100; set allow_large"):
         run_pipeline(_mlip_config(), tmp_path)
     assert not (tmp_path / "stages" / "train.partial" / "checkpoints").exists()
+
+
+
+
+# MD stages checkpoint every chunk of steps in their folder. The killed run sends itself SIGKILL
+# as it is about to write checkpoint number N: the chunk after checkpoint N - 1 is done (its frames
+# written) and lost, the case a resumed stage must handle without a repeated or a missing frame;
+# the same hard kill as above, at a point that does not depend on the machine's speed.
+SELF_KILLED = textwrap.dedent("""
+    import os, signal, sys, torch
+    torch.set_num_threads(1)
+    from pathlib import Path
+    from multiscale.config import parse_config
+    from multiscale.pipeline import StageContext, run_pipeline
+    save, calls = StageContext.save_checkpoint, [0]
+    def killing_save(self, *args, **kwargs):
+        calls[0] += 1
+        if calls[0] == int(sys.argv[2]):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return save(self, *args, **kwargs)
+    StageContext.save_checkpoint = killing_save
+    run_pipeline(parse_config(%r), Path(sys.argv[1]), progress=lambda m: print(m, flush=True))
+""")
+
+
+def _killed_then_resumed(tmp_path, cfg, dynamics, kill_at, monkeypatch):
+    """Run ``cfg`` in a process that SIGKILLs itself as it starts checkpoint ``kill_at``, then rerun
+    it here, counting the MD steps (``dynamics.step`` calls) the rerun does. Returns (records,
+    messages, steps, the partial folder as the kill left it, its checkpoint's meta)."""
+    import shutil
+
+    out, stage = tmp_path / "killed", list(cfg["stage"])[-1]
+    proc = subprocess.run([sys.executable, "-c", SELF_KILLED % cfg, str(out), str(kill_at)],
+                          stdout=subprocess.DEVNULL, timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    left = tmp_path / "left"
+    shutil.copytree(out / "stages" / f"{stage}.partial", left)
+    with np.load(left / "checkpoint.npz") as z:
+        meta = json.loads(z["_meta"].tobytes())
+    step, calls = dynamics.step, [0]
+
+    def counting_step(self, forces=None):
+        calls[0] += 1
+        return step(self, forces)
+
+    monkeypatch.setattr(dynamics, "step", counting_step)
+    said = []
+    records = run_pipeline(parse_config(cfg), out, progress=said.append)
+    monkeypatch.setattr(dynamics, "step", step)
+    for rec in records[:-1]:        # the finished upstream stages serve the reference run too
+        shutil.copytree(rec.dir, tmp_path / "whole" / "stages" / rec.name)
+    return records, said, calls[0], left, meta
+
+
+HYBRID = {"run": {"name": "hybrid"}, "stage": {"hybrid": {
+    "kind": "hybrid_md", "steps": 12, "buffer": 1.5, "hysteresis": 0.3, "temperature": 900.0}}}
+
+
+def test_hybrid_md_killed_mid_trajectory_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    from ase.io import read
+    from ase.md.verlet import VelocityVerlet
+
+    # 12 steps, a checkpoint after each: killed before checkpoint 7, so the last one is at step 6
+    # and frame 7 was written after it (the resumed stage drops it, and does not repeat it)
+    records, said, steps, left, meta = _killed_then_resumed(tmp_path, HYBRID, VelocityVerlet, 7,
+                                                            monkeypatch)
+    assert meta["nsteps"] == 6 and len(read(left / "hybrid_md.traj", ":")) == 8
+    assert steps == 6                                     # not one step before the checkpoint again
+    assert "hybrid: resumed at NVE step 6/12 from the checkpoint" in said
+    assert [m for m in said if "hybrid: NVE step" in m][0] == "hybrid: NVE step 6/12"
+    (whole,) = run_pipeline(parse_config(HYBRID), tmp_path / "whole")
+    resumed = read(records[0].dir / "hybrid_md.traj", ":")
+    reference = read(whole.dir / "hybrid_md.traj", ":")
+    assert len(resumed) == len(reference) == 13
+    # Bit for bit up to the checkpoint; after it to round-off: the resumed EMT builds its neighbour
+    # list afresh and sums pairs in another order (forces differ by ~1e-14 eV/A, positions after
+    # 6 more steps by ~1e-16 A), so 1e-10 A / 1e-8 eV/A leave room for the chaotic growth.
+    for k, (a, b) in enumerate(zip(resumed, reference)):
+        tol = 0.0 if k <= 6 else 1e-10
+        np.testing.assert_allclose(a.positions, b.positions, rtol=0, atol=tol)
+        np.testing.assert_allclose(a.get_forces(), b.get_forces(), rtol=0, atol=100 * tol)
+    assert records[0].results["region_history"] == whole.results["region_history"]
+    # t_high_s, t_low_s: wall-clock times, not the physics
+    numbers = [k for k, v in whole.results.items() if isinstance(v, float) and k[:2] != "t_"]
+    assert {"etot_drift_eV_per_ps", "etot_spread_eV"} <= set(numbers)
+    assert records[0].results["steps"] == whole.results["steps"] == 12
+    for k in numbers:
+        assert records[0].results[k] == pytest.approx(whole.results[k], rel=1e-8, abs=1e-10), k
+
+
+MD = {"run": {"name": "md"}, "stage": {
+    "data": DATA,
+    "train": {"kind": "mlip_train", "needs": ["data"], "settings": {**TRAIN, "epochs": 1}},
+    "md": {"kind": "mlip_md", "needs": ["train"], "size": 1, "steps": 20, "check_frames": 5}}}
+
+
+def test_mlip_md_killed_mid_trajectory_resumes_from_its_checkpoint(tmp_path, monkeypatch):
+    import torch
+    from ase.md.langevin import Langevin
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)      # as in the killed run: the committee's sums in the same order
+    try:
+        # 20 steps in 20 chunks, a checkpoint after each: killed before checkpoint 14, so 13 chunks
+        # are kept (with the EMT check frames of chunks 10 and 12) and chunk 14 is lost
+        records, said, steps, _, meta = _killed_then_resumed(tmp_path, MD, Langevin, 14,
+                                                             monkeypatch)
+        (whole,) = [r for r in run_pipeline(parse_config(MD), tmp_path / "whole") if r.name == "md"]
+    finally:
+        torch.set_num_threads(threads)
+    assert [r.status for r in records] == ["cached", "cached", "ran"] and meta["chunks"] == 13
+    assert steps == 7                                     # not one step before the checkpoint again
+    assert "md: resumed at MD step 13/20 from the checkpoint" in said
+    assert [m for m in said if "md: MD step" in m][0] == "md: MD step 13/20"
+    # The committee is a pure function of the positions (one neighbour list per call, no state)
+    # and the thermostat's random stream is restored exactly: the same numbers bit for bit.
+    assert records[-1].results == whole.results
+
+
+def test_a_checkpoint_is_resumed_only_by_the_stage_key_that_wrote_it(tmp_path):
+    from multiscale.pipeline import StageContext
+
+    def ctx(key):
+        return StageContext("md", None, tmp_path, {}, {}, None, None, print, 0, key=key)
+
+    rng = np.random.default_rng(1)
+    arrays = {"positions": rng.random((4, 3)), "empty": np.zeros((0, 4, 3))}
+    ctx("a").save_checkpoint({"rng": rng.bit_generator.state, "chunks": 3}, arrays)
+    assert ctx("b").load_checkpoint() is None          # other params, seed, inputs or code
+    meta, back = ctx("a").load_checkpoint()
+    assert meta["chunks"] == 3 and meta["rng"] == rng.bit_generator.state
+    assert back.keys() == arrays.keys()
+    assert all(np.array_equal(back[k], v) and back[k].shape == v.shape for k, v in arrays.items())

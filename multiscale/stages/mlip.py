@@ -154,25 +154,49 @@ def mlip_md(ctx) -> dict:
     atoms = bulk(p.element, "fcc", cubic=True).repeat((p.size,) * 3)
     atoms.calc = calc
     rng = np.random.default_rng(ctx.seed)
-    thermalize(atoms, p.temperature_K, rng=rng)
-    dyn = Langevin(atoms, p.timestep_fs * units.fs, temperature_K=p.temperature_K, friction=0.02,
-                   fixcm=False, rng=rng)
     every = max(1, p.steps // 50)
     chunks = max(1, p.steps // every)
     check = set(np.linspace(chunks // 2, chunks - 1, p.check_frames).astype(int).tolist())
-    times, dev, temps, snaps = [], [], [], []
+    # After every chunk the whole state goes to a checkpoint in the stage's folder (kept across a
+    # kill, under the stage's key): positions, momenta, the thermostat's random stream and what
+    # the stage has gathered. A resumed stage continues from there, and the trajectory is the
+    # one an uninterrupted run makes (the committee is a pure function of the positions).
+    saved = ctx.load_checkpoint()
+    if saved is None:
+        thermalize(atoms, p.temperature_K, rng=rng)
+        done, times, dev, temps, snaps = 0, [], [], [], []
+    else:
+        meta, arr = saved
+        atoms.set_positions(arr["positions"])
+        atoms.set_momenta(arr["momenta"])
+        rng.bit_generator.state = meta["rng"]
+        done = int(meta["chunks"])
+        times, dev, temps = (arr[k].tolist() for k in ("times", "dev", "temps"))
+        snaps = list(zip(arr["snap_positions"], arr["snap_forces"]))
+        ctx.progress(f"resumed at MD step {done * every}/{chunks * every} from the checkpoint")
+    dyn = Langevin(atoms, p.timestep_fs * units.fs, temperature_K=p.temperature_K, friction=0.02,
+                   fixcm=False, rng=rng)
+    dyn.nsteps = done * every
     ctx.progress(f"{chunks * every} Langevin steps at {p.temperature_K:.0f} K")
-    for k in range(chunks):
+    for k in range(done, chunks):
         ctx.progress(f"MD step {k * every}/{chunks * every}")
         dyn.run(every)
         times.append(dyn.nsteps * p.timestep_fs)
         dev.append(float(calc.get_property("max_force_dev", atoms)))
         temps.append(float(atoms.get_temperature()))
         if k in check:
-            snaps.append((atoms.copy(), atoms.get_forces().copy()))
+            snaps.append((atoms.get_positions(), atoms.get_forces().copy()))
+        shape = (len(snaps), len(atoms), 3)
+        ctx.save_checkpoint({"chunks": k + 1, "rng": rng.bit_generator.state}, {
+            "positions": atoms.get_positions(), "momenta": atoms.get_momenta(),
+            "times": np.asarray(times), "dev": np.asarray(dev), "temps": np.asarray(temps),
+            "snap_positions": np.reshape([s[0] for s in snaps], shape),
+            "snap_forces": np.reshape([s[1] for s in snaps], shape)})
     # Honest check: the reference calculator on frames the potential generated.
     err = []
-    for snap, f_ml in snaps:
+    for positions, f_ml in snaps:
+        snap = atoms.copy()
+        snap.set_positions(positions)
         snap.calc = EMT()
         err.append(np.abs(snap.get_forces() - f_ml).mean())
     mae = float(np.mean(err)) * 1000 if err else float("nan")

@@ -115,7 +115,6 @@ def hybrid_md(ctx) -> dict:
     if p.centre_atom >= len(atoms):
         raise InputError(f"stage.{ctx.name}.centre_atom: {p.centre_atom}: expected an index "
                          f"below {len(atoms)} (atoms in the supercell)")
-    thermalize_momenta(atoms, p.temperature, rng=np.random.default_rng(ctx.seed))
     calc = HybridCalculator(_high(p), _low(ctx),
                             SphereRegion(p.r_inner, p.r_outer, atoms=[p.centre_atom],
                                          hysteresis=p.hysteresis),
@@ -124,14 +123,25 @@ def hybrid_md(ctx) -> dict:
     atoms.calc = calc
     dyn = VelocityVerlet(atoms, p.timestep * units.fs)
     trace = HybridTrace(calc, atoms, dyn)
-    with Trajectory(str(ctx.dir / "hybrid_md.traj"), "w", atoms) as traj:
+    path = ctx.dir / "hybrid_md.traj"
+    saved = ctx.load_checkpoint()
+    if saved is None:
+        thermalize_momenta(atoms, p.temperature, rng=np.random.default_rng(ctx.seed))
+        path.unlink(missing_ok=True)
+    else:
+        _resume(ctx, saved, atoms, calc, dyn, trace, path)
+    every = max(1, p.steps // 50)   # steps between checkpoints
+    with Trajectory(str(path), "a", atoms) as traj:
         def step():
             trace.record()
             traj.write()
 
-        dyn.attach(step, interval=1)  # ASE also calls it once before the first step
+        dyn.attach(step, interval=1)  # ASE also calls it once before the first step (not on resume)
         ctx.progress(f"{p.steps} NVE steps, {p.high} in {p.low}, {p.mode} mode")
-        dyn.run(p.steps)
+        while dyn.nsteps < p.steps:
+            ctx.progress(f"NVE step {dyn.nsteps}/{p.steps}")
+            dyn.run(min(every, p.steps - dyn.nsteps))
+            _checkpoint(ctx, atoms, calc, dyn, trace, path)
     s = trace.summary()
     trace.plot(ctx.dir / "hybrid_md.png",
                title=f"{p.high} region in {p.low} ({p.mode} mode, {p.switch})")
@@ -148,3 +158,67 @@ def hybrid_md(ctx) -> dict:
     return {**s, "trajectory": "hybrid_md.traj", "timings": "timings.json",
             "n_cluster": int(info["n_cluster"]), "region_history": calc.region.history,
             "figures": ["hybrid_md.png"], "headline": headline}
+
+
+# Checkpoints (issue 18): after every chunk of steps the stage's folder gets positions, momenta,
+# the step count, the calculator's state (region membership with its hysteresis and history,
+# mixing work), its timings and the HybridTrace record; the trajectory holds one frame per step
+# so far (step 0 included). A resumed stage cuts the trajectory back to the checkpoint's frames
+# and continues. Velocity Verlet is deterministic, so with EMT (or any calculator that is a pure
+# function of the positions) the resumed run is the uninterrupted one. GPAW restarts cold: its
+# wave functions are not checkpointed (they are large, tied to the cluster's grid and the MPI
+# layout), so the first SCF after a resume starts from scratch at the checkpointed positions and
+# the trajectory agrees with an uninterrupted one to the SCF tolerance, not bit for bit.
+
+_TIMED = ("step", "t_low", "t_high", "t_cluster")   # calc.timings entries, in the checkpoint
+
+
+def _checkpoint(ctx, atoms, calc, dyn, trace, path):
+    import os
+
+    import numpy as np
+
+    from ..ranks import world
+
+    if world().root:       # the frames so far reach the disk before the checkpoint that counts them
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    timings = np.array([[t[k] for k in _TIMED] for t in calc.timings], dtype=float)
+    ctx.save_checkpoint({"nsteps": dyn.nsteps, "calc": calc.state()},
+                        {"positions": atoms.get_positions(), "momenta": atoms.get_momenta(),
+                         "timings": timings.reshape(-1, len(_TIMED)),
+                         **{f"trace_{k}": v for k, v in trace.state().items()}})
+
+
+def _resume(ctx, saved, atoms, calc, dyn, trace, path):
+    from ase.io.trajectory import Trajectory
+
+    from foundation.files import atomic_path
+
+    from ..ranks import world
+
+    meta, arr = saved
+    dyn.nsteps = int(meta["nsteps"])
+    frames = dyn.nsteps + 1
+    if world().root:       # drop the frames written after the checkpoint
+        with Trajectory(str(path)) as old:
+            if len(old) < frames:
+                raise RuntimeError(f"{path}: {len(old)} frames, the checkpoint expects {frames}; "
+                                   f"delete {ctx.dir} to start the stage over")
+            with atomic_path(path) as tmp, Trajectory(str(tmp), "w") as new:
+                for k in range(frames):
+                    new.write(old[k])
+    atoms.set_positions(arr["positions"])
+    atoms.set_momenta(arr["momenta"])
+    trace.load_state({k[len("trace_"):]: v for k, v in arr.items() if k.startswith("trace_")})
+    # A fresh calculator holds no forces: the checkpointed frame is computed once more (and timed
+    # again) under the step number it had, so step numbers, region history and mixing work go on
+    # exactly as in an uninterrupted run (membership with hysteresis is idempotent on one frame).
+    calc.load_state({**meta["calc"], "step": meta["calc"]["step"] - 1})
+    calc.timings = [{"step": int(row[0]), **dict(zip(_TIMED[1:], map(float, row[1:])))}
+                    for row in arr["timings"][:-1]]
+    atoms.get_forces()
+    ctx.progress(f"resumed at NVE step {dyn.nsteps}/{ctx.params.steps} from the checkpoint")
