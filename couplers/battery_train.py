@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -40,8 +42,50 @@ def training_arrays(runs, bound_V, max_per_run=300):
     return np.concatenate(X), np.concatenate(y), w / w.sum(), dropped
 
 
+@contextlib.contextmanager
+def _epoch_reporter(progress, total):
+    """``report(done, loss)`` for :func:`train_residual`'s ``progress`` argument."""
+    if not progress:
+        yield lambda done, loss: None
+        return
+    if callable(progress):
+        yield lambda done, loss: progress(f"epoch {done}/{total}, loss {loss:.3g}")
+        return
+    from foundation.progress import LineThrottle, is_terminal
+
+    if not is_terminal():
+        say = LineThrottle(lambda msg: print(msg, flush=True))
+        yield lambda done, loss: say(f"residual training: epoch {done}/{total}, loss {loss:.3g}",
+                                     force=done == total)
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("residual training"), BarColumn(),
+                  TextColumn("epoch {task.completed}/{task.total}  loss {task.fields[loss]}"),
+                  TimeElapsedColumn(), transient=True) as bar:
+        task = bar.add_task("", total=total, loss="-")
+        yield lambda done, loss: bar.update(task, completed=done, loss=f"{loss:.3g}")
+
+
+def _lbfgs_polish(torch, net, Xt, yt, wt, steps, done, report):
+    """Quasi-Newton polish: a small full-batch regression is where L-BFGS beats
+    first-order steps on the last digits of the fit (20 iterations per step)."""
+    lb = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=20, history_size=50,
+                           line_search_fn="strong_wolfe")
+
+    def closure():
+        lb.zero_grad()
+        loss = torch.sum(wt * (net(Xt)[:, 0] - yt) ** 2)
+        loss.backward()
+        return loss
+
+    for k in range(steps):
+        report(done + k + 1, lb.step(closure).item())
+
+
 def train_residual(runs, parameter_set="Chen2020", hidden=(48, 48), seed=0,
-                   epochs=1000, lr=5e-3, bound_V=0.1, max_per_run=300, lbfgs_steps=0):
+                   epochs=1000, lr=5e-3, bound_V=0.1, max_per_run=300, lbfgs_steps=0,
+                   progress=False):
     """Fit a tanh MLP to DFN - SPMe voltage over the samples of ``runs``.
 
     runs: list of run dicts from continuum.battery_data.run_pair (split by
@@ -56,6 +100,11 @@ def train_residual(runs, parameter_set="Chen2020", hidden=(48, 48), seed=0,
     and needs nowhere near float32's 1e-7). The weights are then used in
     float64 everywhere. Returns (Residual with training ranges, float64
     torch network carrying exactly the Residual's weights).
+
+    progress: False (silent), True (a rich bar on a terminal, else a plain line at
+    most every few seconds, see ``foundation.progress``), or a function called with a
+    one-line status (``"epoch 120/1500, loss 3.1e-04"``; a pipeline's ``ctx.progress``,
+    which rate-limits itself).
     """
     import torch
 
@@ -76,26 +125,16 @@ def train_residual(runs, parameter_set="Chen2020", hidden=(48, 48), seed=0,
     net = torch.nn.Sequential(*layers)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
-    for _ in range(epochs):
-        opt.zero_grad()
-        loss = torch.sum(wt * (net(Xt)[:, 0] - yt) ** 2)
-        loss.backward()
-        opt.step()
-        sched.step()
-    if lbfgs_steps:
-        # Quasi-Newton polish: a small full-batch regression is where L-BFGS
-        # beats first-order steps on the last digits of the fit.
-        lb = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=20, history_size=50,
-                               line_search_fn="strong_wolfe")
-
-        def closure():
-            lb.zero_grad()
+    with _epoch_reporter(progress, epochs + lbfgs_steps) as report:
+        for epoch in range(epochs):
+            opt.zero_grad()
             loss = torch.sum(wt * (net(Xt)[:, 0] - yt) ** 2)
             loss.backward()
-            return loss
-
-        for _ in range(lbfgs_steps):
-            lb.step(closure)
+            opt.step()
+            sched.step()
+            report(epoch + 1, loss.item())
+        if lbfgs_steps:
+            _lbfgs_polish(torch, net, Xt, yt, wt, lbfgs_steps, epochs, report)
     net = net.double()
     lin = [m for m in net if isinstance(m, torch.nn.Linear)]
     return Residual([m.weight.detach().numpy().copy() for m in lin],
@@ -172,7 +211,8 @@ def train_from_config(path, progress=True):
     cache = (base / cfg.cache_dir) if cfg.cache_dir else None
     runs = generate(training_jobs(cfg), cache_dir=cache, progress=progress)
     res, _ = train_residual(runs, cfg.parameter_set, tuple(cfg.hidden), cfg.seed, cfg.epochs,
-                            cfg.lr, cfg.bound_V, cfg.max_per_run, cfg.lbfgs_steps)
+                            cfg.lr, cfg.bound_V, cfg.max_per_run, cfg.lbfgs_steps,
+                            progress=progress)
     out = base / cfg.output
     res.save(out)
     X, y, w, dropped = training_arrays(runs, cfg.bound_V, cfg.max_per_run)

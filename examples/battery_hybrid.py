@@ -32,7 +32,8 @@ def main():
         cfg = TrainingConfig()
     runs = generate(training_jobs(cfg), progress=not FAST)
     residual, _ = train_residual(runs, cfg.parameter_set, tuple(cfg.hidden), cfg.seed, cfg.epochs,
-                                 cfg.lr, cfg.bound_V, cfg.max_per_run, cfg.lbfgs_steps)
+                                 cfg.lr, cfg.bound_V, cfg.max_per_run, cfg.lbfgs_steps,
+                                 progress=not FAST)
     residual.save("residual.json")
     print(f"trained on {len(runs)} runs; residual saved to residual.json")
 

@@ -17,9 +17,13 @@ NF = len(FEATURE_NAMES)
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def trained(cache):
     torch.set_num_threads(1)
-    cache = tmp_path_factory.mktemp("cache")
     train = [run_pair(cc_profile(c), cache_dir=cache) for c in (0.5, 1.5)]
     test = run_pair(cc_profile(1.0), cache_dir=cache)
     res, net = train_residual(train, hidden=(8,), epochs=600, lr=1e-2)
@@ -179,3 +183,25 @@ def test_training_config_names_bad_key(tmp_path):
     cfg.write_text("temperatures = []\nepoch = 5\n")
     with pytest.raises(InputError, match="temperatures.*epoch"):
         load_config(cfg)
+
+
+def test_residual_training_reports_every_epoch_and_changes_nothing(cache):
+    """Progress is a side channel: the same seed with and without a reporter gives the
+    same weights bit for bit, and the reporter hears each epoch once, ending at the last."""
+    runs = [run_pair(cc_profile(c), cache_dir=cache) for c in (0.5, 1.5)]
+    heard = []
+    quiet, _ = train_residual(runs, hidden=(8,), epochs=30, lr=1e-2)
+    loud, _ = train_residual(runs, hidden=(8,), epochs=30, lr=1e-2, progress=heard.append)
+    assert all(np.array_equal(a, b) for a, b in zip(quiet.weights, loud.weights))
+    assert len(heard) == 30 and heard[-1].startswith("epoch 30/30, loss ")
+
+
+def test_residual_training_to_a_log_file_writes_a_few_plain_lines(capsys, cache):
+    """Not a terminal (pytest captures stdout): at most a line every few seconds plus the
+    last, no carriage returns, however many epochs."""
+    runs = [run_pair(cc_profile(0.5), cache_dir=cache)]
+    train_residual(runs, hidden=(4,), epochs=2000, lr=1e-2, progress=True)
+    out = capsys.readouterr().out
+    assert "\r" not in out
+    lines = out.splitlines()
+    assert 1 <= len(lines) <= 5 and lines[-1].startswith("residual training: epoch 2000/2000")

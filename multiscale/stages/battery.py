@@ -48,7 +48,8 @@ def battery_hybrid(ctx) -> dict:
     # A handful of runs at one temperature: a small net, Adam only (the
     # L-BFGS polish overfits sparse data; see train_residual).
     residual, _ = train_residual(runs[:-1], parameter_set=p.parameter_set, seed=ctx.seed,
-                                 hidden=(16, 16), epochs=p.epochs, lr=3e-3)
+                                 hidden=(16, 16), epochs=p.epochs, lr=3e-3,
+                                 progress=ctx.progress)
     residual.save(ctx.dir / "residual.json")
     # Solve the held-out cycle with the PyBaMM model itself, not just the network.
     _, sol = solve_hybrid(residual, drive_cycle_profile(p.test_drive_cycle_seed), T,
