@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_open", "atomic_path", "jsonable", "output_folder", "save_figure", "write_bytes",
+__all__ = ["atomic_open", "atomic_path", "fsync_path", "jsonable", "output_folder", "save_figure", "write_bytes",
            "write_json", "write_text"]
 
 
@@ -46,13 +46,19 @@ def _target_mode(path: Path) -> int:
         return 0o666 & ~_umask()
 
 
+def fsync_path(path: str | Path) -> None:
+    """Push what has been written to ``path`` (a file another object holds open, or a folder's
+    entries) to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _fsync_dir(folder: Path) -> None:
     with contextlib.suppress(OSError):       # some file systems cannot open or sync a folder
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_path(folder)
 
 
 @contextlib.contextmanager

@@ -174,18 +174,14 @@ _TIMED = ("step", "t_low", "t_high", "t_cluster")   # calc.timings entries, in t
 
 
 def _checkpoint(ctx, atoms, calc, dyn, trace, path):
-    import os
-
     import numpy as np
+
+    from foundation.files import fsync_path
 
     from ..ranks import world
 
     if world().root:       # the frames so far reach the disk before the checkpoint that counts them
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        fsync_path(path)
     timings = np.array([[t[k] for k in _TIMED] for t in calc.timings], dtype=float)
     ctx.save_checkpoint({"nsteps": dyn.nsteps, "calc": calc.state()},
                         {"positions": atoms.get_positions(), "momenta": atoms.get_momenta(),
