@@ -67,7 +67,7 @@ def _epoch_reporter(progress, total):
         yield lambda done, loss: bar.update(task, completed=done, loss=f"{loss:.3g}")
 
 
-def _lbfgs_polish(torch, net, Xt, yt, wt, steps, done, report):
+def _lbfgs_polish(torch, net, objective, steps, done, report):
     """Quasi-Newton polish: a small full-batch regression is where L-BFGS beats
     first-order steps on the last digits of the fit (20 iterations per step)."""
     lb = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=20, history_size=50,
@@ -75,7 +75,7 @@ def _lbfgs_polish(torch, net, Xt, yt, wt, steps, done, report):
 
     def closure():
         lb.zero_grad()
-        loss = torch.sum(wt * (net(Xt)[:, 0] - yt) ** 2)
+        loss = objective()
         loss.backward()
         return loss
 
@@ -125,16 +125,19 @@ def train_residual(runs, parameter_set="Chen2020", hidden=(48, 48), seed=0,
     net = torch.nn.Sequential(*layers)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
+    def objective():   # the run-weighted squared error, full batch
+        return torch.sum(wt * (net(Xt)[:, 0] - yt) ** 2)
+
     with _epoch_reporter(progress, epochs + lbfgs_steps) as report:
         for epoch in range(epochs):
             opt.zero_grad()
-            loss = torch.sum(wt * (net(Xt)[:, 0] - yt) ** 2)
+            loss = objective()
             loss.backward()
             opt.step()
             sched.step()
             report(epoch + 1, loss.item())
         if lbfgs_steps:
-            _lbfgs_polish(torch, net, Xt, yt, wt, lbfgs_steps, epochs, report)
+            _lbfgs_polish(torch, net, objective, lbfgs_steps, epochs, report)
     net = net.double()
     lin = [m for m in net if isinstance(m, torch.nn.Linear)]
     return Residual([m.weight.detach().numpy().copy() for m in lin],
