@@ -276,8 +276,6 @@ def test_mlip_train_refuses_epochs_times_frames_above_its_limit_before_training(
     assert not (tmp_path / "stages" / "train.partial" / "checkpoints").exists()
 
 
-
-
 # MD stages checkpoint every chunk of steps in their folder. The killed run sends itself SIGKILL
 # as it is about to write checkpoint number N: the chunk after checkpoint N - 1 is done (its frames
 # written) and lost, the case a resumed stage must handle without a repeated or a missing frame;
