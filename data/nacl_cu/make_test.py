@@ -1,53 +1,101 @@
-"""The held-out GPAW frames of the NaCl(aq) | Cu(111) potential: test/test.extxyz.
+"""The held-out GPAW frames of the NaCl(aq) | Cu(111) potential: test/*.extxyz.
 
-Run:  OMP_NUM_THREADS=1 .venv/bin/python data/nacl_cu/make_test.py   (~45 min on one core;
-      kill-safe: rerunning resumes, keeping every MD frame and label already written)
+Run:  OMP_NUM_THREADS=1 .venv/bin/python data/nacl_cu/make_test.py [--set test|broad]
+      (test: ~45 min on one core, broad: ~1.5 h; kill-safe: rerunning resumes, keeping
+      every MD frame and label already written)
 
-The recipe is frozen here, before any frame is labelled, and it shares nothing with
-the training campaign (learn.toml) but the DFT settings:
+Each set's recipe (``SETS``) is frozen here before any of its frames is labelled, and it
+shares nothing with the training campaign (learn.toml) but the DFT settings:
 
-- its own starting cells (seeds 101 and 201, which the campaign does not use):
-  bulk 32 H2O + NaCl, and 14 H2O + Na on the Cu(111) 3x3 slab;
+- its own starting cells (seeds the campaign does not use);
 - its own trajectories, run with the universal potential (CHGNet, not the committee
-  being judged): Langevin at 300 K, 0.5 fs, friction 0.01 / fs; after EQUILIBRATE
-  steps, every SAMPLE_EVERY steps one frame, N_FRAMES per system;
+  being judged): Langevin, 0.5 fs, friction 0.01 / fs; after ``equilibrate`` steps,
+  every ``sample_every`` steps one frame, ``n_frames`` per trajectory;
 - labelled with exactly the campaign's GPAW settings (read from learn.toml).
 
-The frames' sha256 (``atomistic.mlip.dataset.dataset_hash``) is written to
+``test`` (test/test.extxyz, 16 frames): bulk 32 H2O + NaCl and 14 H2O + Na on the
+Cu(111) 3x3 slab, one 300 K trajectory each, a frame every 20 fs. The accuracy rows of
+bench/electrolyte_potential.py are measured on it.
+
+``broad`` (test/broad.extxyz, 36 frames; added 2026-12-06, after the committee's
+uncertainty was found to rank ``test`` no better than chance, Spearman 0.16): the same
+frozen training recipe judged on a set that can show a ranking at all. ``test``'s 16
+frames come from two correlated 300 K trajectories, so their worst-atom errors barely
+spread. ``broad`` has six trajectories of five compositions (NaCl and LiCl bulk; Na and
+Cl at the electrode) at 300, 400 and 500 K: inside the campaign's 300-400 K and one
+step beyond it, as an active-learning walker meets them; a frame every 30 fs. Nothing of
+the training recipe changes with it, and ``test``'s rows stay in the record.
+
+Each set's sha256 (``atomistic.mlip.dataset.dataset_hash``) is written to
 test/README.md; a benchmark records it beside its numbers.
 """
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import sys
-import tomllib
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "test"
-EQUILIBRATE = 200     # MD steps before the first frame (100 fs)
-SAMPLE_EVERY = 40     # MD steps between frames (20 fs: O-H and H-bond motions decorrelate)
-N_FRAMES = 8          # per system
-SEED = 7
 
 
-def _systems():
+@dataclasses.dataclass(frozen=True)
+class Trajectory:
+    name: str               # test_id prefix and MD file stem
+    system: str             # "bulk" or "interface": the benchmarks' grouping
+    ions: tuple
+    seed: int               # of the starting cell
+    temperature_K: float = 300.0
+
+
+@dataclasses.dataclass(frozen=True)
+class TestSet:
+    file: str
+    md_prefix: str
+    trajectories: tuple
+    equilibrate: int        # MD steps before the first frame
+    sample_every: int       # MD steps between frames
+    n_frames: int           # per trajectory
+    seed: int               # velocities and Langevin noise
+
+
+SETS = {
+    # 200 steps = 100 fs before the first frame; 40 steps = 20 fs between frames
+    # (O-H and H-bond motions decorrelate)
+    "test": TestSet("test.extxyz", "", (Trajectory("bulk", "bulk", ("Na", "Cl"), 101),
+                                        Trajectory("interface", "interface", ("Na",), 201)),
+                    equilibrate=200, sample_every=40, n_frames=8, seed=7),
+    "broad": TestSet("broad.extxyz", "broad_", (
+        Trajectory("nacl-300K", "bulk", ("Na", "Cl"), 301, 300.0),
+        Trajectory("nacl-500K", "bulk", ("Na", "Cl"), 302, 500.0),
+        Trajectory("licl-400K", "bulk", ("Li", "Cl"), 303, 400.0),
+        Trajectory("cu-na-400K", "interface", ("Na",), 304, 400.0),
+        Trajectory("cu-cl-300K", "interface", ("Cl",), 305, 300.0),
+        Trajectory("cu-cl-500K", "interface", ("Cl",), 306, 500.0)),
+        equilibrate=200, sample_every=60, n_frames=6, seed=11),
+}
+
+
+def _start(traj: Trajectory):
     sys.path.insert(0, str(HERE))
     from make_start import CU_PBE_A
 
     from atomistic.interface.electrolyte_cells import electrode_water_cell, water_box
 
-    bulk = water_box(32, ("Na", "Cl"), seed=101)
-    bulk.info["system"] = "bulk"
-    film = electrode_water_cell("Cu", (3, 3, 3), 14, ("Na",), gap_A=10.0, seed=201,
-                                lattice_A=CU_PBE_A)
-    film.info["system"] = "interface"
-    return {"bulk": bulk, "interface": film}
+    if traj.system == "bulk":
+        atoms = water_box(32, traj.ions, seed=traj.seed)
+    else:
+        atoms = electrode_water_cell("Cu", (3, 3, 3), 14, traj.ions, gap_A=10.0,
+                                     seed=traj.seed, lattice_A=CU_PBE_A)
+    atoms.info["system"] = traj.system
+    return atoms
 
 
-def _candidates(name, start, calc):
-    """N_FRAMES MD frames of one system; resumes from the last frame written."""
+def _candidates(spec: TestSet, traj: Trajectory, calc):
+    """``spec.n_frames`` MD frames of one trajectory; resumes from the last frame written."""
     from ase import units
     from ase.io import read, write
     from ase.md.langevin import Langevin
@@ -55,53 +103,48 @@ def _candidates(name, start, calc):
 
     from foundation.files import atomic_path
 
-    path = OUT / f"{name}_md.extxyz"
+    path = OUT / f"{spec.md_prefix}{traj.name}_md.extxyz"
     frames = read(path, ":") if path.is_file() else []
-    if len(frames) >= N_FRAMES:
-        return frames[:N_FRAMES]
-    atoms = start.copy()
+    if len(frames) >= spec.n_frames:
+        return frames[:spec.n_frames]
+    atoms = _start(traj)
+    T = traj.temperature_K
     if frames:  # continue from the last frame, its momenta included
         atoms.positions = frames[-1].positions
         atoms.set_momenta(frames[-1].get_momenta())
-        todo = SAMPLE_EVERY
+        todo = spec.sample_every
     else:
-        MaxwellBoltzmannDistribution(atoms, temperature_K=300.0,
-                                     rng=np.random.default_rng(SEED))
-        todo = EQUILIBRATE
+        MaxwellBoltzmannDistribution(atoms, temperature_K=T,
+                                     rng=np.random.default_rng(spec.seed))
+        todo = spec.equilibrate
     atoms.calc = calc
-    md = Langevin(atoms, 0.5 * units.fs, temperature_K=300.0, friction=0.01 / units.fs,
-                  rng=np.random.default_rng(SEED + len(frames)))
-    while len(frames) < N_FRAMES:
+    md = Langevin(atoms, 0.5 * units.fs, temperature_K=T, friction=0.01 / units.fs,
+                  rng=np.random.default_rng(spec.seed + len(frames)))
+    while len(frames) < spec.n_frames:
         md.run(todo)
-        todo = SAMPLE_EVERY
+        todo = spec.sample_every
         frame = atoms.copy()
         frame.calc = None
         frame.set_momenta(atoms.get_momenta())
-        frame.info.update(test_id=f"{name}-{len(frames)}", md_step=md.nsteps,
-                          md_driver="CHGNet 0.3.0 Langevin 300 K 0.5 fs")
+        frame.info.update(test_id=f"{traj.name}-{len(frames)}", md_step=md.nsteps,
+                          md_driver=f"CHGNet 0.3.0 Langevin {T:.0f} K 0.5 fs")
         frames.append(frame)
         with atomic_path(path) as tmp:
             write(tmp, frames, format="extxyz")
-        print(f"{name}: MD frame {len(frames)}/{N_FRAMES} (step {md.nsteps})", flush=True)
+        print(f"{traj.name}: MD frame {len(frames)}/{spec.n_frames} (step {md.nsteps})",
+              flush=True)
     return frames
 
 
-def main():
-    from atomistic.mlip.dataset import dataset_hash, label_frames, read_frames, write_frames
-    from atomistic.universal import universal_calculator
-    from foundation.files import write_text
-    from multiscale.configs.learn import load_learn_config, reference_factory
+def _make(spec: TestSet, dft, properties, calc) -> list:
+    """Label every candidate of ``spec`` not yet in its file; the labelled frames."""
+    from atomistic.mlip.dataset import label_frames, read_frames, write_frames
 
-    OUT.mkdir(exist_ok=True)
-    config = load_learn_config(HERE / "learn.toml")
-    dft = reference_factory(config.reference)
-    properties = tuple(config.settings.reference_properties)
-    test_path = OUT / "test.extxyz"
+    test_path = OUT / spec.file
     labelled = read_frames(test_path) if test_path.is_file() else []
     done = {a.info["test_id"] for a in labelled}
-    calc = universal_calculator()
-    for name, start in _systems().items():
-        for frame in _candidates(name, start, calc):
+    for traj in spec.trajectories:
+        for frame in _candidates(spec, traj, calc):
             if frame.info["test_id"] in done:
                 continue
             frame = frame.copy()
@@ -113,20 +156,58 @@ def main():
                 continue
             labelled.append(result.frames[0])
             write_frames(labelled, test_path)  # the commit point of this label
-            print(f"{frame.info['test_id']}: labelled ({len(labelled)} in test.extxyz)",
+            print(f"{frame.info['test_id']}: labelled ({len(labelled)} in {spec.file})",
                   flush=True)
-    digest = dataset_hash(read_frames(test_path))
-    counts = {s: sum(a.info.get("system") == s for a in labelled) for s in ("bulk", "interface")}
-    write_text(OUT / "README.md", f"""# Held-out GPAW frames (written by make_test.py)
+    return labelled
 
-{len(labelled)} frames: {counts['bulk']} bulk 32 H2O + NaCl, {counts['interface']} 14 H2O + Na
-on Cu(111). Trajectories: CHGNet 0.3.0 Langevin MD at 300 K from starting cells with seeds
-101 / 201, which the training campaign does not use; {EQUILIBRATE} steps of 0.5 fs before the
-first frame, then one every {SAMPLE_EVERY}. Labels: the campaign's GPAW settings (learn.toml).
 
-dataset_hash (atomistic.mlip.dataset) of test.extxyz: `{digest}`
-""")
-    print(f"test set: {len(labelled)} frames, hash {digest[:16]}")
+def _describe(name: str, spec: TestSet) -> str:
+    from atomistic.mlip.dataset import dataset_hash, read_frames
+
+    path = OUT / spec.file
+    frames = read_frames(path) if path.is_file() else []
+    rows = []
+    for t in spec.trajectories:
+        n = sum(a.info["test_id"].rsplit("-", 1)[0] == t.name for a in frames)
+        what = ("32 H2O + " + "".join(t.ions) if t.system == "bulk"
+                else "14 H2O + " + ("".join(t.ions) or "no ion") + " on Cu(111) 3x3x3")
+        rows.append(f"| {t.name} | {what} | {t.temperature_K:.0f} K | {t.seed} | {n} |")
+    digest = dataset_hash(frames) if frames else "(no frames yet)"
+    return f"""## `{name}`: {spec.file}, {len(frames)} frames
+
+| trajectory (test_id prefix) | system | T | start-cell seed | frames |
+|---|---|---|---|---|
+""" + "\n".join(rows) + f"""
+
+CHGNet 0.3.0 Langevin MD, 0.5 fs, friction 0.01/fs, velocity seed {spec.seed};
+{spec.equilibrate} steps before the first frame, then one every {spec.sample_every}.
+
+dataset_hash (atomistic.mlip.dataset) of {spec.file}: `{digest}`
+"""
+
+
+def main():
+    from atomistic.universal import universal_calculator
+    from foundation.files import write_text
+    from multiscale.configs.learn import load_learn_config, reference_factory
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--set", choices=sorted(SETS), action="append",
+                    help="the set(s) to make or extend (default: every set)")
+    names = ap.parse_args().set or list(SETS)
+    OUT.mkdir(exist_ok=True)
+    config = load_learn_config(HERE / "learn.toml")
+    dft = reference_factory(config.reference)
+    properties = tuple(config.settings.reference_properties)
+    calc = universal_calculator()
+    for name in names:
+        labelled = _make(SETS[name], dft, properties, calc)
+        print(f"{name}: {len(labelled)} frames in {SETS[name].file}", flush=True)
+    write_text(OUT / "README.md", "# Held-out GPAW frames (written by make_test.py)\n\n"
+               "Labels: the campaign's GPAW settings (learn.toml). Starting cells with seeds "
+               "the training campaign does not use; trajectories the campaign did not run. "
+               "The recipes, and why there are two sets: make_test.py.\n\n"
+               + "\n".join(_describe(n, s) for n, s in SETS.items()))
 
 
 if __name__ == "__main__":
