@@ -247,6 +247,36 @@ def _learning_state(tmp, data):
     return LearningStore(tmp / "run").read_state()
 
 
+def _qmml_state(tmp, data):
+    from couplers.qmml import HybridCalculator
+
+    (tmp / "qmml.json").write_bytes(data)
+    return HybridCalculator(EMT(), EMT(), [0], state_file=tmp / "qmml.json")
+
+
+def _learning_curve(tmp, data):
+    from atomistic.learning.display import plot_learning_curve
+
+    (tmp / "run").mkdir()
+    (tmp / "run" / "state.json").write_bytes(data)
+    return plot_learning_curve(tmp / "run", tmp / "curve.png")
+
+
+def _training_checkpoint(tmp, data):
+    from atomistic.mlip.training import train_committee
+
+    frames = []
+    for d in (2.3, 2.5, 2.7):
+        a = _cu2(d)
+        a.calc = EMT()
+        a.get_forces()
+        frames.append(a)
+    (tmp / "ck").mkdir()
+    (tmp / "ck" / "member0.pt").write_bytes(data)
+    return train_committee(frames, {"n_members": 1, "epochs": 1, "hidden": [4], "n_channels": 2,
+                                    "valid_fraction": 0.0}, checkpoint_dir=tmp / "ck", progress=False)
+
+
 def _handoff_load(tmp, text):
     from couplers.handoff import Handoff
 
@@ -307,6 +337,16 @@ def _api_cases():
          AtomisticInputError, r"state.json: cannot read active-learning state: JSONDecodeError"),
         ("learning-state-a-list", lambda t: _learning_state(t, b"[1, 2]"), AtomisticInputError,
          r"state.json: expected a JSON object, found list"),
+        ("qmml-state-file-truncated", lambda t: _qmml_state(t, b'{"region": {"ins'), CouplersInputError,
+         r"qmml.json: cannot read QM/ML state file: JSONDecodeError"),
+        ("qmml-state-file-not-a-state", lambda t: _qmml_state(t, b'{"step": 3}'), CouplersInputError,
+         r"qmml.json: not a QM/ML state file"),
+        ("learning-curve-state-truncated", lambda t: _learning_curve(t, b'{"curve": ['),
+         AtomisticInputError, r"state.json: cannot read active-learning state: JSONDecodeError"),
+        ("learning-curve-no-state", lambda t: __import__("atomistic.learning.display", fromlist=["x"])
+         .plot_learning_curve(t, t / "c.png"), AtomisticInputError, r"state.json: no such active-learning state"),
+        ("training-checkpoint-garbage", lambda t: _training_checkpoint(t, b"not a zip"), AtomisticInputError,
+         r"member0.pt: cannot read training checkpoint: .*; delete it to train this member from epoch 0$"),
         ("handoff-api-truncated", lambda t: _handoff_load(t, '{"temperature"'), CouplersInputError,
          r"h.json: cannot read handoff file: JSONDecodeError"),
         ("residual-truncated", lambda t: _residual(t, '{"weights": [[1'), CouplersInputError,
@@ -325,6 +365,40 @@ def _api_cases():
     ]
 
 
+def _overlapping(module: str, func: str, *args, arg: str = "atoms"):
+    """(id, call, error, message): ``module.func`` given two Cu atoms 0.2 A apart (under half the
+    sum of their covalent radii) as ``arg``, after ``args``, refuses them before computing."""
+    from atomistic.structures import StructureError
+
+    def call(tmp):
+        f = getattr(__import__(module, fromlist=["x"]), func)
+        if arg == "final":
+            return f(_cu2(), _cu2(0.2), *args)
+        return f(_cu2(0.2), *args)
+
+    return (f"{func}-overlapping-atoms", call, StructureError,
+            rf"^{func}: {arg}: atoms 0 \(Cu\) and 1 \(Cu\) are 0.2 Å apart, under 0.5 x")
+
+
+# Every public function that computes with an Atoms checks it, as the file readers do (the API
+# user is owed the same refusal as the CLI user: issue 18's "overlapping atoms exit 0").
+OVERLAP_CASES = [
+    ("atomistic.md.timestep", "estimate_timestep", EMT()),
+    ("atomistic.md.timestep", "stable_timestep", EMT()),
+    ("atomistic.md.timestep", "nve_drift", EMT(), 1.0),
+    ("atomistic.properties.phonons", "phonons", EMT()),
+    ("atomistic.properties.elastic", "elastic_constants", EMT()),
+    ("atomistic.properties.elastic", "eos_bulk_modulus", EMT()),
+    ("atomistic.properties.elastic", "relax_cell", EMT()),
+    ("atomistic.properties.free_energy", "harmonic_free_energy", EMT(), 300.0),
+    ("atomistic.properties.free_energy", "frenkel_ladd", EMT(), 300.0),
+    ("atomistic.properties.free_energy", "switch_free_energy", EMT(), EMT(), 300.0),
+    ("atomistic.reactions.energy_gap", "sample_energy_gap", EMT(), EMT()),
+    ("atomistic.mlip.reference_frames", "langevin_frames", EMT(), 300.0, 1),
+    ("atomistic.interface.stark", "stark_scan", [0.0], EMT),
+]
+
+
 def _enter_reading(tmp, error):
     from foundation.reading import reading
 
@@ -332,7 +406,9 @@ def _enter_reading(tmp, error):
         pass
 
 
-API_CASES = _api_cases()
+API_CASES = _api_cases() + [_overlapping(*c) for c in OVERLAP_CASES] + [
+    _overlapping("atomistic.stability.surface_energy", "surface_energy", EMT(), (1, 1, 1), arg="bulk"),
+    _overlapping("atomistic.reactions.neb", "run_neb", EMT(), arg="final")]
 
 
 @pytest.mark.parametrize("call, error, message", [c[1:] for c in API_CASES],

@@ -88,8 +88,19 @@ def test_missing_elemental_reference_is_named_before_any_relaxation():
 
 
 def test_structure_that_fails_to_relax_is_named_with_the_fix():
-    squashed = Atoms("Cu2", positions=[[0, 0, 0], [0.3, 0, 0]], cell=[8, 8, 8], pbc=True)
+    # 1.5 A apart: above the overlap bound (0.5 x 2.64 A) but far from the 2.2 A bond, so
+    # two BFGS steps cannot relax it
+    squashed = Atoms("Cu2", positions=[[0, 0, 0], [1.5, 0, 0]], cell=[8, 8, 8], pbc=True)
     with pytest.raises(ConvergenceError, match=r"'squashed'.*raise steps="):
         relax(squashed, EMT(), name="squashed", steps=2)
     with pytest.raises(ConvergenceError, match="squashed"):
         formation_hull([bulk("Cu"), squashed], EMT(), names=["Cu", "squashed"], steps=2)
+
+
+def test_overlapping_atoms_are_refused_by_name_before_any_relaxation():
+    from atomistic.structures import StructureError
+
+    doubled = Atoms("Cu2", positions=[[0, 0, 0], [0.3, 0, 0]], cell=[8, 8, 8], pbc=True)
+    with pytest.raises(StructureError, match=r"^structure 'doubled': atoms 0 \(Cu\) and 1 \(Cu\) "
+                                             r"are 0.3 Å apart"):
+        formation_hull([bulk("Cu"), doubled], EMT(), names=["Cu", "doubled"])

@@ -28,6 +28,7 @@ import numpy as np
 
 from .dipole_layer import COULOMB, E_OVER_EPS0
 from ..errors import CalculationFailed, InputError
+from ..structures import checks_atoms
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def _wlsq(design, y, w, *, absolute: bool):
     return coef, inv * s2
 
 
+@checks_atoms()
 def stark_scan(atoms, fields, calculator_factory, *, direction=(0.0, 0.0, 1.0), progress=None):
     """Energies (eV) and dipoles along ``direction`` (e*Angstrom, NaN if not reported) per field.
 

@@ -25,10 +25,12 @@ from ase import units
 
 from ..ensemble import members_of
 from ..errors import InputError
+from ..structures import checks_atoms
 from .guards import MDBlowUp
 from .velocities import thermalize
 
 
+@checks_atoms()
 def hessian(atoms: Atoms, calc, delta: float = 0.005) -> np.ndarray:
     """Hessian d2E/dx_i dx_j (eV/A^2), shape (3N, 3N), by central differences of forces (delta in A)."""
     a = atoms.copy()
@@ -49,6 +51,7 @@ def hessian(atoms: Atoms, calc, delta: float = 0.005) -> np.ndarray:
     return 0.5 * (H + H.T)
 
 
+@checks_atoms()
 def frequencies(atoms: Atoms, calc, delta: float = 0.005) -> np.ndarray:
     """Normal-mode angular frequencies omega (rad/fs), ascending, shape (3N,); imaginary modes negative."""
     H = hessian(atoms, calc, delta)
@@ -58,6 +61,7 @@ def frequencies(atoms: Atoms, calc, delta: float = 0.005) -> np.ndarray:
     return w * units.fs  # rad per fs
 
 
+@checks_atoms()
 def highest_frequency(atoms: Atoms, calc, delta: float = 0.01) -> float:
     """omega_max (rad/fs) of ``atoms`` with ``calc``; ``MDBlowUp`` when the Hessian is not finite."""
     omega = frequencies(atoms, calc, delta)
@@ -66,6 +70,7 @@ def highest_frequency(atoms: Atoms, calc, delta: float = 0.01) -> float:
     return float(max(omega.max(), 0.0))
 
 
+@checks_atoms()
 def stable_timestep(atoms: Atoms, calc, fraction: float = 0.1, delta: float = 0.01) -> float:
     """A safe time step in fs: ``fraction`` of the shortest vibrational period of ``atoms``.
 
@@ -117,6 +122,7 @@ def enlarged(atoms: Atoms, min_atoms: int) -> Atoms:
     return atoms.repeat((n, n, n))
 
 
+@checks_atoms()
 def estimate_timestep(atoms: Atoms, calc, delta: float = 0.005, repeat=None, min_atoms: int = 32
                       ) -> TimestepEstimate:
     """Largest stable and recommended velocity-Verlet step for ``atoms`` with ``calc``.
@@ -154,6 +160,7 @@ def verlet_amplitude(omega_dt: float, n_steps: int = 1000) -> float:
     return peak
 
 
+@checks_atoms()
 def nve_drift(atoms: Atoms, calc, dt: float, temperature: float = 300.0, n_steps: int = 500, seed: int = 0,
               min_atoms: int = 32) -> dict:
     """Energy conservation at step dt (fs): NVE velocity Verlet from Maxwell-Boltzmann velocities.

@@ -14,7 +14,7 @@ import numpy as np
 from ase.build import bulk
 from ase.calculators.singlepoint import SinglePointCalculator
 
-from ..structures import check_labels
+from ..structures import check_labels, checks_atoms
 
 
 def _label(atoms, calc, **info):
@@ -41,6 +41,7 @@ def rattled_fcc(symbol: str, calc, n_frames: int, size=(2, 2, 2), rattle: float 
     return frames
 
 
+@checks_atoms()
 def langevin_frames(atoms, calc, temperature_K: float, n_frames: int, interval: int = 20,
                     timestep_fs: float = 2.0, equilibrate: int = 100, friction: float = 0.02,
                     seed: int = 0) -> list:

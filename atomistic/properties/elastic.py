@@ -23,6 +23,7 @@ from ase.units import GPa
 
 from ..ensemble import members_of
 from ..errors import InputError
+from ..structures import checks_atoms
 
 VOIGT = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
 
@@ -73,6 +74,7 @@ class ElasticResult:
         return out
 
 
+@checks_atoms()
 def relax_cell(atoms: Atoms, calc, fmax: float = 1e-4, steps: int = 500) -> Atoms:
     """A copy of ``atoms`` with cell and ions relaxed by ``calc`` (FrechetCellFilter + BFGS), fmax in eV/A."""
     from ase.filters import FrechetCellFilter
@@ -188,6 +190,7 @@ def _tensor_energy(atoms: Atoms, calc, strains: np.ndarray, relax_ions: bool, fm
     return C, err
 
 
+@checks_atoms()
 def elastic_constants(atoms: Atoms, calc, max_strain: float = 0.005, n_strains: int = 5,
                       stress_tol: float = 0.05, relax_ions: bool | None = None, fmax: float = 1e-4,
                       method: str = "auto") -> ElasticResult:
@@ -245,6 +248,7 @@ class EOSResult:
     energies: np.ndarray
 
 
+@checks_atoms()
 def eos_bulk_modulus(atoms: Atoms, calc, span: float = 0.02, n_points: int = 9, eos: str = "birchmurnaghan"
                      ) -> EOSResult:
     """Bulk modulus from an ASE EquationOfState fit over isotropic strains in [-span, span] of the lattice."""

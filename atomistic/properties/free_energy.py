@@ -30,6 +30,7 @@ from ase.calculators.calculator import Calculator, all_changes
 
 from ..ensemble import members_of
 from ..errors import InputError
+from ..structures import checks_atoms
 
 HBAR = units._hbar / units._e * 1e15  # eV fs
 
@@ -114,6 +115,7 @@ class SwitchResult:
                 "n_atoms": self.n_atoms}
 
 
+@checks_atoms()
 def switch_free_energy(atoms: Atoms, calc0, calc1, temperature: float, n_switch: int = 2000,
                        n_eq: int = 500, n_repeats: int = 4, dt: float = 2.0, friction: float = 0.01,
                        fix_com: bool = False, seed: int = 0, progress=None) -> SwitchResult:
@@ -178,6 +180,7 @@ def switch_free_energy(atoms: Atoms, calc0, calc1, temperature: float, n_switch:
                         curve_forward=curves["forward"], curve_backward=curves["backward"], n_atoms=len(a))
 
 
+@checks_atoms()
 def einstein_spring(atoms: Atoms, calc, delta: float = 0.01) -> float:
     """Self force constant of atom 0 (eV/A^2): -dF_0/du_0 averaged over x, y, z, by central differences."""
     a = atoms.copy()
@@ -195,6 +198,7 @@ def einstein_spring(atoms: Atoms, calc, delta: float = 0.01) -> float:
     return float(np.mean(ks))
 
 
+@checks_atoms()
 def harmonic_free_energy(atoms: Atoms, calc, temperature: float, delta: float = 0.005) -> dict:
     """Classical harmonic free energy of this cell, eV/atom, with the 3 translations removed.
 
@@ -242,6 +246,7 @@ class FrenkelLaddResult:
         return out
 
 
+@checks_atoms()
 def frenkel_ladd(atoms: Atoms, calc, temperature: float, k: float | None = None, committee: bool = False,
                  **switch_kwargs) -> FrenkelLaddResult:
     """Absolute classical free energy (eV/atom) of a relaxed periodic solid by Einstein-crystal switching.

@@ -21,6 +21,7 @@ from ase import Atoms
 from .._engines import import_engine
 from ..ensemble import members_of
 from ..errors import InputError
+from ..structures import checks_atoms
 
 KJMOL_TO_EV = 1.0 / 96.48533212331002  # phonopy thermal properties come in kJ/mol per unit cell
 
@@ -125,6 +126,7 @@ class PhononResult:
         return out
 
 
+@checks_atoms()
 def phonons(atoms: Atoms, calc, supercell=(3, 3, 3), displacement: float = 0.01, primitive="P",
             plusminus: bool | str = True, symmetrize: bool = True) -> PhononResult:
     """Harmonic phonons of ``atoms`` (a relaxed periodic unit cell) with ``calc``.

@@ -21,8 +21,10 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import InputError
+from ..structures import checks_atoms
 
 
+@checks_atoms()
 def sample_energy_gap(atoms, reactant, product, *, state: str = "reactant",
                       temperature_K: float = 300.0, n_samples: int = 2000, interval: int = 10,
                       timestep_fs: float = 1.0, equilibrate: int = 1000, friction: float = 0.02,

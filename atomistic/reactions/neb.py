@@ -36,6 +36,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from ..errors import ConvergenceError, InputError
+from ..structures import checks_atoms
 
 
 @dataclass
@@ -195,6 +196,7 @@ def _member_evaluation(images, members) -> tuple[np.ndarray, np.ndarray]:
     return energies, dev.max(axis=1)
 
 
+@checks_atoms("initial", "final")
 def run_neb(initial: Atoms, final: Atoms, calc: Calculator | Callable[[], Calculator], *,
             n_images: int = 5, climb: bool = True, fmax: float = 0.03, steps: int = 1000,
             k: float = 0.1, method: str = "improvedtangent", interpolation: str = "idpp",

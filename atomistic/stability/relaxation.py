@@ -20,6 +20,7 @@ import numpy as np
 from ase import Atoms
 
 from ..errors import CalculationFailed, ConvergenceError, InputError
+from ..structures import check_atoms
 
 
 @dataclass
@@ -54,6 +55,7 @@ def relax(atoms: Atoms, calc, name: str | None = None, fmax: float = 0.02, steps
     name = name or atoms.get_chemical_formula()
     if not isinstance(atoms, Atoms) or len(atoms) == 0:
         raise InputError(f"structure {name!r}: expected a non-empty ase.Atoms, got {atoms!r}")
+    check_atoms(atoms, f"structure {name!r}")   # finite, no overlapping atoms: named as below
     if fmax <= 0 or steps < 0:
         raise InputError(f"fmax = {fmax}, steps = {steps}: expected fmax > 0 and steps >= 0")
     work = atoms.copy()
@@ -85,6 +87,7 @@ def relax(atoms: Atoms, calc, name: str | None = None, fmax: float = 0.02, steps
 def single_point(atoms: Atoms, calc, name: str | None = None) -> float:
     """Energy (eV) of ``atoms`` as given, with the same by-name error as ``relax``."""
     name = name or atoms.get_chemical_formula()
+    check_atoms(atoms, f"structure {name!r}")
     work = atoms.copy()
     work.calc = calc
     try:

@@ -24,6 +24,7 @@ import numpy as np
 from ase import Atoms
 
 from ..errors import ConvergenceError, InputError
+from ..structures import checks_atoms
 
 EV_PER_A2_IN_J_PER_M2 = 16.021766339999996  # 1 eV/A^2 = 1.602176634e-19 J / 1e-20 m^2
 
@@ -72,6 +73,7 @@ def _conventional(atoms: Atoms) -> Atoms:
     return Atoms(numbers=numbers, cell=lattice, scaled_positions=frac, pbc=True)
 
 
+@checks_atoms("bulk")
 def surface_energy(bulk: Atoms, calc, miller: Sequence[int], layers: Sequence[int] = (1, 2, 3, 4, 5, 6),
                    vacuum: float = 8.0, tol: float = 0.01 / EV_PER_A2_IN_J_PER_M2,
                    relax: bool = True, fmax: float = 0.02, steps: int = 300,
