@@ -371,7 +371,8 @@ def _finish(out, profile, temperature, parameter_set):
 
 def generate(jobs, cache_dir=None, progress=True, scheduler="threads"):
     """Run many (profile, temperature) pairs with Dask; list of run dicts (``progress``: report
-    them, see :func:`foundation.progress.dask_progress`)."""
+    them, True/False or a callable taking ``"paired runs k/n"`` lines, see
+    :func:`foundation.progress.dask_progress`)."""
     import dask
 
     tasks = [dask.delayed(run_pair)(p, T, soc0=p.meta.get("soc0", 0.95), cache_dir=cache_dir)
@@ -379,5 +380,5 @@ def generate(jobs, cache_dir=None, progress=True, scheduler="threads"):
     from foundation.progress import dask_progress
 
     # a bar on a terminal; in a log file a plain line every few seconds, not a carriage-return storm
-    with dask_progress(progress):
+    with dask_progress(progress, what="paired runs"):
         return list(dask.compute(*tasks, scheduler=scheduler, num_workers=2))

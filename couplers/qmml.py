@@ -136,7 +136,7 @@ class HybridCalculator(Calculator):
         self.step_info: dict = {}
         self.timings: list[dict] = []
         if self.state_file is not None and self.state_file.exists():
-            self.load_state(json.loads(self.state_file.read_text()))
+            self.load_state(_read_state_file(self.state_file))
 
     # -- settings that change the physics reset the results ---------------------------
     @property
@@ -200,7 +200,13 @@ class HybridCalculator(Calculator):
     def load_state(self, state: dict | str) -> None:
         """Continue from ``state()`` output (dict or its JSON string, e.g. atoms.info["qmml_state"])."""
         if isinstance(state, str):
-            state = json.loads(state)
+            try:
+                state = json.loads(state)
+            except ValueError as exc:
+                raise InputError(f"state: not the JSON of HybridCalculator.state() ({exc})") from None
+        if not isinstance(state, dict) or "region" not in state:
+            raise InputError(f"state: expected HybridCalculator.state() output (an object with a "
+                             f"'region' entry), found {type(state).__name__}")
         self._region.load_state(state["region"])
         self.step = int(state.get("step", 0))
         self.mixing_work = float(state.get("mixing_work", 0.0))
@@ -326,3 +332,15 @@ class HybridCalculator(Calculator):
         if atoms is not None:
             self._user_atoms = atoms
         return super().get_property(name, atoms, allow_calculation)
+
+
+def _read_state_file(path: Path) -> dict:
+    """The JSON object of a QM/ML state file; one line naming the file when it is unreadable."""
+    from foundation.reading import reading
+
+    with reading(path, "QM/ML state file", InputError) as p:
+        state = json.loads(p.read_bytes().decode("utf-8"))
+    if not isinstance(state, dict) or "region" not in state:
+        raise InputError(f"{path}: not a QM/ML state file (expected the JSON object "
+                         "HybridCalculator.state() writes, with a 'region' entry)")
+    return state

@@ -50,23 +50,28 @@ class LineThrottle:
 
 
 @contextlib.contextmanager
-def dask_progress(enabled: bool = True, stream: IO | None = None,
-                  interval: float = LOG_INTERVAL_S) -> Iterator[None]:
+def dask_progress(enabled: bool | Callable[[str], None] = True, stream: IO | None = None,
+                  interval: float = LOG_INTERVAL_S, what: str = "tasks") -> Iterator[None]:
     """Report the Dask computations run inside: Dask's bar on a terminal, else plain lines
-    (``tasks 12/40``) at most every ``interval`` seconds, and one when all are done."""
+    (``tasks 12/40``) at most every ``interval`` seconds, and one when all are done. ``enabled``
+    may be a callable instead (e.g. a pipeline stage's ``ctx.progress``): it gets every
+    ``WHAT done/total`` line and decides itself how often to show one."""
     if not enabled:
         yield
         return
     stream = sys.stdout if stream is None else stream
-    if is_terminal(stream):
+    if callable(enabled):
+        def say(msg: str, force: bool = False) -> None:   # the caller decides how often to show
+            enabled(msg)
+    elif is_terminal(stream):
         from dask.diagnostics import ProgressBar
 
         with ProgressBar(out=stream):
             yield
         return
+    else:
+        say = LineThrottle(lambda msg: print(msg, file=stream, flush=True), interval)
     from dask.callbacks import Callback
-
-    say = LineThrottle(lambda msg: print(msg, file=stream, flush=True), interval)
 
     class _Lines(Callback):
         def _start_state(self, dsk, state):
@@ -76,7 +81,7 @@ def dask_progress(enabled: bool = True, stream: IO | None = None,
 
         def _posttask(self, key, result, dsk, state, worker_id):
             self.done += 1
-            say(f"tasks {self.done}/{self.total}", force=self.done == self.total)
+            say(f"{what} {self.done}/{self.total}", force=self.done == self.total)
 
     with _Lines():
         yield

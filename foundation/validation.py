@@ -6,7 +6,8 @@ input through :func:`format_errors`: one line per problem,
 
     WHERE: key.path: unknown key; did you mean 'epochs'?
     WHERE: key.path: required key is missing
-    WHERE: key.path: -1: Input should be greater than or equal to 1
+    WHERE: key.path: -1: must be >= 1
+    WHERE: key.path: 1e+14: must be <= 1e+10 (a hard bound of this key: no setting lifts it)
 
 with did-you-mean over every field name of the model, nested models included
 (:func:`model_vocabulary`).
@@ -56,6 +57,19 @@ def _key_path(loc: Iterable) -> str:
     return out
 
 
+_BOUNDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+
+
+def _bound_text(err: dict) -> str:
+    """"must be <= 1e+10" for a numeric bound pydantic checked; an upper bound says that it is
+    fixed, since a run config also has size limits that ``allow_large`` lifts and this is not one."""
+    op = _BOUNDS[err["type"]]
+    bound = next(iter(err.get("ctx", {}).values()), "?")
+    shown = f"{bound:g}" if isinstance(bound, (int, float)) and not isinstance(bound, bool) else bound
+    text = f"must be {op} {shown}"
+    return text + " (a hard bound of this key: no setting lifts it)" if op[0] == "<" else text
+
+
 def _line(err: dict, where: str, words: list[str], loc: tuple) -> str:
     path = _key_path(loc)
     where = f"{where}: {path}" if where else path
@@ -73,6 +87,8 @@ def _line(err: dict, where: str, words: list[str], loc: tuple) -> str:
         return f"{where}.{tag}: {ctx.get('tag')!r}: unknown {tag} (known: {ctx.get('expected_tags', '?')})"
     value = err.get("input")
     shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    if kind in _BOUNDS:
+        return f"{where}: {shown}: {_bound_text(err)}"
     return f"{where}: {shown}: {err['msg'].removeprefix('Value error, ')}"
 
 

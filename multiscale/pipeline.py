@@ -309,8 +309,11 @@ def _cached_results(record_file: Path, key: str) -> dict | None:
     """The stage record at ``record_file`` if it is complete and has ``key``."""
     if not record_file.is_file():
         return None
-    rec = json.loads(record_file.read_text())
-    if rec.get("key") == key and rec.get("status") == "complete":
+    try:      # written atomically: a bad record was damaged outside the run, so redo the stage
+        rec = json.loads(record_file.read_bytes().decode("utf-8"))
+    except (ValueError, OSError):
+        return None
+    if isinstance(rec, dict) and rec.get("key") == key and rec.get("status") == "complete":
         return rec
     return None
 

@@ -13,7 +13,7 @@ BAD = [
     ('[stage.a]\nkind = "eos"\nelemnts = ["Cu"]\n',
      "stage.a.elemnts: unknown key; did you mean 'elements'?"),
     ('[stage.a]\nkind = "eos"\nelements = ["Cu"]\npoints = 2\n',
-     "stage.a.points: 2: Input should be greater than or equal to 5"),
+     "stage.a.points: 2: must be >= 5"),
     ('[stage.a]\nkind = "eoss"\n', "stage.a.kind: 'eoss': unknown kind (known: "),
     ('[stage.a]\nelements = ["Cu"]\n', "stage.a.kind: required key is missing"),
     ('[stage.a]\nkind = "eos"\nelements = ["Cu"]\nneeds = ["lable"]\n',

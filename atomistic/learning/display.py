@@ -7,12 +7,12 @@
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from foundation.files import save_figure
+from ..errors import InputError
 from .state import LearningResult
 
 
@@ -89,8 +89,14 @@ def plot_learning_curve(result_or_folder, path: str | Path) -> Path:
     if isinstance(result_or_folder, LearningResult):
         curve, log = result_or_folder.curve, result_or_folder.log
     else:
-        state = json.loads((Path(result_or_folder) / "state.json").read_text())
-        curve, log = state["curve"], state["log"]
+        from .store import LearningStore
+
+        folder = Path(result_or_folder)
+        if not (folder / "state.json").is_file():   # before the store, which makes its folder
+            raise InputError(f"{folder / 'state.json'}: no such active-learning state; "
+                             "expected the folder of a multiscale learn run")
+        state = LearningStore(folder).read_state()
+        curve, log = state.curve, state.log
     fig = Figure(figsize=(9, 3.6))
     a, b = fig.subplots(1, 2)
     pts = [p for p in curve if "force_mae" in p]

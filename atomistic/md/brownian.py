@@ -17,10 +17,12 @@ E, KB, EPS0 = 1.602176634e-19, 1.380649e-23, 8.8541878128e-12
 
 
 def brownian_slab(n_per_species, L, area, D, z, phi_left, phi_right, T, eps_r, dt, n_steps,
-                  stride, n_bins, rng):
+                  stride, n_bins, rng, progress=None):
     """Mean-field BD of ions between electrodes at z=0 (phi_left) and z=L (phi_right); SI.
 
     Returns unwrapped positions (n_frames, n_ions, 3), species index per ion.
+    ``progress(done, n_steps)``, if given, is called about 50 times along the run (and at
+    its end), so a caller can show how far a long run has got.
     """
     kind = np.repeat(np.arange(len(D)), n_per_species)
     q = np.asarray(z, float)[kind] * E
@@ -37,6 +39,7 @@ def brownian_slab(n_per_species, L, area, D, z, phi_left, phi_right, T, eps_r, d
     A[0, 0] = A[-1, -1] = -3.0
     Ainv = np.linalg.inv(A / h ** 2)
     frames = []
+    report_every = max(1, n_steps // 50)
     for step in range(n_steps):
         rho = np.histogram(pos[:, 2], bins=edges, weights=q)[0] / (h * area)
         rhs = -rho / eps
@@ -54,4 +57,6 @@ def brownian_slab(n_per_species, L, area, D, z, phi_left, phi_right, T, eps_r, d
         pos[:, 2] = np.where(pos[:, 2] > L, 2 * L - pos[:, 2], pos[:, 2])
         if step % stride == 0:
             frames.append(pos.copy())
+        if progress is not None and ((step + 1) % report_every == 0 or step + 1 == n_steps):
+            progress(step + 1, n_steps)
     return np.array(frames), kind

@@ -244,6 +244,22 @@ def _settings_key(settings: TrainSettings, data_hash: str, member: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _read_checkpoint(path, torch) -> dict:
+    """A member's training checkpoint. Checkpoints are written atomically, so one that cannot be
+    read was damaged outside the run: one line naming it and the way out, not a torch traceback."""
+    from foundation.reading import reading
+
+    try:
+        with reading(path, "training checkpoint", InputError) as p:
+            ck = torch.load(p, map_location="cpu", weights_only=True)
+    except InputError as exc:
+        raise InputError(f"{exc}; delete it to train this member from epoch 0") from None
+    if not isinstance(ck, dict):
+        raise InputError(f"{path}: not a training checkpoint (found {type(ck).__name__}); delete "
+                         "it to train this member from epoch 0")
+    return ck
+
+
 def train_member(train_graphs, valid_graphs, elements, settings: TrainSettings, member: int,
                  checkpoint: Path | None = None, key: str = "", progress=None,
                  init_state: dict | None = None):
@@ -275,7 +291,7 @@ def train_member(train_graphs, valid_graphs, elements, settings: TrainSettings, 
     state = {"epoch": 0, "best": float("inf"), "bad": 0, "best_state": None, "done": False,
              "history": []}
     if checkpoint is not None and checkpoint.is_file():
-        ck = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        ck = _read_checkpoint(checkpoint, torch)
         if ck.get("key") == key:
             model.load_state_dict(ck["model"])
             opt.load_state_dict(ck["optimizer"])

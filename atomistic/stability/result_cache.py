@@ -46,11 +46,12 @@ class ResultCache:
             return None
         path = self._path(level, key)
         try:
-            return json.loads(path.read_text())
+            value = json.loads(path.read_bytes().decode("utf-8"))
         except FileNotFoundError:
             return None
-        except json.JSONDecodeError:  # not ours (writes are atomic): recompute rather than trust it
-            return None
+        except (ValueError, OSError):  # not ours (writes are atomic): recompute rather than trust it
+            return None                # (ValueError: bad JSON or bad UTF-8; OSError: a folder)
+        return value if isinstance(value, dict) else None
 
     def put(self, level: str, key: str, value: dict) -> None:
         if self.folder is None:

@@ -42,7 +42,7 @@ def battery_hybrid(ctx) -> dict:
              + [(drive_cycle_profile(s), T) for s in p.train_drive_cycle_seeds])
     ctx.progress(f"{len(train) + 1} paired SPMe/DFN runs")
     runs = generate(train + [(drive_cycle_profile(p.test_drive_cycle_seed), T)],
-                    cache_dir=ctx.dir / "cache", progress=False)
+                    cache_dir=ctx.dir / "cache", progress=ctx.progress)
     held_out = runs[-1]
     ctx.progress("training the residual")
     # A handful of runs at one temperature: a small net, Adam only (the

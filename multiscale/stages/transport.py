@@ -54,7 +54,8 @@ def md_to_pnp(ctx) -> dict:
     ctx.progress(f"Brownian dynamics: {2 * n} ions, {p.steps} steps")
     frames, kind = brownian_slab([n, n], p.gap, area, [p.D_cation, p.D_anion], [1, -1], phi, -phi,
                                  p.temperature, p.epsilon_r, p.timestep, p.steps, stride=stride,
-                                 n_bins=50, rng=np.random.default_rng(ctx.seed))
+                                 n_bins=50, rng=np.random.default_rng(ctx.seed),
+                                 progress=lambda k, n: ctx.progress(f"Brownian step {k}/{n}"))
     frames = frames[len(frames) // 4:]  # the first quarter equilibrates
     handoff = handoff_from_positions(
         {"cation": (1, frames[:, kind == 0]), "anion": (-1, frames[:, kind == 1])},
