@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -90,6 +91,39 @@ def test_sigkill_at_any_moment_loses_and_duplicates_no_frame(tmp_path, mode):
     assert state["trained_on"] == len(ids)
     # one record per batch round, however often a round was interrupted
     assert [r["round"] for r in state["rounds"]] == list(range(len(state["rounds"])))
+    # and the same frames, bit for bit, as a run nobody interrupted (the loop is deterministic)
+    ref = tmp_path / "uninterrupted"
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(ref), mode], env=env, cwd=tmp_path,
+                          capture_output=True, timeout=240)
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    final, uninterrupted = read_frames(folder / "dataset.extxyz"), read_frames(ref / "dataset.extxyz")
+    assert [a.info["al_id"] for a in final] == [a.info["al_id"] for a in uninterrupted]
+    for a, b in zip(final, uninterrupted):
+        assert np.array_equal(a.positions, b.positions), a.info["al_id"]
+        assert np.array_equal(a.get_forces(), b.get_forces()), a.info["al_id"]
+
+
+def test_the_frames_a_run_keeps_in_memory_are_the_frames_a_resumed_run_reads(tmp_path):
+    # extxyz keeps 8 decimals: a loop that trains on its full-precision copy while a resumed
+    # run trains on the file's would fit other numbers and drift off the uninterrupted run
+    from ase.build import bulk
+    from ase.calculators.emt import EMT
+
+    from atomistic.mlip.dataset import as_stored, write_frames
+
+    atoms = bulk("Cu", cubic=True)
+    atoms.rattle(0.0123456789123, seed=1)
+    atoms.calc = EMT()
+    atoms.get_forces()
+    atoms.info.update(al_id="w0-s1", al_dev=0.1234567890123)
+    kept = as_stored(atoms, tmp_path / "d.extxyz")
+    (read,) = read_frames(write_frames([atoms], tmp_path / "d.extxyz"))
+    assert np.array_equal(kept.positions, read.positions)
+    assert np.array_equal(kept.get_forces(), read.get_forces())
+    assert kept.get_potential_energy() == read.get_potential_energy()
+    assert kept.info == read.info
+    assert not np.array_equal(kept.positions, atoms.positions)   # the rounding is real
+    assert as_stored(atoms, tmp_path / "d.db") is atoms          # a database keeps every bit
 
 
 def test_failed_scf_is_recorded_and_skipped(tmp_path):

@@ -171,6 +171,8 @@ class ActiveLearner:
 
     def _label_pending(self) -> int:
         """Label the pending frames, committing each result; returns how many were labelled."""
+        from ..mlip.dataset import as_stored
+
         frames = self.store.read_pending(self.state.pending)
         have = {a.info.get("al_id") for a in self.dataset}
         frames = [a for a in frames if a.info["al_id"] not in have]
@@ -187,7 +189,8 @@ class ActiveLearner:
                 atoms = outcome.atoms
                 atoms.info.update(src.info)
                 atoms.info["al_dft_s"] = float(outcome.seconds)
-                self.dataset.append(atoms)
+                # the numbers a resumed run will read from dataset.extxyz, not more digits
+                self.dataset.append(as_stored(atoms, self.store.dataset))
                 self.store.write_dataset(self.dataset)  # commit point of the label
                 decision = "initial" if walker < 0 else "labelled"
                 labelled += 1
@@ -220,14 +223,15 @@ class ActiveLearner:
         from ..mlip.training import train_committee, validate_settings
 
         n = len(self.dataset)
+        base = {"seed": self.s.seed, **self.s.train}
         if self.state.trained_on == n and self.store.potential.is_file():
-            if self.calc is None:
-                self.calc = load_potential(self.store.potential)
+            if self.calc is None:   # in the precision it was trained in, as after training
+                dtype = validate_settings(base, where="settings.train").dtype
+                self.calc = load_potential(self.store.potential, dtype=dtype)
             return
         if n < 2:
             raise InputError(f"dataset: {n} labelled frame(s); expected at least 2 to train "
                              "(did the reference fail on the initial structures? see log.jsonl)")
-        base = {"seed": self.s.seed, **self.s.train}
         warm = self.store.potential if self.state.trained_on > 0 and \
             self.store.potential.is_file() else None
         if warm is not None:
@@ -262,14 +266,14 @@ class ActiveLearner:
         if self.initial_frames:
             from ase.calculators.singlepoint import SinglePointCalculator
 
-            from ..mlip.dataset import labels_of
+            from ..mlip.dataset import as_stored, labels_of
 
             self.dataset = []
             for k, a in enumerate(self.initial_frames):
                 b = a.copy()
                 b.calc = SinglePointCalculator(b, **labels_of(a))
                 b.info.update(al_id=f"init-{k}", al_walker=-1, al_step=-1)
-                self.dataset.append(b)
+                self.dataset.append(as_stored(b, self.store.dataset))   # as a resume reads it
             self.store.write_dataset(self.dataset)
             self.state.log += [log_entry(a.info["al_id"], -1, -1, None, "initial")
                                   for a in self.dataset]
@@ -321,21 +325,31 @@ class ActiveLearner:
                     if self._calls_left() <= 0:
                         self._stop("max_calls")
                         return
-                    self._queue([w.frame(dev)])  # checkpoint at the pause, frame pending
                     # the next few frames are near-copies of this one: do not ask again at once
+                    # (set before the checkpoint, so that a resumed pause skips them too)
                     w.skip_until = w.step + s.min_separation_steps
-                    if self._label_pending():
-                        self._train()
-                        w.trust_here()  # the paused frame is now in the training set
-                        w.attach(self.calc, s, temp)
-                    self._save()
+                    self.state.paused = w.index
+                    self._queue([w.frame(dev)])  # checkpoint at the pause, frame pending
+                    self._finish_pause(w, temp)
                 elif w.step % s.checkpoint_every == 0:
                     self._save_with_pool()
             self._save_with_pool()
         self._stop("steps")
 
+    def _finish_pause(self, w: Walker, temp: float) -> None:
+        """Label the frame walker ``w`` paused at (``state.paused``), retrain on it and trust it:
+        the same steps whether the pause is new or a resumed run finishes one a kill cut short
+        (its label may already be committed, its training half done)."""
+        self._label_pending()
+        if any(a.info.get("al_id") == w.frame_id for a in self.dataset):
+            self._train()
+            w.trust_here()  # the paused frame is now in the training set
+            w.attach(self.calc, self.s, temp)
+        self.state.paused = None
+        self._save()
+
     def _reject(self, w: Walker, dev: float, temp: float) -> None:
-        fid = f"w{w.index}-s{w.step}"
+        fid = w.frame_id
         self.state.log.append(log_entry(fid, w.index, w.step, dev, "rejected",
                                         calls=self.state.n_calls))
         w.roll_back(temp)
@@ -358,8 +372,7 @@ class ActiveLearner:
 
         uniform = s.selection == "uniform"
         while self.state.round < s.rounds:
-            rounds = self.state.rounds
-            if rounds and rounds[-1]["round"] == self.state.round:
+            if self._round_in_flight():
                 # resumed after this round's MD and selection were saved: finish the round
                 self._label_pending()
                 self._train()
@@ -420,6 +433,11 @@ class ActiveLearner:
         return max(1, min(s.select_per_round,
                           int(np.ceil(s.select_per_round * f / s.full_round_fraction - 1e-9))))
 
+    def _round_in_flight(self) -> bool:
+        """A batch round's MD and selection are saved but the round is not finished."""
+        rounds = self.state.rounds
+        return self.s.mode == "batch" and bool(rounds) and rounds[-1]["round"] == self.state.round
+
     def _finish_round(self) -> None:
         self.state.round += 1
         self._save()
@@ -435,12 +453,19 @@ class ActiveLearner:
             with ProgressDisplay(self) as self._display:
                 if self.state.stop_reason is None:
                     self._initial()
-                    # pending frames of the first data set or of an on-the-fly pause are
-                    # labelled now; a batch round labels its own when it resumes
-                    if self.state.pending and (not self.state.trained_on
-                                                  or self.s.mode == "onthefly"):
+                    # pending frames of the first data set are labelled now; an on-the-fly
+                    # pause is finished as it would have been; a batch round labels its own
+                    # when it resumes
+                    if self.state.pending and not self.state.trained_on:
                         self._label_pending()
-                    self._train()
+                    if self.state.paused is not None:
+                        w = self.walkers[self.state.paused]
+                        self._finish_pause(w, self._temperature(w.index, w.step))
+                    if not self._round_in_flight():
+                        # a round cut short trains once, after all its labels, in
+                        # _run_batch: training here on part of them would warm-start that
+                        # training from another committee than an uninterrupted run does
+                        self._train()
                     if self.s.mode == "onthefly":
                         self._run_onthefly()
                     else:

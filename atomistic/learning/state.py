@@ -31,6 +31,9 @@ class LearningState:
     curve: list[dict] = field(default_factory=list)
     rounds: list[dict] = field(default_factory=list)
     stop_reason: str | None = None
+    # on the fly: the walker that paused at a frame, until the frame is labelled, trained on
+    # and trusted (a kill in between resumes that pause exactly, instead of walking on from it)
+    paused: int | None = None
 
     def to_json(self) -> dict:
         return {**asdict(self), "version": STATE_VERSION}

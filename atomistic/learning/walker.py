@@ -84,11 +84,16 @@ class Walker:
         self.atoms.calc = calc
         self.rollbacks += 1
 
+    @property
+    def frame_id(self) -> str:
+        """The name of the current frame: walker and step."""
+        return f"w{self.index}-s{self.step}"
+
     def frame(self, dev: float):
         """A copy of the current frame, named for this walker and step."""
         atoms = self.atoms.copy()
         atoms.calc = None
-        atoms.info.update(al_id=f"w{self.index}-s{self.step}", al_walker=self.index,
+        atoms.info.update(al_id=self.frame_id, al_walker=self.index,
                           al_step=self.step, al_dev=float(dev))
         return atoms
 

@@ -6,6 +6,8 @@ eV/Angstrom^3 Voigt (6,)) and free-form metadata in ``atoms.info``.
 
 - ``read_frames(path)`` / ``write_frames(frames, path)``: ``.xyz``/``.extxyz``
   or ``.db`` (ASE database), chosen by suffix; writes are atomic.
+- ``as_stored(atoms, path)``: a frame exactly as it reads back from a file like ``path``
+  (extxyz keeps 8 decimals), for code that keeps a dataset in memory and on disk.
 - ``split_frames(frames, fractions, seed)``: reproducible random splits.
 - ``dataset_hash(frames)``: sha256 of structures and labels (stored in
   potential files so a model names the data it learned from).
@@ -81,6 +83,24 @@ def write_frames(frames, path: str | Path) -> Path:
                               and k.isidentifier() and k not in _DB_RESERVED}
                     db.write(atoms, key_value_pairs=simple, data={"info": dict(atoms.info)})
     return path
+
+
+def as_stored(atoms, path: str | Path):
+    """``atoms`` with its labels and info exactly as :func:`read_frames` would give them back from
+    a file of ``path``'s kind. extxyz writes positions and forces with 8 decimals, so a loop that
+    keeps the full-precision frame in memory while a resumed run reads the file would train on
+    other numbers (1e-8 eV/A apart, enough to move an MD trajectory): keep this copy instead.
+    An ASE database stores every float exactly: the frame is returned as it is."""
+    import io
+
+    import ase.io
+
+    if _kind(Path(path)) != "extxyz":
+        return atoms
+    text = io.StringIO()
+    ase.io.write(text, check_labels(atoms, f"{path} (new frame)"), format="extxyz")
+    text.seek(0)
+    return ase.io.read(text, index=0, format="extxyz")
 
 
 _DB_RESERVED = {"id", "unique_id", "ctime", "mtime", "user", "calculator", "energy", "natoms",
