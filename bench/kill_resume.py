@@ -32,7 +32,10 @@ rerun completes. A run that finishes before its kill moment ends the trial there
 attempt that does redraws the trial, at most 3 times). Measured:
 
 - frames lost: frames committed at any kill (mlip_data parts/, the learn dataset, MD records
-  up to the checkpoint) or present in the reference result, missing from the final result;
+  up to the checkpoint) missing from the final result. (A final result that went another way
+  than the uninterrupted run is not counted here but in "final == uninterrupted": the first
+  run counted the uninterrupted run's frames too, so one diverged trajectory read as frames
+  lost that had never been computed);
 - frames duplicated: copies in the final result beyond the reference's count. Frames match by
   a hash of their numbers and positions (bit for bit), hybrid_md by positions within 1e-8 A
   (its resumed trajectory agrees to round-off, see below). For mlip_md a "frame" is one
@@ -466,8 +469,7 @@ def frame_counts(case: Case, reference: list, final: list, committed: list) -> t
     ref = [gid(f) for f in reference]
     fin = [gid(f) for f in final]
     com = {gid(f) for f in committed}
-    want = set(ref) | com
-    lost = sum(1 for g in want if g not in fin)
+    lost = sum(1 for g in com if g not in fin)
     dup = sum(max(0, fin.count(g) - max(ref.count(g), 1)) for g in set(fin))
     return lost, dup
 
@@ -611,9 +613,9 @@ def main() -> None:
             "then rerun to completion and compared with an uninterrupted run. Target: 0 frames "
             "lost, 0 duplicated, 0 redone before the last checkpoint, final == uninterrupted "
             f"n/n; a miss reads `(missed)`.\n\n{table}\n\n{ref_table}\n\n{cases_text}\n\n"
-            "Frames lost: committed at a kill or in the uninterrupted result, absent from the "
-            "final one; duplicated: final copies beyond the uninterrupted run's count (numbers + "
-            "positions, bit for bit; hybrid_md within 1e-8 A; mlip_md: per-chunk MD records). "
+            "Frames lost: committed at a kill, absent from the final result; duplicated: final "
+            "copies beyond the uninterrupted run's count (numbers + positions, bit for bit; "
+            "hybrid_md within 1e-8 A; mlip_md: per-chunk MD records). "
             "Redone: checkpoints a rerun wrote again at a progress the disk already held at the "
             "kill (same file, same key), journalled by bench/_kill_resume_child.py; epochs also "
             "as total epochs over all attempts minus the uninterrupted run's. Overhead: wall time "
