@@ -453,10 +453,12 @@ class ActiveLearner:
             with ProgressDisplay(self) as self._display:
                 if self.state.stop_reason is None:
                     self._initial()
-                    # pending frames of the first data set are labelled now; an on-the-fly
-                    # pause is finished as it would have been; a batch round labels its own
-                    # when it resumes
-                    if self.state.pending and not self.state.trained_on:
+                    # pending frames of the first data set are labelled now (and those of an
+                    # on-the-fly pause in a state.json written before pauses were recorded);
+                    # a recorded pause is finished as it would have been; a batch round
+                    # labels its own when it resumes
+                    if self.state.pending and (not self.state.trained_on or (
+                            self.s.mode == "onthefly" and self.state.paused is None)):
                         self._label_pending()
                     if self.state.paused is not None:
                         w = self.walkers[self.state.paused]
