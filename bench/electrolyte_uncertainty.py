@@ -87,11 +87,15 @@ def _status(rho: float) -> str:
 
 
 def _plot(points, path: Path) -> None:
+    """One panel per committee (rows) and held-out set (columns): u against e, by system."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(4.6 * len(points), 4.0))
-    axes = fig.subplots(1, len(points), squeeze=False)[0]
-    for ax, ((name, set_name), (u, e, systems, rho)) in zip(axes, points.items()):
+    committees = list(dict.fromkeys(c for c, _ in points))
+    sets = list(dict.fromkeys(t for _, t in points))
+    fig = Figure(figsize=(4.6 * len(sets), 3.8 * len(committees)))
+    axes = fig.subplots(len(committees), len(sets), squeeze=False)
+    for (name, set_name), (u, e, systems, rho) in points.items():
+        ax = axes[committees.index(name)][sets.index(set_name)]
         for system, marker in (("bulk", "o"), ("interface", "s")):
             sel = systems == system
             ax.scatter(1e3 * u[sel], 1e3 * e[sel], marker=marker, label=system, alpha=0.8)
@@ -101,7 +105,7 @@ def _plot(points, path: Path) -> None:
         ax.legend(fontsize=8)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
 
 
 def main() -> None:
