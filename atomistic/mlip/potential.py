@@ -37,6 +37,24 @@ def atomic_torch_save(obj, path: str | Path) -> None:
         torch.save(obj, fh)
 
 
+def read_training_checkpoint(path: str | Path) -> dict:
+    """What :func:`atomic_torch_save` wrote for a training checkpoint. Written atomically, so an
+    unreadable one was damaged outside the run: one line naming it and the way out, not a torch
+    traceback."""
+    from foundation.reading import reading
+
+    torch = import_engine("torch")
+    fix = "; delete it to train this member from epoch 0"
+    try:
+        with reading(path, "training checkpoint", InputError) as p:
+            ck = torch.load(p, map_location="cpu", weights_only=True)
+    except InputError as exc:
+        raise InputError(f"{exc}{fix}") from None
+    if not isinstance(ck, dict):
+        raise InputError(f"{path}: not a training checkpoint (found {type(ck).__name__}){fix}")
+    return ck
+
+
 def save_potential(models, path: str | Path, training_set_hash: str = "",
                    metrics: dict | None = None) -> Path:
     """Write a committee (list of ``MomentPotential``) to ``path``; returns the path."""

@@ -244,53 +244,28 @@ def _settings_key(settings: TrainSettings, data_hash: str, member: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _read_checkpoint(path, torch) -> dict:
-    """A member's training checkpoint. Checkpoints are written atomically, so one that cannot be
-    read was damaged outside the run: one line naming it and the way out, not a torch traceback."""
-    from foundation.reading import reading
-
-    try:
-        with reading(path, "training checkpoint", InputError) as p:
-            ck = torch.load(p, map_location="cpu", weights_only=True)
-    except InputError as exc:
-        raise InputError(f"{exc}; delete it to train this member from epoch 0") from None
-    if not isinstance(ck, dict):
-        raise InputError(f"{path}: not a training checkpoint (found {type(ck).__name__}); delete "
-                         "it to train this member from epoch 0")
-    return ck
-
-
 def train_member(train_graphs, valid_graphs, elements, settings: TrainSettings, member: int,
                  checkpoint: Path | None = None, key: str = "", progress=None,
                  init_state: dict | None = None):
     """Train one committee member; returns (model, metrics). Resumes from ``checkpoint``.
 
-    ``init_state``: a state dict to start from (warm start): weights, feature
-    statistics and reference energies are kept instead of drawn and fitted.
-
-    Bit for bit reproducible for given settings, data and thread count: torch's deterministic
-    kernels are switched on for the training and back off after it. With two or more intra-op
-    threads a default CPU kernel of the backward pass accumulates in thread-dependent order:
-    two identical trainings in one process gave forces 5e-7 eV/A apart, which is enough to send
-    an active-learning walker, and so a resumed run, another way. Cost measured: none (two
-    10-epoch trainings, 3.0 s either way, 2 threads).
+    ``init_state``: a state dict to start from (warm start): weights, feature statistics and
+    reference energies are kept instead of drawn and fitted. Bit for bit reproducible for given
+    settings, data and thread count (:mod:`atomistic.mlip.determinism`).
     """
+    from .determinism import deterministic_kernels
+
     torch = import_engine("torch")
-    enabled = torch.are_deterministic_algorithms_enabled()
-    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
-    torch.use_deterministic_algorithms(True)
-    try:
+    with deterministic_kernels(torch):
         return _train_member(torch, train_graphs, valid_graphs, elements, settings, member,
                              checkpoint, key, progress, init_state)
-    finally:
-        torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
 
 
 def _train_member(torch, train_graphs, valid_graphs, elements, settings: TrainSettings,
                   member: int, checkpoint: Path | None, key: str, progress,
                   init_state: dict | None):
     from .model import MomentPotential
-    from .potential import atomic_torch_save
+    from .potential import atomic_torch_save, read_training_checkpoint
 
     dtype = getattr(torch, settings.dtype)
     model = MomentPotential(elements, **settings.model_kwargs())
@@ -311,7 +286,7 @@ def _train_member(torch, train_graphs, valid_graphs, elements, settings: TrainSe
     state = {"epoch": 0, "best": float("inf"), "bad": 0, "best_state": None, "done": False,
              "history": []}
     if checkpoint is not None and checkpoint.is_file():
-        ck = _read_checkpoint(checkpoint, torch)
+        ck = read_training_checkpoint(checkpoint)
         if ck.get("key") == key:
             model.load_state_dict(ck["model"])
             opt.load_state_dict(ck["optimizer"])
