@@ -204,9 +204,7 @@ class HybridCalculator(Calculator):
                 state = json.loads(state)
             except ValueError as exc:
                 raise InputError(f"state: not the JSON of HybridCalculator.state() ({exc})") from None
-        if not isinstance(state, dict) or "region" not in state:
-            raise InputError(f"state: expected HybridCalculator.state() output (an object with a "
-                             f"'region' entry), found {type(state).__name__}")
+        _check_state(state, "state")
         self._region.load_state(state["region"])
         self.step = int(state.get("step", 0))
         self.mixing_work = float(state.get("mixing_work", 0.0))
@@ -340,7 +338,11 @@ def _read_state_file(path: Path) -> dict:
 
     with reading(path, "QM/ML state file", InputError) as p:
         state = json.loads(p.read_bytes().decode("utf-8"))
+    return _check_state(state, str(path))
+
+
+def _check_state(state, where: str) -> dict:
     if not isinstance(state, dict) or "region" not in state:
-        raise InputError(f"{path}: not a QM/ML state file (expected the JSON object "
-                         "HybridCalculator.state() writes, with a 'region' entry)")
+        raise InputError(f"{where}: expected HybridCalculator.state() output (a JSON object with "
+                         f"a 'region' entry), found {type(state).__name__}")
     return state

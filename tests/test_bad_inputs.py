@@ -340,7 +340,7 @@ def _api_cases():
         ("qmml-state-file-truncated", lambda t: _qmml_state(t, b'{"region": {"ins'), CouplersInputError,
          r"qmml.json: cannot read QM/ML state file: JSONDecodeError"),
         ("qmml-state-file-not-a-state", lambda t: _qmml_state(t, b'{"step": 3}'), CouplersInputError,
-         r"qmml.json: not a QM/ML state file"),
+         r"qmml.json: expected HybridCalculator.state\(\) output"),
         ("learning-curve-state-truncated", lambda t: _learning_curve(t, b'{"curve": ['),
          AtomisticInputError, r"state.json: cannot read active-learning state: JSONDecodeError"),
         ("learning-curve-no-state", lambda t: __import__("atomistic.learning.display", fromlist=["x"])
