@@ -58,7 +58,7 @@ def main(out=None):
         print(f"D_{d.species}: {d.value:.4g} +- {d.stderr:.2g} m^2/s (BD input {din:.4g}; "
               f"{(d.value - din) / d.stderr:+.2f} sigma), fit window {d.fit_window}")
     for name, m in metrics.items():
-        print(f"{name}: rel L2 (PNP vs MD) = {m['rel_l2']:.3g}, chi2/bin = {m['chi2_per_bin']:.2f}")
+        print(f"{name}: rel L2 (PNP vs BD) = {m['rel_l2']:.3g}, chi2/bin = {m['chi2_per_bin']:.2f}")
     print(f"MD {t_md:.1f} s, {n} ions per species; files in {out}")
     return h, res, metrics
 
