@@ -149,3 +149,62 @@ def self_diffusion(positions, dt: float, *, n_blocks: int = 5, window=None,
     return DiffusionResult(D=D, stderr=float(se), D_per_direction=Dd, stderr_per_direction=se_d,
                            fit_window=(float(t[i0]), float(t[i1 - 1])), slope=slope, msd=msd,
                            lag_time=t, n_blocks=n_blocks, yeh_hummer=yh)
+
+
+@dataclasses.dataclass
+class FiniteSizeFit:
+    """D(L) = D_inf - xi k_B T / (6 pi eta L), fitted over several cubic box sizes.
+
+    D_inf, D_inf_stderr: the infinite-box coefficient (units of the input D);
+    slope, slope_stderr: dD / d(1/L) (units of D times L; negative for hydrodynamics);
+    viscosity: eta implied by the slope (Pa s, when D is in m^2/s and L in m), with
+    its error; chi2_per_dof: weighted-residual check of the 1/L law (about 1 when the
+    error bars are honest and the law holds).
+    """
+    D_inf: float
+    D_inf_stderr: float
+    slope: float
+    slope_stderr: float
+    viscosity: float
+    viscosity_stderr: float
+    chi2_per_dof: float
+    box_lengths: np.ndarray
+    D: np.ndarray
+    stderr: np.ndarray
+
+
+def finite_size_extrapolation(box_lengths, D, stderr, temperature: float) -> FiniteSizeFit:
+    """Weighted least squares of D against 1/L (Yeh & Hummer 2004, Eq. 10) over >= 3 boxes.
+
+    box_lengths in m and D, stderr in m^2/s give viscosity in Pa s. The error bars of
+    D_inf and the slope are the fit's covariance scaled by chi2/dof when that is > 1
+    (errors that underestimate the scatter do not make the fit look better than it is).
+    """
+    L = np.asarray(box_lengths, dtype=float)
+    y = np.asarray(D, dtype=float)
+    s = np.asarray(stderr, dtype=float)
+    if not (L.shape == y.shape == s.shape) or L.ndim != 1 or len(L) < 3:
+        raise InputError(f"box_lengths, D, stderr: {L.shape}, {y.shape}, {s.shape}; expected "
+                         "three equal-length lists of at least 3 boxes (a line through 2 "
+                         "points has no error)")
+    if not (np.all(L > 0) and np.all(s > 0) and np.isfinite(y).all()):
+        raise InputError("box_lengths and stderr must be > 0 and D finite")
+    if len(np.unique(L)) < 2:
+        raise InputError("box_lengths: all equal; expected at least two box sizes")
+    if not (np.isfinite(temperature) and temperature > 0):
+        raise InputError(f"temperature: {temperature}; expected > 0 K")
+    x = 1.0 / L
+    w = 1.0 / s ** 2
+    A = np.stack([np.ones_like(x), x], axis=1)
+    cov = np.linalg.inv(A.T @ (A * w[:, None]))
+    coef = cov @ (A.T @ (w * y))
+    chi2 = float(np.sum(w * (y - A @ coef) ** 2) / (len(L) - 2))
+    cov = cov * max(chi2, 1.0)
+    d_inf, slope = (float(c) for c in coef)
+    se_inf, se_slope = (float(math.sqrt(v)) for v in np.diag(cov))
+    k = YH_XI * K_B * temperature / (6 * math.pi)
+    eta = -k / slope if slope < 0 else math.inf
+    eta_se = k * se_slope / slope ** 2 if slope < 0 else math.inf
+    return FiniteSizeFit(D_inf=d_inf, D_inf_stderr=se_inf, slope=slope, slope_stderr=se_slope,
+                         viscosity=eta, viscosity_stderr=eta_se, chi2_per_dof=chi2,
+                         box_lengths=L, D=y, stderr=s)

@@ -1,0 +1,306 @@
+"""Bulk NaCl(aq) with the shipped NaCl/Cu committee: diffusion over three box sizes, g(r)
+against the reference frames, solvation shells with and without an applied field.
+
+    .venv/bin/python bench/electrolyte_bulk.py            (about 1 h on 2 cores; resumable)
+    MULTISCALE_FAST=1 .venv/bin/python bench/electrolyte_bulk.py   (smoke run, nothing recorded)
+
+Kill it at any moment and run it again: every MD run continues from its last checkpoint
+(``atomistic.md.production``, one .npz per run in bench/out/electrolyte_bulk/).
+
+Frozen recipe (written before the first production run; bench/README.md):
+- potential: data/nacl_cu/potential.mlip.pt, the shipped 3-member committee, float32,
+  committee-mean forces; its max_force_dev is recorded every frame against the
+  campaign's trust levels (data/nacl_cu/learn.toml: 0.15 / 0.8 eV/A). No active-
+  learning top-up is done inside this benchmark: the share of frames beyond the
+  trust levels is reported instead, so a reader sees where the potential was unsure.
+- boxes: ``water_box`` (atomistic.interface.electrolyte_cells) at 1.0 g/cm^3 with
+  32 H2O + 1 NaCl, 64 H2O + 2 NaCl, 128 H2O + 4 NaCl (98, 196, 392 atoms; the same
+  1.7 mol/kg in each), start-cell seed 0.
+- MD: 1 ps Langevin at 300 K (friction 0.01/fs) from the packed cell, then PROD_PS of
+  Bussi NVT at 300 K (tau 100 fs, a global thermostat that leaves diffusion nearly
+  untouched), 0.5 fs (the campaign's step: O-H vibrates with a ~9 fs period), a frame
+  every 5 fs. Each run is its own process with one torch thread, two at a time.
+- diffusion: ``self_diffusion`` of water O, Na and Cl per box (FFT MSD, automatic
+  diffusive window, 5 blocks); ``finite_size_extrapolation`` (Yeh & Hummer's 1/L law)
+  over the three boxes gives D_inf and the viscosity its slope implies. The per-box
+  Yeh-Hummer correction uses the water fit's viscosity when its relative error is
+  below 50 %, else water's measured 0.89 mPa s at 298 K (and says which).
+- g(r): O-O, Na-O, Cl-H of the 98-atom production against the reference, the 14
+  held-out GPAW frames of 32 H2O + NaCl at 300 K (data/nacl_cu/test: bulk_md and
+  broad_nacl-300K_md; CHGNet 0.3.0 MD snapshots, labelled by GPAW): ``compare_rdf``
+  (Hotelling T^2 over blocks), reference in 7 blocks of 2 frames.
+- shells: Na-O and Cl-O, r_cut the first minimum of our g(r) (98-atom run); mean
+  coordination (block error) and the Impey residence time (t* = 0.5 ps) in the
+  196-atom box without and with a uniform field of FIELD V/A along z acting on the
+  potential's own predicted charges (``atomistic.md.applied_field``), same start,
+  same seeds.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+warnings.filterwarnings("ignore")
+
+from bench._record import markdown_table, record  # noqa: E402
+
+FAST = os.environ.get("MULTISCALE_FAST") == "1"
+DATA = ROOT / "data" / "nacl_cu"
+OUT = ROOT / "bench" / "out" / ("electrolyte_bulk_fast" if FAST else "electrolyte_bulk")
+POTENTIAL = DATA / "potential.mlip.pt"
+BOXES = {98: (32, 1), 196: (64, 2), 392: (128, 4)}     # atoms: (H2O, NaCl pairs)
+T_K = 300.0
+DT_FS = 0.5
+RECORD_EVERY = 10
+EQ_PS = 0.02 if FAST else 1.0
+PROD_PS = 0.25 if FAST else 5.0
+FIELD = 0.2        # V/A
+TRUST = (0.15, 0.8)
+T_STAR_FS = 500.0
+ETA_WATER = 0.89e-3   # Pa s, water at 298 K: the fallback viscosity for the Yeh-Hummer term
+RUNS = {"98": (98, 0.0), "196": (196, 0.0), "196-field": (196, FIELD), "392": (392, 0.0)}
+
+
+def _box(n_atoms):
+    from atomistic.interface.electrolyte_cells import water_box
+
+    n_water, pairs = BOXES[n_atoms]
+    return water_box(n_water, ("Na", "Cl") * pairs, seed=0)
+
+
+def run_one(name: str) -> dict:
+    """Equilibrate and produce one run (a process of its own, one torch thread)."""
+    import torch
+
+    torch.set_num_threads(1)
+    from ase import units
+
+    from atomistic.md.applied_field import UniformField
+    from atomistic.md.production import run_production
+    from atomistic.mlip.potential import load_potential
+
+    n_atoms, field = RUNS[name]
+    calc = load_potential(POTENTIAL)
+    atoms = _box(n_atoms)
+    t0 = time.perf_counter()
+    run_production(atoms, calc, OUT / f"{name}_eq.npz", steps=int(EQ_PS * 1000 / DT_FS),
+                   timestep_fs=DT_FS, temperature_K=T_K, thermostat="langevin",
+                   friction=0.01 / units.fs, record_every=RECORD_EVERY,
+                   checkpoint_every=20 * RECORD_EVERY, seed=1)
+    if field:
+        calc = UniformField(calc, field, direction=(0, 0, 1))
+    steps = int(PROD_PS * 1000 / DT_FS)
+
+    def say(done, total):
+        print(f"{name}: {done}/{total} steps ({time.perf_counter() - t0:.0f} s)", flush=True)
+
+    run_production(atoms, calc, OUT / f"{name}.npz", steps=steps, timestep_fs=DT_FS,
+                   temperature_K=T_K, thermostat="bussi", taut_fs=100.0,
+                   record_every=RECORD_EVERY, checkpoint_every=100 * RECORD_EVERY, seed=2,
+                   progress=say)
+    return {"name": name, "seconds": time.perf_counter() - t0}
+
+
+def _frames(prod, every=1):
+    from ase import Atoms
+
+    out = []
+    for x in prod.positions[::every]:
+        a = Atoms(prod.symbols, positions=x, cell=prod.cell, pbc=True)
+        a.wrap()
+        out.append(a)
+    return out
+
+
+def _index(prod, symbol):
+    return [i for i, s in enumerate(prod.symbols) if s == symbol]
+
+
+def _diffusion(prods):
+    from atomistic.analysis.diffusion import K_B, YH_XI, finite_size_extrapolation, self_diffusion
+
+    rows, per = [], {}
+    for sp, label in (("O", "water (O)"), ("Na", "Na+"), ("Cl", "Cl-")):
+        Ls, Ds, ses = [], [], []
+        for n in BOXES:
+            p = prods[str(n)]
+            r = self_diffusion(p.positions[:, _index(p, sp)], p.frame_dt_fs, n_blocks=5)
+            Ls.append(p.cell[0, 0] * 1e-10)
+            Ds.append(r.D * 1e-5)          # A^2/fs -> m^2/s
+            ses.append(max(r.stderr * 1e-5, 1e-15))
+            per[(sp, n)] = r
+        fit = finite_size_extrapolation(Ls, Ds, ses, T_K)
+        per[sp] = fit
+        rows.append((label, Ls, Ds, ses, fit))
+    water = per["O"]
+    use_fit = np.isfinite(water.viscosity) and water.viscosity_stderr < 0.5 * water.viscosity
+    eta = water.viscosity if use_fit else ETA_WATER
+    table = []
+    for label, Ls, Ds, ses, fit in rows:
+        yh = [YH_XI * K_B * T_K / (6 * np.pi * eta * L) for L in Ls]
+        cells = [f"{d * 1e9:.2f} ± {s * 1e9:.2f}" for d, s in zip(Ds, ses)]
+        table.append([label, *cells, f"{(Ds[-1] + yh[-1]) * 1e9:.2f} ± {ses[-1] * 1e9:.2f}",
+                      f"{fit.D_inf * 1e9:.2f} ± {fit.D_inf_stderr * 1e9:.2f}",
+                      f"{fit.chi2_per_dof:.1f}"])
+    eta_note = (f"the water fit's {eta * 1e3:.2f} ± {water.viscosity_stderr * 1e3:.2f} mPa s"
+                if use_fit else
+                f"water's measured {ETA_WATER * 1e3:.2f} mPa s (the water fit's slope gave "
+                f"{'no positive viscosity' if not np.isfinite(water.viscosity) else f'{water.viscosity * 1e3:.2f} ± {water.viscosity_stderr * 1e3:.2f} mPa s'}, "
+                "too uncertain to use)")
+    return table, eta_note, per
+
+
+def _reference_frames():
+    from ase.io import read
+
+    ref = read(DATA / "test" / "bulk_md.extxyz", ":") + \
+        read(DATA / "test" / "broad_nacl-300K_md.extxyz", ":")
+    for a in ref:
+        a.wrap()
+    return ref
+
+
+def _rdfs(prod, ref):
+    from atomistic.analysis.rdf import compare_rdf, rdf
+
+    r_max = 0.49 * prod.cell[0, 0]
+    out = {}
+    for pair in (("O", "O"), ("Na", "O"), ("Cl", "H"), ("Cl", "O")):
+        ours = rdf(_frames(prod), r_max, n_bins=60, pair=pair, n_blocks=5 if FAST else 10)
+        theirs = rdf(ref, r_max, n_bins=60, pair=pair, n_blocks=5 if FAST else 7)
+        out[pair] = (ours, theirs, compare_rdf(ours, theirs))
+    return out
+
+
+def _shells(prod, r_cut):
+    from atomistic.analysis.solvation import coordination_series, residence_time, shell_membership
+    from atomistic.analysis.block_average import block_estimate
+
+    res = {}
+    oxygens = _index(prod, "O")
+    for ion in ("Na", "Cl"):
+        m = shell_membership(prod.positions, prod.cell, _index(prod, ion), oxygens, r_cut[ion])
+        cn = coordination_series(m).mean(axis=1)
+        est = block_estimate(cn, np.mean, n_blocks=5)
+        rt = residence_time(m, prod.frame_dt_fs, t_star=T_STAR_FS, n_blocks=2)
+        res[ion] = (est, rt)
+    return res
+
+
+def _plot(rdfs, prods, diff_per, path):
+    from matplotlib.figure import Figure
+
+    from foundation.files import save_figure
+
+    fig = Figure(figsize=(13, 4))
+    axs = fig.subplots(1, 3)
+    for k, (pair, (ours, ref, cmp)) in enumerate(rdfs.items()):
+        if pair == ("Cl", "O"):
+            continue
+        ax = axs[0]
+        off = 2.0 * k
+        ax.plot(ours.r, ours.g + off, label=f"{pair[0]}-{pair[1]} ours")
+        ax.errorbar(ref.r, ref.g + off, yerr=ref.g_err, fmt=".", ms=3, label=f"{pair[0]}-{pair[1]} reference")
+    axs[0].set(xlabel="r (A)", ylabel="g(r) (offset by 2 per pair)", title="g(r), 98 atoms, 300 K")
+    axs[0].legend(fontsize=6)
+    for sp in ("O", "Na", "Cl"):
+        r = diff_per[(sp, 392)]
+        axs[1].plot(r.lag_time / 1000, r.msd.sum(axis=1), label=f"{sp} (392 atoms)")
+        lo, hi = r.fit_window
+        axs[1].axvspan(lo / 1000, hi / 1000, alpha=0.05)
+    axs[1].set(xlabel="lag (ps)", ylabel="MSD (A^2)", title="MSD and fit windows")
+    axs[1].legend(fontsize=7)
+    for sp, c in (("O", "C0"), ("Na", "C1"), ("Cl", "C2")):
+        fit = diff_per[sp]
+        x = 1 / (fit.box_lengths * 1e9)
+        axs[2].errorbar(x, fit.D * 1e9, yerr=fit.stderr * 1e9, fmt="o", color=c, label=sp)
+        xx = np.linspace(0, x.max() * 1.05, 20)
+        axs[2].plot(xx, (fit.D_inf + fit.slope * xx * 1e9) * 1e9, color=c, lw=0.8)
+    axs[2].set(xlabel="1/L (1/nm)", ylabel="D (1e-9 m^2/s)", title="finite-size (Yeh-Hummer) fit")
+    axs[2].legend(fontsize=7)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def main():
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from atomistic.md.production import read_production
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    order = ["392", "196", "196-field", "98"]          # longest first: two workers finish together
+    with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
+        done = list(pool.map(run_one, order))
+    walls = {d["name"]: d["seconds"] for d in done}
+    prods = {name: read_production(OUT / f"{name}.npz") for name in RUNS}
+    diff_table, eta_note, diff_per = _diffusion(prods)
+    ref = _reference_frames()
+    rdfs = _rdfs(prods["98"], ref)
+    r_cut = {"Na": rdfs[("Na", "O")][0].first_minimum(), "Cl": rdfs[("Cl", "O")][0].first_minimum()}
+    shells = {name: _shells(prods[name], r_cut) for name in ("196", "196-field")}
+    _plot(rdfs, prods, diff_per, OUT / "electrolyte_bulk.png")
+
+    trust_rows = []
+    for name in RUNS:
+        p = prods[name]
+        dev = p.max_force_dev
+        trust_rows.append([name, len(p.symbols), f"{p.steps_done * DT_FS / 1000:.1f}",
+                           f"{np.mean(p.temperature_K[1:]):.0f}",
+                           f"{np.median(dev):.3f}", f"{np.mean(dev > TRUST[0]) * 100:.1f} %",
+                           f"{np.mean(dev > TRUST[1]) * 100:.1f} %",
+                           f"{walls.get(name, p.wall_s) / 60:.1f}"])
+    rdf_rows = []
+    for pair, (ours, theirs, cmp) in rdfs.items():
+        i, j = np.argmax(ours.g), np.argmax(theirs.g)
+        rdf_rows.append([f"{pair[0]}-{pair[1]}", f"{ours.r[i]:.2f} / {ours.g[i]:.2f}",
+                         f"{theirs.r[j]:.2f} / {theirs.g[j]:.2f}", f"{cmp.p_value:.2g}",
+                         "differ (p < 0.05)" if cmp.p_value < 0.05 else "not distinguishable"])
+    shell_rows = []
+    for ion in ("Na", "Cl"):
+        row = [f"{ion}-O (r_cut {r_cut[ion]:.2f} A)"]
+        for name in ("196", "196-field"):
+            est, rt = shells[name][ion]
+            tau = f"{rt.tau / 1000:.2f} ± {rt.stderr / 1000:.2f}" + ("" if rt.converged else " (lower bound)")
+            row += [f"{est.mean:.2f} ± {est.stderr:.2f}", tau]
+        shell_rows.append(row)
+
+    body = (
+        f"Potential: `data/nacl_cu/potential.mlip.pt` (3 members, committee mean). MD: {EQ_PS:g} ps "
+        f"Langevin then {PROD_PS:g} ps Bussi NVT at {T_K:.0f} K, {DT_FS} fs, a frame every "
+        f"{DT_FS * RECORD_EVERY:g} fs; each run one process with one torch thread, two at a time.\n\n"
+        "Runs and the committee's trust (max_force_dev against the campaign's trust levels "
+        f"{TRUST[0]} / {TRUST[1]} eV/A; no active-learning top-up was done here):\n\n"
+        + markdown_table(["run", "atoms", "production (ps)", "mean T (K)", "median max_force_dev (eV/A)",
+                          f"frames > {TRUST[0]}", f"frames > {TRUST[1]}", "wall (min)"], trust_rows)
+        + "\n\nSelf-diffusion (1e-9 m^2/s; block standard errors, 5 blocks). Yeh-Hummer "
+        f"correction with {eta_note}. D_inf: weighted fit of D against 1/L over the three boxes.\n\n"
+        + markdown_table(["species", "D, 98 atoms", "D, 196 atoms", "D, 392 atoms",
+                          "392 atoms + Yeh-Hummer", "D_inf (1/L fit)", "fit chi2/dof"], diff_table)
+        + "\n\nMeasured at 298 K for comparison (not a target): water 2.30, Na+ 1.33, Cl- 2.03 "
+        "(1e-9 m^2/s, infinite dilution).\n\n"
+        "g(r) against the reference (14 GPAW-labelled CHGNet MD frames of the 98-atom box at 300 K); "
+        "p: Hotelling T^2 two-sample test of the block-averaged g(r):\n\n"
+        + markdown_table(["pair", "ours: first peak r (A) / g", "reference: r / g", "p", "verdict"], rdf_rows)
+        + f"\n\nSolvation shells (196 atoms; coordination by O within r_cut, block errors; Impey "
+        f"residence time with t* = {T_STAR_FS / 1000:g} ps, 2 blocks), without and with a uniform "
+        f"field of {FIELD} V/A on the potential's own charges:\n\n"
+        + markdown_table(["shell", "CN, no field", "residence (ps), no field", f"CN, {FIELD} V/A",
+                          f"residence (ps), {FIELD} V/A"], shell_rows)
+        + f"\n\nFigure: {(OUT / 'electrolyte_bulk.png').relative_to(ROOT)} (g(r), MSD, 1/L fit).\n")
+    print(body)
+    if not FAST:
+        record("electrolyte_bulk", ".venv/bin/python bench/electrolyte_bulk.py", body)
+    (OUT / "summary.json").write_text(json.dumps({"walls": walls}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Production MD: a run continued from its file is the run that was never stopped, and an
+applied field adds exactly q E to every atom's force."""
+import numpy as np
+import pytest
+from ase.build import bulk
+from ase.calculators.emt import EMT
+
+from atomistic.errors import InputError
+from atomistic.md.applied_field import UniformField
+from atomistic.md.production import read_production, run_production
+
+
+def cell():
+    a = bulk("Cu", "fcc", a=3.6, cubic=True).repeat(2)
+    a.rattle(0.05, seed=1)
+    return a
+
+
+def test_a_continued_run_is_the_uninterrupted_run(tmp_path):
+    kw = dict(timestep_fs=2.0, temperature_K=500.0, record_every=5, checkpoint_every=10, seed=3)
+    whole = run_production(cell(), EMT(), tmp_path / "whole.npz", steps=40, **kw)
+    run_production(cell(), EMT(), tmp_path / "cut.npz", steps=20, **kw)     # stops half way
+    cont = run_production(cell(), EMT(), tmp_path / "cut.npz", steps=40, **kw)
+    # same momenta and thermostat random stream; EMT rebuilds its neighbour list on resume, which
+    # changes the last bits of a sum: agreement to round-off, not just statistically
+    assert np.allclose(cont.positions, whole.positions, rtol=0, atol=1e-12)
+    assert cont.steps_done == 40 and len(cont.time_fs) == 9
+    assert np.all(np.isnan(cont.max_force_dev)) and cont.charges is None  # EMT: no committee, no charges
+
+
+def test_a_file_of_other_settings_is_refused(tmp_path):
+    run_production(cell(), EMT(), tmp_path / "md.npz", steps=10, timestep_fs=2.0, temperature_K=300.0,
+                   record_every=5, checkpoint_every=10)
+    with pytest.raises(InputError, match="other settings"):
+        run_production(cell(), EMT(), tmp_path / "md.npz", steps=20, timestep_fs=1.0,
+                       temperature_K=300.0, record_every=5, checkpoint_every=10)
+    with pytest.raises(InputError, match="no such production file"):
+        read_production(tmp_path / "absent.npz")
+
+
+def test_a_uniform_field_adds_q_times_e_and_no_net_force_on_a_neutral_cell():
+    a = cell()
+    q = np.where(np.arange(len(a)) % 2 == 0, 0.5, -0.5)      # a neutral set of charges
+    a.calc = EMT()
+    f0 = a.get_forces()
+    a.calc = UniformField(EMT(), 0.1, direction=(0, 0, 2), charges=q)
+    f = a.get_forces()
+    # the field's force is q E along the unit direction (V/A times e is eV/A), nothing else
+    assert np.allclose(f - f0, q[:, None] * [0, 0, 0.1], atol=1e-12)
+    assert np.allclose((f - f0).sum(axis=0), 0, atol=1e-12)   # sum q = 0: no net push on the cell
+    assert a.get_potential_energy() == pytest.approx(EMT().get_potential_energy(a))
+
+
+def test_a_field_needs_charges():
+    a = cell()
+    a.calc = UniformField(EMT(), 0.1)
+    with pytest.raises(InputError, match="predicts no atomic charges"):
+        a.get_forces()
+    with pytest.raises(InputError, match="V/A"):
+        UniformField(EMT(), 5.0)
