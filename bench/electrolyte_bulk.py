@@ -56,6 +56,7 @@ FAST = os.environ.get("MULTISCALE_FAST") == "1"
 DATA = ROOT / "data" / "nacl_cu"
 OUT = ROOT / "bench" / "out" / ("electrolyte_bulk_fast" if FAST else "electrolyte_bulk")
 POTENTIAL = DATA / "potential.mlip.pt"
+FIGURE = (OUT if FAST else ROOT / "bench" / "out") / "electrolyte_bulk.png"
 BOXES = {98: (32, 1), 196: (64, 2), 392: (128, 4)}     # atoms: (H2O, NaCl pairs)
 T_K = 300.0
 DT_FS = 0.5
@@ -247,7 +248,7 @@ def main():
     rdfs = _rdfs(prods["98"], ref)
     r_cut = {"Na": rdfs[("Na", "O")][0].first_minimum(), "Cl": rdfs[("Cl", "O")][0].first_minimum()}
     shells = {name: _shells(prods[name], r_cut) for name in ("196", "196-field")}
-    _plot(rdfs, prods, diff_per, OUT / "electrolyte_bulk.png")
+    _plot(rdfs, prods, diff_per, FIGURE)
 
     trust_rows = []
     for name in RUNS:
@@ -295,7 +296,7 @@ def main():
         f"field of {FIELD} V/A on the potential's own charges:\n\n"
         + markdown_table(["shell", "CN, no field", "residence (ps), no field", f"CN, {FIELD} V/A",
                           f"residence (ps), {FIELD} V/A"], shell_rows)
-        + f"\n\nFigure: {(OUT / 'electrolyte_bulk.png').relative_to(ROOT)} (g(r), MSD, 1/L fit).\n")
+        + f"\n\nFigure: {FIGURE.relative_to(ROOT)} (g(r), MSD, 1/L fit).\n")
     print(body)
     if not FAST:
         record("electrolyte_bulk", ".venv/bin/python bench/electrolyte_bulk.py", body)

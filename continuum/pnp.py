@@ -95,6 +95,15 @@ class PNPSolver:
     sets the other electrodes); ``initial_potential``: the default Newton start of ``solve_steady``.
     Works under ``mpirun -n N`` (the mesh's communicator).
 
+    Structure from MD (Bonthuis & Netz, PRL 107, 166102 (2011), here for PNP):
+    ``permittivity_profile``: a callable X (3, n) in m -> relative permittivity (n,) > 0, replacing
+    ``permittivity`` in Poisson's equation (``permittivity`` stays the reservoir's value: it sets the
+    Debye length, the scales and the Stern layer's permittivity); ``mean_force_potentials``: {species:
+    callable X -> W (J/mol)}, a potential of mean force that each ion feels on top of the mean field,
+    so that c_i = c_i,b exp(g_i - z_i psi - W_i / RT) (/ the Bikerman factor). W must vanish at the
+    reservoir (it is measured relative to the bulk). The analytic checks of planar layers
+    (``discretisation_error``) do not apply with either and are skipped.
+
     Surface charge per electrode: the discrete Gauss flux, i.e. the volume part of the Poisson
     residual tested with a function of the potential space that is 1 on the electrode's dofs and 0 on
     every other electrode and reservoir dof. Every other residual row vanishes at the discrete
@@ -109,7 +118,8 @@ class PNPSolver:
     def __init__(self, species, valences, concentrations, diffusivities, mesh, facet_tags, *,
                  electrodes=(1,), bulk=(2,), permittivity=78.5, temperature=298.15, degree=1,
                  stern_length=None, ion_size=None, reactions=(), fixed_potentials=None,
-                 initial_potential="planar", petsc_options=None):
+                 initial_potential="planar", petsc_options=None, permittivity_profile=None,
+                 mean_force_potentials=None):
         self.species, self.z, self.c_bulk = check_electrolyte(species, valences, concentrations)
         if degree not in (1, 2, 3):
             raise InputError(f"degree: {degree!r}; expected 1, 2 or 3")
@@ -147,6 +157,16 @@ class PNPSolver:
         self.max_update = 3.0
         self._user_opts = dict(petsc_options or {})
         self._slab = None          # the recipe of a slab mesh that follows the potential (PNPSolver.slab)
+        if permittivity_profile is not None and not callable(permittivity_profile):
+            raise InputError("permittivity_profile: expected a callable X (3, n) in m -> relative "
+                             "permittivity (n,), or None")
+        pmf = dict(mean_force_potentials or {})
+        for name, w in pmf.items():
+            if name not in self.species:
+                raise InputError(f"mean_force_potentials: species {name!r} not in {self.species}")
+            if not callable(w):
+                raise InputError(f"mean_force_potentials[{name!r}]: expected a callable X -> W (J/mol)")
+        self.permittivity_profile, self.mean_force_potentials = permittivity_profile, pmf
         self._build(mesh, facet_tags)
 
     def _stern_lengths(self, stern_length) -> dict:
@@ -291,6 +311,9 @@ class PNPSolver:
         self._psiE = {t: K(0.0) for t in self.electrodes}
         self._inv_ls = {t: K(lD / ls) for t, ls in self._ls.items() if ls is not None}
         self._di = [self._D_expr(i, K, fem, basix) for i in range(ns)]
+        spaces = [_collapse(self.W.sub(k)) for k in range(ns + 1)]
+        self._V0 = spaces[0][0]
+        self._eps_rel, self._pmf = self._structure_fields(fem)
         self._fbv = []
         for r in self.reactions:
             i = self.species.index(r.species)
@@ -303,13 +326,12 @@ class PNPSolver:
         self._cs = cs
         self._rho = sum(zi * wi * ci for zi, wi, ci in zip(self.z, self._wts, cs))
         self._poisson_volume = lambda v, p=psi, rho=self._rho: self._vol * (
-            ufl.inner(self._G(p), self._G(v)) - rho * v) * self.dx
+            self._stiffness(p, v) - rho * v) * self.dx
         self._J = [(r, i, self._fbv_rate(psi, cs[i], r, i, kf, kb, al)) for r, i, kf, kb, al in self._fbv]
         self._parts, self._old = (psi, gs), old
 
         # Dirichlet conditions: the potential on Dirichlet electrodes, every field at the reservoir.
         self.bcs = []
-        spaces = [_collapse(self.W.sub(k)) for k in range(ns + 1)]
         self._maps = [m for _, m in spaces]       # each field's dofs in W
         V0 = self._V0 = spaces[0][0]
         self._bcE = {}
@@ -364,7 +386,46 @@ class PNPSolver:
     def _concentrations(self, psi, gs=None):
         """c_i / c_i,bulk as UFL expressions of psi and the electrochemical potentials (None: g = 0)."""
         import ufl
+        if any(w is not None for w in self._pmf):    # the mean force enters as g_i - W_i / RT
+            gs = [(0.0 if gs is None else gs[i]) - (0.0 if w is None else w)
+                  for i, w in enumerate(self._pmf)]
         return bikerman_concentrations(psi, self._wts, self.z, self._nu_c, g=gs, exp=ufl.exp)
+
+    def _stiffness(self, p, v):
+        """The Poisson operator's bilinear part, eps(X)/eps_bulk-weighted with a permittivity profile."""
+        import ufl
+        form = ufl.inner(self._G(p), self._G(v))
+        return form if self._eps_rel is None else self._eps_rel * form
+
+    def _structure_fields(self, fem):
+        """eps(X)/eps_bulk and W_i(X)/RT as Functions of the potential's space (None where not given):
+        their dofs are psi's, so the result's numpy concentrations can read W node by node."""
+        V = self._V0
+        eps = None
+        if self.permittivity_profile is not None:
+            eps = fem.Function(V)
+            eps.interpolate(lambda X: np.asarray(self.permittivity_profile(X), dtype=float) / self.eps_r)
+            bad = np.any(~np.isfinite(eps.x.array)) or np.any(eps.x.array <= 0)
+            if self.comm.allreduce(bad, op=self._MPI.LOR):
+                raise InputError("permittivity_profile: non-positive or non-finite values; expected eps_r > 0")
+        RT = FARADAY * self.kT_e
+        pmf = []
+        for name in self.species:
+            w = self.mean_force_potentials.get(name)
+            if w is None:
+                pmf.append(None)
+                continue
+            f = fem.Function(V)
+            f.interpolate(lambda X, w=w: np.asarray(w(X), dtype=float) / RT)
+            fdim = self.mesh.topology.dim - 1
+            at_bulk = np.concatenate([f.x.array[fem.locate_dofs_topological(V, fdim, self.tags.find(t))]
+                                      for t in self.bulk] or [np.zeros(0)])
+            bad = bool(np.any(~np.isfinite(f.x.array))) or bool(np.any(np.abs(at_bulk) > 1e-6))
+            if self.comm.allreduce(bad, op=self._MPI.LOR):
+                raise InputError(f"mean_force_potentials[{name!r}]: non-finite, or nonzero at the "
+                                 "reservoir; expected W measured from the bulk (W = 0 there), J/mol")
+            pmf.append(f)
+        return eps, pmf
 
     def _fbv_rate(self, psi, ci, r, i, kf, kb, alpha):
         """Dimensionless FBV consumption rate of species i by reaction r (flux unit D_ref c_i,b / lambda_D);
@@ -606,7 +667,7 @@ class PNPSolver:
         fdim = self.mesh.topology.dim - 1
         psi, v = fem.Function(V0), ufl.TestFunction(V0)
         rho = sum(zi * wi * c for zi, wi, c in zip(self.z, self._wts, self._concentrations(psi)))
-        F = self._vol * (ufl.inner(self._G(psi), self._G(v)) - rho * v) * self.dx
+        F = self._vol * (self._stiffness(psi, v) - rho * v) * self.dx
         for t, inv_ls in self._inv_ls.items():
             F -= self._area * (self._psiE[t] - psi) * inv_ls * v * self.ds(t)
         bcs = [fem.dirichletbc(self._bcE[t], fem.locate_dofs_topological(V0, fdim, self.tags.find(t)))
@@ -814,7 +875,11 @@ class PNPSolver:
         fields = [np.concatenate(self.comm.allgather(f)) for f in fields]
         order = np.argsort(X[:, 0], kind="stable")
         psi = fields[0][order]
-        c = np.array(bikerman_concentrations(psi, self.c_bulk, self.z, self.nu, g=[f[order] for f in fields[1:]]))
+        gs = [f[order] for f in fields[1:]]
+        for i, w in enumerate(self._pmf):   # the same degree and dofs as psi: W_i / RT at each node
+            if w is not None:
+                gs[i] = gs[i] - np.concatenate(self.comm.allgather(w.x.array[:nloc]))[order]
+        c = np.array(bikerman_concentrations(psi, self.c_bulk, self.z, self.nu, g=gs))
         e0 = self.electrodes[0]
         return PNPResult(x=X[order, 0], phi=psi * self.kT_e, c=c * self.c_bulk[:, None],
                          surface_charge=sig[e0], newton_iterations=int(its), debye_length=self.lD,
@@ -837,7 +902,8 @@ class PNPSolver:
         import ufl
         from dolfinx import fem
         e0 = self.electrodes[0]
-        if len(self.electrodes) != 1 or not self._planar(e0):
+        if len(self.electrodes) != 1 or not self._planar(e0) or self._eps_rel is not None \
+                or any(w is not None for w in self._pmf):
             return None
         if self._ls[e0] is None:
             psi_s = float(self._psiE[e0].value)
@@ -977,7 +1043,8 @@ class PNPSolver:
 def PNPSolver1D(species, valences, concentrations, diffusivities=None, *, permittivity=78.5,
                 temperature=298.15, length=None, n_cells=200, degree=1, h_min=None, grading=None,
                 stern_length=None, ion_size=None, closed=False, phi_right=0.0, predictor="planar",
-                width=None, n_cells_y=None, comm=None, petsc_options=None) -> PNPSolver:
+                width=None, n_cells_y=None, comm=None, petsc_options=None, permittivity_profile=None,
+                mean_force_potentials=None) -> PNPSolver:
     """A :class:`PNPSolver` on the interval [0, length] (or the 2D strip [0, length] x [0, width]), SI.
 
     A thin constructor over :meth:`PNPSolver.slab` with the 1D conventions: electrode at x = 0 (tag 1);
@@ -990,6 +1057,8 @@ def PNPSolver1D(species, valences, concentrations, diffusivities=None, *, permit
     ``h_min`` (m): geometric mesh with that first cell instead. ``stern_length`` (m): Robin layer at
     x = 0; ``ion_size`` (m): Bikerman sterics; ``predictor``: "planar" or "debye", the default Newton
     start; ``width`` (m) and ``n_cells_y`` (default ``n_cells``): a strip of triangles with no-flux sides.
+    ``permittivity_profile`` (callable eps_r(x)) and ``mean_force_potentials`` ({species: callable
+    W(x), J/mol}) of the distance x in m: see :class:`PNPSolver`.
     """
     if predictor not in ("planar", "debye"):
         raise InputError(f"predictor: {predictor!r}; expected 'planar' or 'debye'")
@@ -1003,13 +1072,16 @@ def PNPSolver1D(species, valences, concentrations, diffusivities=None, *, permit
                          "potential reference) or closed=True")
     grading = {None: None, "auto": "layer"}.get(grading, grading)
     D = diffusivities
+    one = lambda d: (lambda X, d=d: d(X[0])) if callable(d) else d   # noqa: E731  (x: distance, m)
     if D is not None:
-        one = lambda d: (lambda X, d=d: d(X[0])) if callable(d) else d
         D = [one(d) for d in D] if isinstance(D, (list, tuple, np.ndarray)) else one(D)
     lateral, ncl = ((), ()) if width is None else ((float(width),), (int(n_cells_y or n_cells),))
+    eps = None if permittivity_profile is None else one(permittivity_profile)
+    pmf = {k: one(w) for k, w in (mean_force_potentials or {}).items()}
     return PNPSolver.slab(species, valences, concentrations, D, length=length, n_cells=n_cells,
                           grading=grading, h_min=h_min, lateral=lateral, n_cells_lateral=ncl, closed=closed,
                           comm=comm, permittivity=permittivity, temperature=temperature, degree=degree,
                           stern_length={1: stern_length} if closed else stern_length, ion_size=ion_size,
                           fixed_potentials={2: float(phi_right)} if closed else None,
-                          initial_potential=predictor, petsc_options=petsc_options)
+                          initial_potential=predictor, petsc_options=petsc_options,
+                          permittivity_profile=eps, mean_force_potentials=pmf)
