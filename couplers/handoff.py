@@ -104,7 +104,27 @@ class Diffusivity(_Strict):
         return self.value * _factor(self.unit, "m**2/s", "[length]**2/[time]", length_like=True)
 
 
+# What a profile measures: its pint dimension, its SI unit, and whether it belongs to one species.
+# "mean_force_potential" may be molar (kJ/mol) or per ion (eV); it is read in J/mol.
+PROFILE_KINDS = {
+    "concentration": ("[substance]/[length]**3", "mol/m**3", True),
+    "charge_density": ("[charge]/[length]**3", "C/m**3", False),
+    "potential": ("[electric_potential]", "V", False),
+    "diffusivity": ("[length]**2/[time]", "m**2/s", True),
+    "permittivity": ("", "dimensionless", False),
+    "mean_force_potential": ("[energy]/[substance]", "J/mol", True),
+}
+
+
 class ProfileData(_Strict):
+    """A profile along the interface normal with its block standard errors.
+
+    ``kind`` (optional; older files have none) says what it measures and fixes its dimension
+    (``PROFILE_KINDS``): concentration, charge_density, potential, diffusivity, permittivity
+    (relative, unit "dimensionless") or mean_force_potential (J/mol, kJ/mol or eV per ion);
+    ``species`` names the species of a per-species kind. ``reference`` says where z = 0 is and,
+    for potentials, what the potential is measured against. :meth:`si` gives SI numbers.
+    """
     name: str
     grid: list[float]
     values: list[float]
@@ -112,6 +132,8 @@ class ProfileData(_Strict):
     grid_unit: str
     unit: str
     reference: str = ""
+    kind: Optional[str] = None
+    species: Optional[str] = None
 
     @field_validator("grid", "values", "stderr")
     @classmethod
@@ -136,7 +158,41 @@ class ProfileData(_Strict):
             raise ValueError(f"values has {len(self.values)} entries but grid has {len(self.grid)}")
         if self.stderr is not None and len(self.stderr) != len(self.grid):
             raise ValueError(f"stderr has {len(self.stderr)} entries but grid has {len(self.grid)}")
+        if self.kind is not None:
+            if self.kind not in PROFILE_KINDS:
+                raise ValueError(f"kind {self.kind!r}; expected one of {sorted(PROFILE_KINDS)}")
+            dim, _, per_species = PROFILE_KINDS[self.kind]
+            self._si_factor()           # the unit has the kind's dimension
+            if per_species and not self.species:
+                raise ValueError(f"species: missing; a {self.kind} profile belongs to one species")
         return self
+
+    def _si_factor(self) -> float:
+        dim, target, _ = PROFILE_KINDS[self.kind]
+        if self.kind == "mean_force_potential":
+            try:
+                return _factor(self.unit, target, dim)
+            except ValueError:
+                try:     # per ion (eV, J): times Avogadro's number
+                    return _factor(self.unit, "J", "[energy]") * 6.02214076e23
+                except ValueError:
+                    raise ValueError(f"unit {self.unit!r} of a mean_force_potential profile; expected "
+                                     "an energy per mole (kJ/mol) or per ion (eV)") from None
+        if self.kind == "permittivity":
+            return _factor(self.unit, "dimensionless", "")
+        return _factor(self.unit, target, dim, length_like=self.kind == "diffusivity")
+
+    def si(self):
+        """(grid in m, values in SI, stderr in SI or None) as numpy arrays; needs ``kind``."""
+        import numpy as np
+
+        if self.kind is None:
+            raise InputError(f"profile {self.name!r}: no kind; SI conversion needs one of "
+                             f"{sorted(PROFILE_KINDS)}")
+        fz = _factor(self.grid_unit, "m", "[length]", length_like=True)
+        f = self._si_factor()
+        se = None if self.stderr is None else np.asarray(self.stderr) * f
+        return np.asarray(self.grid) * fz, np.asarray(self.values) * f, se
 
 
 class Provenance(_Strict):
@@ -324,6 +380,9 @@ class Handoff(_Strict):
         for d in self.diffusivities:
             if d.species not in names:
                 raise ValueError(f"diffusivities: unknown species {d.species!r}")
+        for p in self.profiles:
+            if p.species is not None and p.species not in names:
+                raise ValueError(f"profiles[{p.name!r}]: unknown species {p.species!r}")
         return self
 
     # --- I/O -------------------------------------------------------------
@@ -373,6 +432,15 @@ class Handoff(_Strict):
         else:
             raise InputError(f"path: {path}; expected a .toml or .json file")
         return write_text(path, text)
+
+    def profile(self, kind: str, species: str | None = None) -> "ProfileData | None":
+        """The profile of ``kind`` (for ``species``), or None when the handoff has none."""
+        if kind not in PROFILE_KINDS:
+            raise InputError(f"kind: {kind!r}; expected one of {sorted(PROFILE_KINDS)}")
+        for p in self.profiles:
+            if p.kind == kind and p.species == species:
+                return p
+        return None
 
     def diffusivity_si(self, species: str) -> float:
         """D of ``species`` in m^2/s."""

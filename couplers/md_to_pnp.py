@@ -46,7 +46,8 @@ def handoff_from_positions(species: dict, dt: float, *, axis: int, edges, area: 
                               fit_window=r.fit_window))
         profs.append(ProfileData(name=name, grid=prof.z.tolist(), values=(prof.values / N_A).tolist(),
                                  stderr=(prof.stderr / N_A).tolist(), grid_unit="m", unit="mol/m^3",
-                                 reference=f"axis {axis}, bin centres; wall at z = {edges[0]:.6g} m"))
+                                 reference=f"axis {axis}, bin centres; wall at z = {edges[0]:.6g} m",
+                                 kind="concentration", species=name))
         bulk[name] = float(pos.shape[1] / (area * (edges[-1] - edges[0])) / N_A)
     return Handoff.validate_data(dict(
         temperature=temperature, relative_permittivity=epsilon_r,
@@ -91,23 +92,93 @@ def pnp_closed_cell(handoff: Handoff, *, length: float, phi_left: float, phi_rig
     return solver, res
 
 
-def compare_profiles(handoff: Handoff, result) -> dict:
+def _profile_function(profile: ProfileData, origin: float, outside: float):
+    """x (m, distance from the electrode) -> the profile's SI value, linear between grid points;
+    ``outside`` beyond the grid's far end (the bulk), the first value before its start."""
+    z, v, _ = profile.si()
+    order = np.argsort(z)
+    z, v = z[order] - origin, v[order]
+    return lambda x: np.interp(x, z, v, right=outside)
+
+
+def pnp_open_cell(handoff: Handoff, potential: float, *, informed: bool, origin: float = 0.0,
+                  length: float | None = None, n_cells: int = 400, **solver_kwargs):
+    """Equilibrium PNP of the electrode-electrolyte half cell the handoff describes, plain or MD-informed.
+
+    The electrode is at x = 0 (at ``origin`` on the profiles' grid, m) held at ``potential`` (V vs the
+    bulk); x = ``length`` (default 20 Debye lengths) is the bulk reservoir at the handoff's bulk
+    concentrations. ``informed=False``: plain PNP, bulk D and ``relative_permittivity``.
+    ``informed=True``: the handoff's MD structure (Bonthuis & Netz, PRL 107, 166102 (2011)):
+    its "permittivity" profile as eps(x), each species' "mean_force_potential" profile as W_i(x)
+    and "diffusivity" profile as D_i(x) where present (bulk values beyond each grid; a W_i that
+    has not decayed to 0 by its grid's end makes the solver refuse it). Returns
+    (continuum.pnp.PNPSolver, continuum.results.PNPResult).
+    """
+    from continuum.pnp import PNPSolver1D
+
+    if not handoff.species or handoff.relative_permittivity is None:
+        raise InputError("handoff: no species/relative_permittivity; a PNP cell needs a transport handoff")
+    names = [s.name for s in handoff.species]
+    z = [s.charge_number for s in handoff.species]
+    c = [handoff.bulk_concentrations[n] for n in names]
+    D = [handoff.diffusivity_si(n) for n in names] if handoff.diffusivities else None
+    eps, pmf = None, {}
+    if informed:
+        p = handoff.profile("permittivity")
+        if p is not None:
+            eps = _profile_function(p, origin, handoff.relative_permittivity)
+        for k, n in enumerate(names):
+            w = handoff.profile("mean_force_potential", n)
+            if w is not None:
+                pmf[n] = _profile_function(w, origin, 0.0)
+            d = handoff.profile("diffusivity", n)
+            if d is not None and D is not None:
+                D[k] = _profile_function(d, origin, D[k])
+        if eps is None and not pmf:
+            raise InputError("handoff: informed=True but no permittivity or mean_force_potential "
+                             "profile; expected the MD structure (couplers.md_to_pnp) or informed=False")
+    solver = PNPSolver1D(names, z, c, D, permittivity=handoff.relative_permittivity,
+                         temperature=handoff.temperature, length=length, n_cells=n_cells,
+                         permittivity_profile=eps, mean_force_potentials=pmf or None, **solver_kwargs)
+    return solver, solver.solve_steady(float(potential))
+
+
+def _concentration_profile(handoff: Handoff, name: str) -> ProfileData:
+    p = handoff.profile("concentration", name)
+    if p is None:   # files written before profiles had a kind: the species' name
+        p = next((q for q in handoff.profiles if q.name == name and q.kind is None), None)
+    if p is None:
+        raise InputError(f"handoff: no concentration profile of {name!r}")
+    return p
+
+
+def compare_profiles(handoff: Handoff, result, *, origin: float = 0.0, x_min: float | None = None) -> dict:
     """Error metrics of PNP concentrations vs the MD profiles, per species.
 
     rel_l2: ||c_pnp - c_md|| / ||c_md|| on the MD bins (PNP averaged over each bin); chi2_per_bin: mean of
-    ((c_pnp - c_md)/stderr_md)^2 (about 1 when the PNP is within MD noise).
+    ((c_pnp - c_md)/stderr_md)^2 (about 1 when the PNP is within MD noise); within_2se: the fraction of
+    bins where |c_pnp - c_md| <= 2 stderr; max_abs_z: the largest |c_pnp - c_md| / stderr.
+    ``origin``: where the PNP's x = 0 sits on the MD grid (m); ``x_min``: only bins at least this far
+    from it count (e.g. beyond the first adsorption layer); bins beyond the PNP domain never count.
     """
     out = {}
     for k, s in enumerate(handoff.species):
-        p = next(p for p in handoff.profiles if p.name == s.name)
-        zg, cm = np.asarray(p.grid), np.asarray(p.values)
-        se = np.asarray(p.stderr) if p.stderr else np.full_like(cm, np.nan)
+        p = _concentration_profile(handoff, s.name)
+        zg, cm, se = p.si()
+        zg = zg - origin
+        se = se if se is not None else np.full_like(cm, np.nan)
+        keep = (zg >= (x_min if x_min is not None else -np.inf)) & (zg >= result.x[0]) & (zg <= result.x[-1])
+        zg, cm, se = zg[keep], cm[keep], se[keep]
         # MD values are bin averages: average the PNP field over the same bins (uniform bins).
         half = 0.5 * (zg[1] - zg[0]) if len(zg) > 1 else 0.0
         fine = np.linspace(-half, half, 41)
         cp = np.array([np.interp(zi + fine, result.x, result.c[k]).mean() for zi in zg])
+        zs = (cp - cm) / np.where(se > 0, se, np.nan)
         out[s.name] = {"rel_l2": float(np.linalg.norm(cp - cm) / np.linalg.norm(cm)),
-                       "chi2_per_bin": float(np.nanmean(((cp - cm) / np.where(se > 0, se, np.nan)) ** 2))}
+                       "chi2_per_bin": float(np.nanmean(zs ** 2)),
+                       "within_2se": float(np.mean(np.abs(zs) <= 2)) if len(zs) else float("nan"),
+                       "max_abs_z": float(np.nanmax(np.abs(zs))) if len(zs) else float("nan"),
+                       "bins": int(len(zg))}
     return out
 
 
@@ -121,7 +192,7 @@ def plot_comparison(handoff: Handoff, result, path) -> None:
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
     for k, s in enumerate(handoff.species):
-        p = next(p for p in handoff.profiles if p.name == s.name)
+        p = _concentration_profile(handoff, s.name)
         line, = ax.plot(result.x * 1e9, result.c[k], label=f"PNP {s.name}")
         ax.errorbar(np.asarray(p.grid) * 1e9, p.values, yerr=p.stderr, fmt="o", ms=3,
                     color=line.get_color(), label=f"MD {s.name}")
