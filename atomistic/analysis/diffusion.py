@@ -208,3 +208,71 @@ def finite_size_extrapolation(box_lengths, D, stderr, temperature: float) -> Fin
     return FiniteSizeFit(D_inf=d_inf, D_inf_stderr=se_inf, slope=slope, slope_stderr=se_slope,
                          viscosity=eta, viscosity_stderr=eta_se, chi2_per_dof=chi2,
                          box_lengths=L, D=y, stderr=s)
+
+
+@dataclasses.dataclass
+class SlabDiffusion:
+    """Lateral D per slab (units of positions^2 / dt) with block errors; NaN where too few stays."""
+    z: np.ndarray
+    D: np.ndarray
+    stderr: np.ndarray
+    lag_window: tuple
+    pairs: np.ndarray
+    method: str = ("lateral MSD of particles that stay in the slab for the whole lag "
+                   "(Liu, Harder & Berne 2004), linear fit over the lag window, block errors")
+
+
+def slab_diffusion(positions, dt: float, *, axis: int, edges, lag_window: tuple[int, int] = (2, 10),
+                   n_blocks: int = 5, min_pairs: int = 20) -> SlabDiffusion:
+    """D parallel to a surface in slabs along ``axis`` from unwrapped positions (frames, atoms, 3).
+
+    A (particle, origin) pair counts at lag k only if the particle stayed inside the slab from
+    the origin to k frames later; the mean lateral square displacement of those pairs is fitted
+    against the lag (frames ``lag_window[0]`` .. ``lag_window[1]``, ballistic lags excluded) and
+    D = slope / 4 (two lateral directions). Slabs thinner than the motion in the lag window have
+    few surviving pairs: fewer than ``min_pairs`` at the longest lag in any block give NaN.
+    """
+    x = np.asarray(positions, dtype=float)
+    edges = np.asarray(edges, dtype=float)
+    if x.ndim != 3 or x.shape[2] != 3:
+        raise InputError(f"positions: shape {x.shape}; expected (frames, atoms, 3)")
+    if not (math.isfinite(dt) and dt > 0):
+        raise InputError(f"dt: {dt}; expected a positive finite time between frames")
+    lo, hi = (int(v) for v in lag_window)
+    if not 1 <= lo < hi:
+        raise InputError(f"lag_window: {lag_window}; expected 1 <= first < last (frames)")
+    nb = len(x) // n_blocks
+    if n_blocks < 2 or nb <= hi:
+        raise InputError(f"n_blocks: {n_blocks} leaves {nb} frames per block; expected >= 2 blocks "
+                         f"longer than the lag window ({hi} frames)")
+    lat = [d for d in range(3) if d != axis]
+    slab = np.digitize(x[:, :, axis], edges) - 1          # (frames, atoms), -1 / len: outside
+    n_slabs = len(edges) - 1
+    lags = np.arange(lo, hi + 1)
+    D = np.full((n_blocks, n_slabs), np.nan)
+    pairs = np.zeros(n_slabs, dtype=int)
+    for b in range(n_blocks):
+        xb, sb = x[b * nb:(b + 1) * nb], slab[b * nb:(b + 1) * nb]
+        msd = np.zeros((len(lags), n_slabs))
+        cnt = np.zeros((len(lags), n_slabs))
+        # stay[t, i]: particle i is in the same slab at t as at t-1 (cumulative run length below)
+        same = np.vstack([np.zeros((1, sb.shape[1]), bool), sb[1:] == sb[:-1]])
+        run = np.zeros(sb.shape, dtype=int)
+        for t in range(1, len(sb)):
+            run[t] = np.where(same[t], run[t - 1] + 1, 0)
+        for k_i, k in enumerate(lags):
+            ok = run[k:] >= k                                # stayed from t0 to t0 + k
+            s0 = sb[:-k][ok]
+            d2 = ((xb[k:][:, :, lat] - xb[:-k][:, :, lat]) ** 2).sum(axis=2)[ok]
+            inside = (s0 >= 0) & (s0 < n_slabs)
+            msd[k_i] = np.bincount(s0[inside], weights=d2[inside], minlength=n_slabs)
+            cnt[k_i] = np.bincount(s0[inside], minlength=n_slabs)
+        pairs += cnt[-1].astype(int)
+        for j in range(n_slabs):
+            if cnt[-1, j] >= min_pairs:
+                D[b, j] = np.polyfit(lags * dt, msd[:, j] / cnt[:, j], 1)[0] / 4.0
+    good = ~np.isnan(D).any(axis=0)
+    mean = np.where(good, np.nanmean(D, axis=0), np.nan)
+    se = np.where(good, np.nanstd(D, axis=0, ddof=1) / math.sqrt(n_blocks), np.nan)
+    return SlabDiffusion(z=0.5 * (edges[1:] + edges[:-1]), D=mean, stderr=se,
+                         lag_window=(lo * dt, hi * dt), pairs=pairs)

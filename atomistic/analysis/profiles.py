@@ -88,3 +88,39 @@ def potential_from_charge(z, rho, epsilon_r: float, *, field_at_start: float = 0
     return PotentialProfile(z=z, phi=phi, epsilon_r=float(epsilon_r),
                             reference=f"phi = 0 at z = {z[reference_index]:.6g} m (index {reference_index})",
                             boundary=f"E(z[0]) = {field_at_start:.6g} V/m (wall charge / eps)")
+
+
+@dataclasses.dataclass
+class MeanForcePotential:
+    """W(z) in J/mol beyond the mean field, with its standard error; NaN where the ion never went."""
+    z: np.ndarray
+    W: np.ndarray
+    stderr: np.ndarray
+    reference: str
+
+
+def mean_force_potential(profile: Profile, bulk_density: float, charge_number: int,
+                         phi: PotentialProfile, temperature: float) -> MeanForcePotential:
+    """The ion's potential of mean force beyond the mean field, from its MD density and phi(z).
+
+    W(z) = -RT ln(c(z) / c_bulk) - z_i F phi(z): what the mean-field (Poisson-Boltzmann) part
+    z_i F phi does not explain of the MD's Boltzmann inversion; with it a PNP reproduces the
+    MD's equilibrium profile exactly (Bonthuis & Netz 2011). ``phi`` must be measured against
+    the same bulk as ``bulk_density`` (phi = 0 where c = c_bulk) and on the profile's grid.
+    The error bar is RT stderr(c)/c (the density's; phi's error is not propagated).
+    """
+    R, F = 8.314462618, 96485.33212
+    if not (np.isfinite(bulk_density) and bulk_density > 0):
+        raise InputError(f"bulk_density: {bulk_density}; expected > 0 (same unit as the profile)")
+    if not (np.isfinite(temperature) and temperature > 0):
+        raise InputError(f"temperature: {temperature}; expected > 0 K")
+    if phi.z.shape != profile.z.shape or not np.allclose(phi.z, profile.z):
+        raise InputError("phi: its grid differs from the profile's; expected phi on the profile's bins")
+    c = np.asarray(profile.values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        W = -R * temperature * np.log(c / bulk_density) - charge_number * F * phi.phi
+        se = R * temperature * np.asarray(profile.stderr) / c
+    W[c <= 0] = np.nan
+    se[c <= 0] = np.nan
+    return MeanForcePotential(z=profile.z, W=W, stderr=se,
+                              reference=f"W = 0 where c = {bulk_density:.6g} and phi = 0; {phi.reference}")
