@@ -8,7 +8,8 @@ training recipes of both committees are older and unchanged):
 
 - committees, as committed, never retrained here:
   - shipped: data/nacl_cu/potential.mlip.pt, the recipe of bench/electrolyte_potential.py
-    (charges + PME, 3 members, 45 campaign frames);
+    (charges + PME, 3 members, trained on the campaign frames of its last run: 45 when this
+    recipe was frozen, 94 + 10 validation after the 2026-12-06 retrain; the table says);
   - campaign: data/nacl_cu/campaign/potential.mlip.pt, the committee the active-learning
     campaign (learn.toml: no charges, 3 members) last trained, on 102 of its 104 frames.
     It is the one whose uncertainty chooses the campaign's next labels.

@@ -48,3 +48,31 @@ def test_mean_force_is_what_the_mean_field_leaves_of_the_boltzmann_inversion():
     w = mean_force_potential(prof, 100.0, +1, pot, T)
     assert np.allclose(w.W, w_true, atol=1e-6)                        # exact inversion, no noise
     assert np.allclose(w.stderr, 0.01 * R * T)                         # 1 % density error = 0.01 RT
+
+
+def test_permittivity_profile_of_a_layered_dielectric_is_recovered_from_its_bound_charge():
+    from atomistic.analysis.profiles import perpendicular_permittivity
+
+    z = np.linspace(0.0, 2e-9, 401)[1:] - 2.5e-12                     # bin centres, 5 pm bins
+    eps_true = np.where(z < 3e-10, 5.0, 78.0)                           # a low-eps first layer
+    def bound(sigma):                                                   # no ions: D = sigma everywhere
+        P = (1 - 1 / eps_true) * sigma                                  # eps0 E = D - P = D / eps
+        edges = np.concatenate([[0.0], 0.5 * (z[1:] + z[:-1]), [z[-1] + 2.5e-12]])
+        P_edges = np.interp(edges, z, P)
+        P_edges[0] = 0.0                                                # no polarisation inside the metal
+        return -np.diff(P_edges) / np.diff(edges)                       # rho_bound = -dP/dz
+    zero = np.zeros_like(z)
+    r = perpendicular_permittivity(z, bound(0.0), bound(0.05), zero, zero, 0.0, 0.05)
+    inner, outer = z < 2.5e-10, z > 3.5e-10
+    # away from the step (one bin of interpolation smears it), eps is the layer's own
+    assert np.allclose(r.epsilon[inner][1:], 5.0, rtol=1e-6)
+    assert np.allclose(r.epsilon[outer], 78.0, rtol=1e-6)
+
+
+def test_where_ions_screen_the_electrode_the_permittivity_is_not_claimed():
+    from atomistic.analysis.profiles import perpendicular_permittivity
+
+    z = np.linspace(1e-11, 2e-9, 200)
+    free_b = np.where(z < 1e-9, -0.05 / 1e-9, 0.0)                      # the ions take all of sigma by 1 nm
+    r = perpendicular_permittivity(z, 0 * z, 0 * z, 0 * z, free_b, 0.0, 0.05)
+    assert np.all(np.isnan(r.epsilon[z > 0.8e-9])) and np.all(np.isfinite(r.epsilon[z < 0.5e-9]))

@@ -124,3 +124,57 @@ def mean_force_potential(profile: Profile, bulk_density: float, charge_number: i
     se[c <= 0] = np.nan
     return MeanForcePotential(z=profile.z, W=W, stderr=se,
                               reference=f"W = 0 where c = {bulk_density:.6g} and phi = 0; {phi.reference}")
+
+
+@dataclasses.dataclass
+class PermittivityProfile:
+    """Relative permittivity normal to the surface, eps_perp(z), with its standard error;
+    NaN where the free charge has screened the displacement below ``min_fraction``."""
+    z: np.ndarray
+    epsilon: np.ndarray
+    stderr: np.ndarray
+    inverse: np.ndarray          # 1/eps_perp: the quantity linear response gives directly
+    method: str = ("1/eps_perp(z) = 1 - dP(z)/dD(z) between two surface charges: P from the bound "
+                   "(solvent) charge, D from the electrode and free (ion) charge (Bonthuis, Gekle & "
+                   "Netz, PRL 107, 166102 (2011)); errors propagated linearly from the bound profiles")
+
+
+def perpendicular_permittivity(z, bound_a, bound_b, free_a, free_b, sigma_a: float, sigma_b: float, *,
+                               bound_stderr=None, min_fraction: float = 0.3) -> PermittivityProfile:
+    """eps_perp(z) from two runs that differ in the electrode's surface charge (linear response).
+
+    z: bin centres (m) from the electrode's surface plane outwards; bound_*: the solvent's
+    charge density (C/m^3, e.g. water's atomic charges), free_*: the ions' (C/m^3), each for
+    runs a and b; sigma_*: the electrode's surface charge (C/m^2) in each. With the
+    displacement D(z) = sigma + int_0^z rho_free and the polarisation P(z) = -int_0^z
+    rho_bound, eps0 E = D - P, so 1/eps_perp = dE/dE_vacuum = 1 - dP/dD. Where the ions have
+    screened dD to below ``min_fraction`` of the electrode's d sigma, the ratio is noise over
+    nothing and the profile is NaN there (use the bulk value). ``bound_stderr``: (2, n)
+    standard errors of bound_a and bound_b, propagated (independent bins, independent runs).
+    """
+    z = np.asarray(z, dtype=float)
+    arrays = [np.asarray(v, dtype=float) for v in (bound_a, bound_b, free_a, free_b)]
+    if z.ndim != 1 or any(a.shape != z.shape for a in arrays):
+        raise InputError("bound_a, bound_b, free_a, free_b: expected arrays of the shape of z")
+    if not all(np.all(np.isfinite(a)) for a in arrays):
+        raise InputError("charge profiles: contain NaN or inf")
+    ds = float(sigma_b) - float(sigma_a)
+    if not np.isfinite(ds) or ds == 0:
+        raise InputError(f"sigma_a, sigma_b: {sigma_a}, {sigma_b}; expected two different surface charges")
+    edges = np.concatenate([[0.0], 0.5 * (z[1:] + z[:-1]), [z[-1] + 0.5 * (z[-1] - z[-2])]])
+    width = np.diff(edges)
+    cum = lambda rho: np.cumsum(rho * width) - 0.5 * rho * width      # noqa: E731  (to the bin centre)
+    dP = -(cum(arrays[1]) - cum(arrays[0]))
+    dD = ds + cum(arrays[3]) - cum(arrays[2])
+    ok = np.abs(dD) >= min_fraction * abs(ds)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(ok, 1.0 - dP / dD, np.nan)
+        eps = 1.0 / inv
+    se = np.full_like(z, np.nan)
+    if bound_stderr is not None:
+        s = np.asarray(bound_stderr, dtype=float)
+        # var of the cumulative sum of independent bins, for each run
+        var = np.cumsum((s ** 2) * width ** 2, axis=1).sum(axis=0)
+        se_inv = np.sqrt(var) / np.abs(dD)
+        se = np.where(ok, se_inv * eps ** 2, np.nan)
+    return PermittivityProfile(z=z, epsilon=eps, stderr=se, inverse=inv)
