@@ -20,7 +20,8 @@ Frozen recipe (written before the first production run; bench/README.md):
   Bussi NVT at 300 K (tau 100 fs, a global thermostat that leaves diffusion nearly
   untouched), 0.5 fs (the campaign's step: O-H vibrates with a ~9 fs period), a frame
   every 5 fs. Each run is its own process with one torch thread, two at a time.
-- diffusion: ``self_diffusion`` of water O, Na and Cl per box (FFT MSD, automatic
+- diffusion: ``self_diffusion`` of water O, Na and Cl per box, positions relative to the
+  system's centre of mass (FFT MSD, automatic
   diffusive window, 5 blocks); ``finite_size_extrapolation`` (Yeh & Hummer's 1/L law)
   over the three boxes gives D_inf and the viscosity its slope implies. The per-box
   Yeh-Hummer correction uses the water fit's viscosity when its relative error is
@@ -128,12 +129,20 @@ def _index(prod, symbol):
 def _diffusion(prods):
     from atomistic.analysis.diffusion import K_B, YH_XI, finite_size_extrapolation, self_diffusion
 
+    from ase.data import atomic_masses, atomic_numbers
+
     rows, per = [], {}
+    unwrapped = {}
+    for n in BOXES:   # relative to the centre of mass: the Langevin start leaves it drifting
+        p = prods[str(n)]
+        m = np.array([atomic_masses[atomic_numbers[s]] for s in p.symbols])
+        com = (p.positions * m[None, :, None]).sum(axis=1) / m.sum()
+        unwrapped[n] = p.positions - com[:, None, :]
     for sp, label in (("O", "water (O)"), ("Na", "Na+"), ("Cl", "Cl-")):
         Ls, Ds, ses = [], [], []
         for n in BOXES:
             p = prods[str(n)]
-            r = self_diffusion(p.positions[:, _index(p, sp)], p.frame_dt_fs, n_blocks=5)
+            r = self_diffusion(unwrapped[n][:, _index(p, sp)], p.frame_dt_fs, n_blocks=5)
             Ls.append(p.cell[0, 0] * 1e-10)
             Ds.append(r.D * 1e-5)          # A^2/fs -> m^2/s
             ses.append(max(r.stderr * 1e-5, 1e-15))
