@@ -58,3 +58,20 @@ def test_a_field_needs_charges():
         a.get_forces()
     with pytest.raises(InputError, match="V/A"):
         UniformField(EMT(), 5.0)
+
+
+def test_a_field_on_the_shipped_potential_uses_its_own_predicted_charges():
+    from pathlib import Path
+
+    from atomistic.interface.electrolyte_cells import water_box
+    from atomistic.mlip.potential import load_potential
+
+    calc = load_potential(Path(__file__).resolve().parents[1] / "data" / "nacl_cu" / "potential.mlip.pt")
+    a = water_box(8, ("Na", "Cl"), seed=3)
+    a.calc = calc
+    f0, q = a.get_forces(), a.get_charges()
+    a.calc = UniformField(calc, -0.05)
+    f = a.get_forces()
+    # the committee's mean charges (neutral cell) times E along z: Na pushed down, Cl up, no net force
+    assert np.allclose(f - f0, q[:, None] * [0, 0, -0.05], atol=1e-6)
+    assert abs(q.sum()) < 1e-5 and q[a.symbols == "Na"][0] > 0 > q[a.symbols == "Cl"][0]
