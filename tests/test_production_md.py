@@ -75,3 +75,25 @@ def test_a_field_on_the_shipped_potential_uses_its_own_predicted_charges():
     # the committee's mean charges (neutral cell) times E along z: Na pushed down, Cl up, no net force
     assert np.allclose(f - f0, q[:, None] * [0, 0, -0.05], atol=1e-6)
     assert abs(q.sum()) < 1e-5 and q[a.symbols == "Na"][0] > 0 > q[a.symbols == "Cl"][0]
+
+
+def test_the_trust_guard_stops_a_committee_that_left_its_data(tmp_path):
+    from pathlib import Path
+
+    from atomistic.interface.electrolyte_cells import water_box
+    from atomistic.md.production import UntrustedDynamics
+    from atomistic.mlip.potential import load_potential
+
+    calc = load_potential(Path(__file__).resolve().parents[1] / "data" / "nacl_cu" / "potential.mlip.pt")
+    box = lambda: water_box(8, ("Na", "Cl"), seed=3)         # noqa: E731
+    a = box()
+    a.calc = calc
+    dev = calc.get_property("max_force_dev", a)
+    kw = dict(steps=40, timestep_fs=0.5, temperature_K=300.0, record_every=5, checkpoint_every=10,
+              trust_patience=2)
+    # a limit far below the committee's spread on this cell: the run stops after 2 recorded frames
+    with pytest.raises(UntrustedDynamics, match="left its training data"):
+        run_production(a, calc, tmp_path / "md.npz", trust_limit=dev / 100, **kw)
+    assert read_production(tmp_path / "md.npz").steps_done == 5    # frames 0 and 5 above it: saved, stopped
+    ok = run_production(box(), calc, tmp_path / "ok.npz", trust_limit=100 * dev, **kw)
+    assert ok.steps_done == 40 and np.all(ok.max_force_dev > 0)

@@ -13,6 +13,12 @@ atomically to ``path``. Run the same call again after a kill and it continues fr
 there; the continued trajectory is the one an uninterrupted run makes, as long as
 the calculator is a pure function of the positions. A file made with other
 settings is refused by name rather than silently extended.
+
+The trust guard (``trust_limit``, eV/A): a committee whose ``max_force_dev`` stays above
+it for ``trust_patience`` recorded frames in a row has left what its training data
+covers (DP-GEN's trust_hi); the run saves what it has and raises ``UntrustedDynamics``
+naming the time, instead of producing a trajectory no one should analyse. Label such
+frames and retrain (active learning), then run again.
 """
 from __future__ import annotations
 
@@ -27,10 +33,14 @@ from foundation.files import atomic_path
 
 from ..errors import InputError
 from ..structures import check_atoms
-from .guards import BlowUpGuard
+from .guards import BlowUpGuard, MDBlowUp
 from .velocities import check_temperature, thermalize
 
 THERMOSTATS = ("bussi", "langevin")
+
+
+class UntrustedDynamics(MDBlowUp):
+    """The committee's disagreement stayed above the trust limit: the run left its training data."""
 
 
 @dataclass
@@ -79,10 +89,12 @@ def read_production(path) -> Production:
 def run_production(atoms, calc, path, *, steps: int, timestep_fs: float, temperature_K: float,
                    thermostat: str = "bussi", taut_fs: float = 100.0, friction: float = 0.01,
                    record_every: int = 10, checkpoint_every: int = 500, seed: int = 0,
-                   max_temperature_K: float | None = None, progress=None) -> Production:
+                   max_temperature_K: float | None = None, trust_limit: float | None = None,
+                   trust_patience: int = 10, progress=None) -> Production:
     """Run (or continue) ``steps`` NVT steps of ``atoms`` with ``calc``; the record is in ``path``.
 
     progress: None, or a callable taking (steps_done, steps) after every checkpoint.
+    trust_limit, trust_patience: the trust guard (module doc); None: off.
     ``atoms`` ends at the last step. Returns ``read_production(path)``.
     """
     from ase import units
@@ -133,6 +145,8 @@ def run_production(atoms, calc, path, *, steps: int, timestep_fs: float, tempera
                        fixcm=False, rng=rng)
     dyn.nsteps = done
     guard = BlowUpGuard(timestep_fs, max_temperature_K or 3 * temperature_K + 500.0, None)
+    if trust_limit is not None and not (np.isfinite(trust_limit) and trust_limit > 0):
+        raise InputError(f"trust_limit: {trust_limit}; expected a positive eV/A or None")
 
     def record():
         epot, _, temp = guard.check(atoms, dyn.nsteps)
@@ -156,6 +170,11 @@ def run_production(atoms, calc, path, *, steps: int, timestep_fs: float, tempera
                      state_positions=atoms.get_positions(), state_momenta=atoms.get_momenta(),
                      **arrays)
 
+    def untrusted() -> bool:
+        dev = np.asarray(rec["dev"][-trust_patience:])
+        return (trust_limit is not None and len(dev) == trust_patience
+                and bool(np.all(dev > trust_limit)))
+
     if done == 0:
         record()
         save()
@@ -167,6 +186,14 @@ def run_production(atoms, calc, path, *, steps: int, timestep_fs: float, tempera
             done += n
             if done % record_every == 0:
                 record()
+                if untrusted():
+                    wall += time.perf_counter() - t0
+                    save()
+                    raise UntrustedDynamics(
+                        f"step {done} ({done * timestep_fs / 1000:.3g} ps): max_force_dev above "
+                        f"{trust_limit} eV/A for {trust_patience} recorded frames in a row (last "
+                        f"{rec['dev'][-1]:.3g} eV/A): the committee has left its training data; "
+                        f"label these frames and retrain before trusting this run")
         wall += time.perf_counter() - t0
         save()
         if progress is not None:
