@@ -39,8 +39,11 @@ def provenance() -> str:
         # BENCHMARKS.md itself does not count: an earlier section of the same `make bench` run
         # has just rewritten it.
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                                ":!BENCHMARKS.md"], cwd=root, capture_output=True, text=True).stdout.strip()
-        commit += "+dirty" if dirty else ""
+                                ":!BENCHMARKS.md"], cwd=root, capture_output=True, text=True).stdout
+        if dirty.strip():   # say which files differ from the commit, so a reader can judge what it means
+            paths = [line[3:] for line in dirty.splitlines() if line.strip()]
+            folders = sorted({p if "/" not in p else p.rsplit("/", 1)[0] + "/" for p in paths})
+            commit += "+dirty (" + ", ".join(folders[:4]) + (", ..." if len(folders) > 4 else "") + ")"
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     versions = []
