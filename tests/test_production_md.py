@@ -10,6 +10,18 @@ from atomistic.md.applied_field import UniformField
 from atomistic.md.production import read_production, run_production
 
 
+@pytest.fixture(scope="module")
+def shipped():
+    """The shipped NaCl/Cu committee (loaded once: a few seconds) and a small water box for it."""
+    from pathlib import Path
+
+    from atomistic.interface.electrolyte_cells import water_box
+    from atomistic.mlip.potential import load_potential
+
+    calc = load_potential(Path(__file__).resolve().parents[1] / "data" / "nacl_cu" / "potential.mlip.pt")
+    return calc, lambda: water_box(8, ("Na", "Cl"), seed=3)
+
+
 def cell():
     a = bulk("Cu", "fcc", a=3.6, cubic=True).repeat(2)
     a.rattle(0.05, seed=1)
@@ -60,14 +72,9 @@ def test_a_field_needs_charges():
         UniformField(EMT(), 5.0)
 
 
-def test_a_field_on_the_shipped_potential_uses_its_own_predicted_charges():
-    from pathlib import Path
-
-    from atomistic.interface.electrolyte_cells import water_box
-    from atomistic.mlip.potential import load_potential
-
-    calc = load_potential(Path(__file__).resolve().parents[1] / "data" / "nacl_cu" / "potential.mlip.pt")
-    a = water_box(8, ("Na", "Cl"), seed=3)
+def test_a_field_on_the_shipped_potential_uses_its_own_predicted_charges(shipped):
+    calc, box = shipped
+    a = box()
     a.calc = calc
     f0, q = a.get_forces(), a.get_charges()
     a.calc = UniformField(calc, -0.05)
@@ -77,23 +84,18 @@ def test_a_field_on_the_shipped_potential_uses_its_own_predicted_charges():
     assert abs(q.sum()) < 1e-5 and q[a.symbols == "Na"][0] > 0 > q[a.symbols == "Cl"][0]
 
 
-def test_the_trust_guard_stops_a_committee_that_left_its_data(tmp_path):
-    from pathlib import Path
-
-    from atomistic.interface.electrolyte_cells import water_box
+def test_the_trust_guard_stops_a_committee_that_left_its_data(tmp_path, shipped):
     from atomistic.md.production import UntrustedDynamics
-    from atomistic.mlip.potential import load_potential
 
-    calc = load_potential(Path(__file__).resolve().parents[1] / "data" / "nacl_cu" / "potential.mlip.pt")
-    box = lambda: water_box(8, ("Na", "Cl"), seed=3)         # noqa: E731
+    calc, box = shipped
     a = box()
     a.calc = calc
     dev = calc.get_property("max_force_dev", a)
-    kw = dict(steps=40, timestep_fs=0.5, temperature_K=300.0, record_every=5, checkpoint_every=10,
+    kw = dict(steps=20, timestep_fs=0.5, temperature_K=300.0, record_every=5, checkpoint_every=10,
               trust_patience=2)
     # a limit far below the committee's spread on this cell: the run stops after 2 recorded frames
     with pytest.raises(UntrustedDynamics, match="left its training data"):
         run_production(a, calc, tmp_path / "md.npz", trust_limit=dev / 100, **kw)
     assert read_production(tmp_path / "md.npz").steps_done == 5    # frames 0 and 5 above it: saved, stopped
     ok = run_production(box(), calc, tmp_path / "ok.npz", trust_limit=100 * dev, **kw)
-    assert ok.steps_done == 40 and np.all(ok.max_force_dev > 0)
+    assert ok.steps_done == 20 and np.all(ok.max_force_dev > 0)
