@@ -43,7 +43,7 @@ from ase.calculators.calculator import Calculator, PropertyNotImplementedError, 
 from foundation.files import atomic_path, write_text
 
 from .errors import CalculationFailed, ConvergenceError, InputError
-from .qmml_cluster import Cluster, cut_cluster
+from .qmml_cluster import Cluster, cut_cluster, whole_molecules
 from .regions import IndexRegion, Region
 from .switching import Switch, get_switch
 
@@ -85,6 +85,9 @@ class HybridCalculator(Calculator):
     mode: "force" (force mixing, smooth, not conservative) or "energy" (subtractive
         Hamiltonian, fixed core, conservative).
     hydrogen_caps: cap bonds cut by the cluster with H (molecular systems).
+    whole_molecules: grow the cluster to whole molecules held together by X-H bonds
+        (water, hydroxide, hydronium: ``couplers.qmml_cluster.whole_molecules``), so the
+        high level never sees a broken water molecule; the weights are unchanged.
     conserve_momentum: remove the net force the mixing leaves (force mode); the removed
         net force is reported in ``step_info["net_force_removed"]`` (eV/Angstrom, (3,)).
     vacuum: vacuum (Angstrom) around the finite cluster, for codes that need a box.
@@ -104,6 +107,7 @@ class HybridCalculator(Calculator):
                  switch: str | Switch = "quintic", buffer: float | None = None,
                  mode: str = "force", hydrogen_caps: bool = False,
                  conserve_momentum: bool = False, vacuum: float = 4.0,
+                 whole_molecules: bool = False,
                  grid_spacing: float | None = None,
                  state_file: str | os.PathLike | None = None,
                  failure_dir: str | os.PathLike = ".", **kwargs):
@@ -121,6 +125,7 @@ class HybridCalculator(Calculator):
         if buffer is not None:
             self.buffer = buffer
         self.hydrogen_caps = bool(hydrogen_caps)
+        self.whole_molecules = bool(whole_molecules)
         self.conserve_momentum = bool(conserve_momentum)
         self.vacuum = float(vacuum)
         self.grid_spacing = None if grid_spacing is None else float(grid_spacing)
@@ -264,6 +269,9 @@ class HybridCalculator(Calculator):
                              "expected at least one atom inside the region")
         frozen = self._mode == "energy" and region.members is not None and not self._refresh
         members = region.update_members(d, self._buffer, step=self.step, frozen=frozen)
+        if self.whole_molecules:   # a frozen (energy-mode) core keeps the molecules it was cut with
+            members = self.cluster.indices if frozen and self.cluster is not None \
+                else whole_molecules(atoms, members)
         self._refresh = False
         cl = cut_cluster(atoms, members, region.centre(atoms, d), vacuum=self.vacuum,
                          hydrogen_caps=self.hydrogen_caps, grid_spacing=self.grid_spacing)

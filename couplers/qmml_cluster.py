@@ -18,7 +18,7 @@ from ase.neighborlist import natural_cutoffs, neighbor_list
 from .errors import InputError
 from .regions import mic_vectors
 
-__all__ = ["Cluster", "cut_cluster"]
+__all__ = ["Cluster", "cut_cluster", "whole_molecules"]
 
 _H = 1  # atomic number of the capping atom
 
@@ -49,6 +49,38 @@ class Cluster:
             np.add.at(out, self.cap_bonds[:, 0], (1.0 - g) * fc)
             np.add.at(out, self.cap_bonds[:, 1], g * fc)
         return out
+
+
+def whole_molecules(atoms: Atoms, indices, scale: float = 1.2) -> np.ndarray:
+    """``indices`` grown to whole molecules, where a molecule is what hydrogen bonds covalently
+    hold together: every H within (R_i + R_H) x ``scale`` of an atom (covalent radii) joins
+    that atom's group, and groups sharing an atom merge (H2O, OH-, H3O+, CH4, NH4+).
+
+    For aqueous clusters: a cut through a water molecule leaves an O radical or a bare
+    proton in the high-level calculation, which no switching can make physical. Bonds
+    between heavy atoms do not join groups (a metal stays atom by atom), so molecules with
+    heavy-atom backbones need ``hydrogen_caps`` instead. Returns sorted unique indices.
+    """
+    indices = np.unique(np.asarray(indices, dtype=int))
+    i, j = neighbor_list("ij", atoms, natural_cutoffs(atoms, mult=scale))
+    z = atoms.numbers
+    keep = (z[i] == _H) | (z[j] == _H)
+    i, j = i[keep], j[keep]
+    # connected components of the X-H graph by union-find
+    parent = np.arange(len(atoms))
+
+    def root(a):
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in zip(i, j):
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[ra] = rb
+    roots = np.array([root(a) for a in range(len(atoms))])
+    return np.flatnonzero(np.isin(roots, roots[indices]))
 
 
 def _plane_spacings(atoms: Atoms) -> np.ndarray:

@@ -133,3 +133,29 @@ def test_grid_aligned_cluster_keeps_every_atom_at_the_same_place_relative_to_the
         cells = cl.atoms.cell.lengths() / (4 * h)
         assert np.allclose(cells, np.round(cells), atol=1e-9)  # a box of 4k spacings
         assert cl.atoms.positions.min() >= 3.0 - 1e-9  # at least the requested vacuum
+
+
+def test_a_cluster_around_an_ion_in_water_cuts_whole_water_molecules():
+    from ase.calculators.lj import LennardJones
+
+    from atomistic.interface.electrolyte_cells import water_box
+    from couplers import HybridCalculator
+    from couplers.qmml_cluster import whole_molecules
+    from couplers.regions import IndexRegion
+
+    atoms = water_box(64, ("Na", "Cl"), seed=5)
+    na = int(np.flatnonzero(atoms.symbols == "Na")[0])
+    lj = lambda: LennardJones(epsilon=0.01, sigma=2.0, rc=4.0)      # noqa: E731  (any cheap level)
+    for whole in (False, True):
+        atoms.calc = HybridCalculator(lj(), lj(), IndexRegion([na], r_inner=2.0, r_outer=2.8), buffer=1.0,
+                                      whole_molecules=whole)
+        atoms.get_forces()
+        cl = atoms.calc.cluster
+        syms = atoms.symbols[cl.indices]
+        n_o, n_h = int(np.sum(syms == "O")), int(np.sum(syms == "H"))
+        if whole:
+            # every O of the cluster brings both of its H and no H comes without its O
+            assert n_h == 2 * n_o and n_o > 0
+            assert np.array_equal(whole_molecules(atoms, cl.indices), cl.indices)   # closed
+        else:
+            assert n_h != 2 * n_o          # a distance cut of 3.8 A breaks molecules here
