@@ -287,7 +287,7 @@ def main():
                          f"{m['f_rmse_atom']:.0f} / {m['f_mae_atom']:.0f}", "-", "1"])
     table = markdown_table(["held-out system", "frames", "model", "E RMSE / MAE (meV/atom)",
                             "F RMSE / MAE per component (meV/A)",
-                            "F RMSE / MAE per atom |dF| (meV/A)", "charge MAE (e)",
+                            "F RMSE / MAE per atom ‖dF‖ (meV/A)", "charge MAE (e)",
                             "force RMSE ratio ours/MACE"], rows)
     rho = _spearman(ours, test, reference)
     nve_ps, eq_ps = (0.1, 0.05) if FAST else (10.0, 2.0)
