@@ -11,7 +11,8 @@ training recipes of both committees are older and unchanged):
     (charges + PME, 3 members, trained on the campaign frames of its last run: 45 when this
     recipe was frozen, 94 + 10 validation after the 2026-12-06 retrain; the table says);
   - campaign: data/nacl_cu/campaign/potential.mlip.pt, the committee the active-learning
-    campaign (learn.toml: no charges, 3 members) last trained, on 102 of its 104 frames.
+    campaign (learn.toml: no charges, 3 members) last trained (102 of 104 frames when this
+    recipe was frozen; the table gives the count of the run).
     It is the one whose uncertainty chooses the campaign's next labels.
 - held-out sets (data/nacl_cu/make_test.py, hashes in the table): ``test``, 16 frames from
   two 300 K trajectories (bench/electrolyte_potential.py measured Spearman 0.16 on it with
