@@ -8,8 +8,8 @@ training recipes of both committees are older and unchanged):
 
 - committees, as committed, never retrained here:
   - shipped: data/nacl_cu/potential.mlip.pt, the recipe of bench/electrolyte_potential.py
-    (charges + PME, 3 members, trained on the campaign frames of its last run: 45 when this
-    recipe was frozen, 94 + 10 validation after the 2026-12-06 retrain; the table says);
+    (charges + PME, 3 members, trained on the campaign frames of the run that shipped it;
+    the table gives the count);
   - campaign: data/nacl_cu/campaign/potential.mlip.pt, the committee the active-learning
     campaign (learn.toml: no charges, 3 members) last trained (102 of 104 frames when this
     recipe was frozen; the table gives the count of the run).
