@@ -99,3 +99,21 @@ def test_the_trust_guard_stops_a_committee_that_left_its_data(tmp_path, shipped)
     assert read_production(tmp_path / "md.npz").steps_done == 5    # frames 0 and 5 above it: saved, stopped
     ok = run_production(box(), calc, tmp_path / "ok.npz", trust_limit=100 * dev, **kw)
     assert ok.steps_done == 20 and np.all(ok.max_force_dev > 0)
+
+
+def test_a_run_killed_before_its_first_checkpoint_resumes_without_a_duplicate_frame(tmp_path):
+    class Dies(EMT):                     # stands in for a kill during the first chunk
+        calls = 0
+
+        def calculate(self, *args, **kwargs):
+            Dies.calls += 1
+            if Dies.calls > 1:
+                raise KeyboardInterrupt
+            super().calculate(*args, **kwargs)
+
+    kw = dict(steps=20, timestep_fs=2.0, temperature_K=300.0, record_every=5, checkpoint_every=10)
+    with pytest.raises(KeyboardInterrupt):
+        run_production(cell(), Dies(), tmp_path / "md.npz", **kw)
+    assert read_production(tmp_path / "md.npz").steps_done == 0
+    prod = run_production(cell(), EMT(), tmp_path / "md.npz", **kw)
+    assert prod.time_fs.tolist() == [0.0, 10.0, 20.0, 30.0, 40.0]   # one frame per record, none twice

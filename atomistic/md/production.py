@@ -175,7 +175,7 @@ def run_production(atoms, calc, path, *, steps: int, timestep_fs: float, tempera
         return (trust_limit is not None and len(dev) == trust_patience
                 and bool(np.all(dev > trust_limit)))
 
-    if done == 0:
+    if not rec["time_fs"]:      # a resumed file already holds its first frame
         record()
         save()
     while done < steps:
