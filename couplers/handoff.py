@@ -179,7 +179,7 @@ class ProfileData(_Strict):
                     raise ValueError(f"unit {self.unit!r} of a mean_force_potential profile; expected "
                                      "an energy per mole (kJ/mol) or per ion (eV)") from None
         if self.kind == "permittivity":
-            return _factor(self.unit, "dimensionless", "")
+            return _factor(self.unit, "dimensionless", "dimensionless")
         return _factor(self.unit, target, dim, length_like=self.kind == "diffusivity")
 
     def si(self):

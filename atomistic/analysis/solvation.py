@@ -104,8 +104,9 @@ def survival(membership, t_star_frames: int = 0, max_lag: int | None = None) -> 
     L = np.asarray(runs)
     k = np.arange(max_lag + 1)
     # origins that can be followed k frames: in the shell at t0 <= T - 1 - k
-    in_shell = np.cumsum(np.sum(bridged, axis=0))
-    return np.maximum(L[None, :] - k[:, None], 0).sum(axis=1) / in_shell[T - 1 - k]
+    in_shell = np.cumsum(np.sum(bridged, axis=0))[T - 1 - k]
+    stays = np.maximum(L[None, :] - k[:, None], 0).sum(axis=1)
+    return np.divide(stays, in_shell, out=np.zeros(len(k)), where=in_shell > 0)
 
 
 @dataclasses.dataclass
