@@ -174,7 +174,9 @@ class ProfileData(_Strict):
                 return _factor(self.unit, target, dim)
             except ValueError:
                 try:     # per ion (eV, J): times Avogadro's number
-                    return _factor(self.unit, "J", "[energy]") * 6.02214076e23
+                    from scipy.constants import N_A
+
+                    return _factor(self.unit, "J", "[energy]") * N_A
                 except ValueError:
                     raise ValueError(f"unit {self.unit!r} of a mean_force_potential profile; expected "
                                      "an energy per mole (kJ/mol) or per ion (eV)") from None

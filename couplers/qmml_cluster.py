@@ -61,26 +61,17 @@ def whole_molecules(atoms: Atoms, indices, scale: float = 1.2) -> np.ndarray:
     between heavy atoms do not join groups (a metal stays atom by atom), so molecules with
     heavy-atom backbones need ``hydrogen_caps`` instead. Returns sorted unique indices.
     """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     indices = np.unique(np.asarray(indices, dtype=int))
     i, j = neighbor_list("ij", atoms, natural_cutoffs(atoms, mult=scale))
     z = atoms.numbers
     keep = (z[i] == _H) | (z[j] == _H)
-    i, j = i[keep], j[keep]
-    # connected components of the X-H graph by union-find
-    parent = np.arange(len(atoms))
-
-    def root(a):
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    for a, b in zip(i, j):
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[ra] = rb
-    roots = np.array([root(a) for a in range(len(atoms))])
-    return np.flatnonzero(np.isin(roots, roots[indices]))
+    n = len(atoms)
+    graph = coo_matrix((np.ones(int(keep.sum())), (i[keep], j[keep])), shape=(n, n))
+    _, group = connected_components(graph, directed=False)
+    return np.flatnonzero(np.isin(group, group[indices]))
 
 
 def _plane_spacings(atoms: Atoms) -> np.ndarray:

@@ -109,7 +109,9 @@ def mean_force_potential(profile: Profile, bulk_density: float, charge_number: i
     the same bulk as ``bulk_density`` (phi = 0 where c = c_bulk) and on the profile's grid.
     The error bar is RT stderr(c)/c (the density's; phi's error is not propagated).
     """
-    R, F = 8.314462618, 96485.33212
+    from scipy.constants import R, physical_constants
+
+    F = physical_constants["Faraday constant"][0]
     if not (np.isfinite(bulk_density) and bulk_density > 0):
         raise InputError(f"bulk_density: {bulk_density}; expected > 0 (same unit as the profile)")
     if not (np.isfinite(temperature) and temperature > 0):
