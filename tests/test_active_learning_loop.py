@@ -10,7 +10,7 @@ from ase.calculators.emt import EMT
 from atomistic.learning.display import plot_learning_curve
 from atomistic.learning.loop import learn
 from atomistic.mlip.dataset import emt_calculator, read_frames
-from atomistic.learning.frame_selection import select_diverse, select_in_band
+from atomistic.learning.frame_selection import round_quota, select_diverse, select_in_band
 from atomistic.mlip.reference_frames import langevin_frames, rattled_fcc
 
 TINY = {"n_members": 2, "epochs": 15, "hidden": [16, 16], "n_channels": 6, "cutoff": 4.0,
@@ -179,9 +179,9 @@ def test_walkers_span_the_temperatures_and_the_quota_follows_the_uncertain_fract
     assert al.n_walkers == 12
     assert [al._temperature(k, 500) for k in range(6)] == [300, 300, 650, 650, 1000, 1000]
     # a round with >= 25 % uncertain steps labels the full 10; 10 % -> 4; one candidate -> 1
-    assert al._round_quota(300, 600) == 10
-    assert al._round_quota(60, 600) == 4
-    assert al._round_quota(1, 600) == 1
+    assert round_quota(10, 0.25, 300, 600) == 10
+    assert round_quota(10, 0.25, 60, 600) == 4
+    assert round_quota(10, 0.25, 1, 600) == 1
     with pytest.raises(InputError, match="final_temperature_K"):
         ActiveLearner([vacancy_cell()], emt_calculator, tmp_path / "x",
                       {**s, "final_temperature_K": 900}, progress=False)
@@ -201,3 +201,30 @@ def test_a_campaign_logging_to_a_file_writes_plain_status_lines(tmp_path, capsys
     assert any("labelled" in ln for ln in status)  # every label is a line of its own
     assert not any("\r" in ln or "\x1b[" in ln for ln in lines)  # no redraws, no escapes
     assert len(status) < 20  # throttled: a handful of lines, not one per MD step
+
+
+def test_structures_appended_to_a_campaign_get_walkers_that_join_at_the_current_round(tmp_path):
+    # a campaign is extended with snapshots where production MD left the committee's trust:
+    # the old walkers continue where they were, the new ones start with the next round
+    from atomistic.errors import InputError
+
+    torch.set_num_threads(1)
+    initial = rattled_fcc("Cu", EMT(), 4, size=(2, 2, 1), rattle=0.03, seed=5)
+    s = {"mode": "batch", "trust_lo": 1e-6, "trust_hi": 10.0, "steps": 10, "rounds": 1,
+         "select_per_round": 1, "min_separation_steps": 5, "temperature_K": 300,
+         "retrain_epochs": 1, "train": {**TINY, "epochs": 2}, "seed": 3}
+    folder = tmp_path / "run"
+    first = learn([vacancy_cell()], emt_calculator, folder, s, initial_frames=initial,
+                  progress=False)
+    assert first.md_steps == 10
+    shifted = vacancy_cell()
+    shifted.positions[0] += 0.2
+    second = learn([vacancy_cell(), shifted], emt_calculator, folder, {**s, "rounds": 2},
+                   initial_frames=initial, progress=False)
+    # round 2: the old walker goes 10 -> 20, the new one 10 -> 20 (it starts at round 2's step)
+    assert second.md_steps == 40
+    labelled = [e for e in second.log if e["decision"] == "labelled"]
+    assert {e["walker"] for e in labelled} <= {0, 1} and labelled[-1]["step"] > 10
+    with pytest.raises(InputError, match="appended"):   # dropping a structure is refused
+        learn([vacancy_cell()], emt_calculator, folder, {**s, "rounds": 3},
+              initial_frames=initial, progress=False)

@@ -101,3 +101,16 @@ def select_in_band(k: int, groups, steps, min_separation: int = 0, rng=None,
             chosen.append(int(i))
             alive &= ~((groups == groups[i]) & (np.abs(steps - steps[i]) < min_separation))
     return chosen
+
+
+def round_quota(select_per_round: int, full_round_fraction, n_candidates: int,
+                md_steps: int) -> int:
+    """Frames to label in a batch round: ``select_per_round``, or, with
+    ``full_round_fraction``, in proportion to the round's uncertain fraction of MD steps
+    f = n_candidates / md_steps (the full quota from f >= full_round_fraction), at least
+    one if there is any candidate."""
+    if full_round_fraction is None or n_candidates == 0:
+        return select_per_round
+    f = n_candidates / max(md_steps, 1)
+    return max(1, min(select_per_round,
+                      int(np.ceil(select_per_round * f / full_round_fraction - 1e-9))))

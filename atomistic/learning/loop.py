@@ -35,7 +35,11 @@ without losing a labelled frame or labelling one twice. A run starts by
 labelling the structures themselves plus ``initial_rattled`` rattled copies
 of each (counted as reference calls) and training a committee from scratch,
 unless ``folder`` already has a dataset. ``max_calls`` bounds the reference
-calls of the whole run.
+calls of the whole run. A run is extended by calling it again with larger
+``rounds`` or ``max_calls`` (a stopped run goes on), or with structures
+appended to the list: each new structure gets its walkers, which join at the
+current round (snapshots where production MD left the committee's trust are
+the usual ones to append). Removing or reordering structures is refused.
 
 The loop's parts: ``settings`` (what decides a run), ``state`` (what
 ``state.json`` holds, typed), ``walker`` (one Langevin trajectory), ``store``
@@ -148,10 +152,25 @@ class ActiveLearner:
         else:
             self.state = state
             self.walkers = [Walker(k, d) for k, d in enumerate(state.walkers)]
-            if len(self.walkers) != self.n_walkers:
-                raise InputError(f"{self.store.state_file}: {len(self.walkers)} walkers saved, "
-                                 f"{self.n_walkers} configured; use a new folder to change them")
-            if reconcile(self.state, self.dataset):
+            saved = len(self.walkers)
+            if saved > self.n_walkers or saved % (self.n_walkers // len(self.structures)):
+                raise InputError(f"{self.store.state_file}: {saved} walkers saved, "
+                                 f"{self.n_walkers} configured; structures can only be appended "
+                                 "to a run; use a new folder to change them")
+            # structures appended to a running campaign (e.g. snapshots where production MD
+            # left the committee's trust) get walkers that join at the current round's MD
+            # (a round saved but not yet labelled has its walkers one round ahead already)
+            start = max(w.step for w in self.walkers)
+            self.walkers += [Walker.new(k, self._structure_of(k), self._temperature(k, start),
+                                        self.s.seed, step=start)
+                             for k in range(saved, self.n_walkers)]
+            # a run that stopped at a limit the settings now raise goes on
+            more = {"rounds": self.s.mode == "batch" and self.state.round < self.s.rounds,
+                    "max_calls": self._calls_left() > 0}
+            goes_on = more.get(self.state.stop_reason, False)
+            if goes_on:
+                self.state.stop_reason = None
+            if reconcile(self.state, self.dataset) or saved < self.n_walkers or goes_on:
                 self._save()
         self.pool = [a for a in self.store.read_pool()
                      if a.info.get("al_step", 0) <= self.walkers[a.info["al_walker"]].step]
@@ -368,7 +387,8 @@ class ActiveLearner:
 
     def _run_batch(self) -> None:
         s = self.s
-        from .frame_selection import select_diverse, select_in_band, uncertain_atom_fingerprint
+        from .frame_selection import (round_quota, select_diverse, select_in_band,
+                                      uncertain_atom_fingerprint)
 
         uniform = s.selection == "uniform"
         while self.state.round < s.rounds:
@@ -396,7 +416,8 @@ class ActiveLearner:
                         cands.append((frame, fp))
             n_rejected = self._rejections - rejected0
             md_steps = sum(w.step for w in self.walkers) - steps0
-            k = min(self._round_quota(len(cands), md_steps), self._calls_left())
+            k = min(round_quota(s.select_per_round, s.full_round_fraction, len(cands), md_steps),
+                    self._calls_left())
             groups = [c[0].info["al_walker"] for c in cands]
             steps = [c[0].info["al_step"] for c in cands]
             if s.selection == "most_uncertain":
@@ -422,16 +443,6 @@ class ActiveLearner:
             self._train()
             self._finish_round()
         self._stop("rounds")
-
-    def _round_quota(self, n_candidates: int, md_steps: int) -> int:
-        """Frames to label this round: select_per_round, or in proportion to the uncertain
-        fraction of the round's steps (``full_round_fraction``), at least one if any."""
-        s = self.s
-        if s.full_round_fraction is None or n_candidates == 0:
-            return s.select_per_round
-        f = n_candidates / max(md_steps, 1)
-        return max(1, min(s.select_per_round,
-                          int(np.ceil(s.select_per_round * f / s.full_round_fraction - 1e-9))))
 
     def _round_in_flight(self) -> bool:
         """A batch round's MD and selection are saved but the round is not finished."""

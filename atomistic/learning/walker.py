@@ -43,13 +43,14 @@ class Walker:
         self.dyn = None
 
     @classmethod
-    def new(cls, index: int, atoms, temperature_K: float, seed: int):
+    def new(cls, index: int, atoms, temperature_K: float, seed: int, step: int = 0):
+        """A thermalised walker; ``step`` > 0 for one that joins a running campaign."""
         atoms = atoms.copy()
         rng = np.random.default_rng([seed, index])
         thermalize(atoms, temperature_K, rng=rng)
         snap = _atoms_to_json(atoms)
-        return cls(index, {"atoms": snap, "trusted": snap, "step": 0, "rollbacks": 0,
-                           "skip_until": 0, "rng": rng.bit_generator.state})
+        return cls(index, {"atoms": snap, "trusted": snap, "step": step, "rollbacks": 0,
+                           "skip_until": step, "rng": rng.bit_generator.state})
 
     def to_json(self) -> dict:
         return {"atoms": _atoms_to_json(self.atoms), "trusted": self.trusted, "step": self.step,
