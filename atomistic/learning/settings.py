@@ -47,7 +47,7 @@ class ActiveLearningSettings(BaseModel):
     full_round_fraction: float | None = Field(
         None, gt=0.0, le=1.0, description="batch: uncertain fraction of a round's steps at which "
         "the full select_per_round is labelled; proportionally fewer below (None: always full)")
-    friction: float = Field(0.02, gt=0.0, description="Langevin friction (1/fs, ASE units)")
+    friction: float = Field(0.02, gt=0.0, description="Langevin friction (1/fs)")
     walkers_per_structure: int = Field(1, ge=1)
     initial_rattled: int = Field(2, ge=0, description="rattled copies per structure labelled first")
     initial_rattle_A: float = Field(0.05, ge=0.0)

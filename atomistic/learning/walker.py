@@ -63,7 +63,8 @@ class Walker:
 
         self.atoms.calc = calc
         self.dyn = Langevin(self.atoms, s.timestep_fs * units.fs, temperature_K=temperature_K,
-                            friction=s.friction, fixcm=False, rng=self.rng)
+                            friction=s.friction / units.fs, fixcm=False,
+                            rng=self.rng)
 
     def advance(self, temperature_K: float) -> float:
         """One MD step at ``temperature_K``; returns the new frame's max_force_dev (eV/A)."""

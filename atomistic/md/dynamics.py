@@ -48,6 +48,7 @@ def run_md(atoms, calc, steps: int, timestep_fs: float | None = None,
         ensemble: "nve" (Velocity Verlet), "langevin" or "nvt" (Nose-Hoover chain).
         temperature_K: target temperature for the thermostats (and initial velocities
             when ``atoms`` has none).
+        friction: Langevin friction (1/fs; 0.01 = a 100 fs velocity relaxation time).
         max_drift_eV_per_atom: NVE only: |E_tot - E_tot(0)| / N allowed before MDBlowUp.
         max_temperature_K: blow-up bound on the kinetic temperature
             (default 10 x temperature_K + 1000 K).
@@ -75,7 +76,7 @@ def run_md(atoms, calc, steps: int, timestep_fs: float | None = None,
         dyn = VelocityVerlet(atoms, dt)
     elif ensemble == "langevin":
         from ase.md.langevin import Langevin
-        dyn = Langevin(atoms, dt, temperature_K=temperature_K, friction=friction,
+        dyn = Langevin(atoms, dt, temperature_K=temperature_K, friction=friction / units.fs,
                        fixcm=False, rng=np.random.default_rng(seed))
     else:
         from ase.md.nose_hoover_chain import NoseHooverChainNVT

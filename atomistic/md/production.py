@@ -95,6 +95,7 @@ def run_production(atoms, calc, path, *, steps: int, timestep_fs: float, tempera
 
     progress: None, or a callable taking (steps_done, steps) after every checkpoint.
     trust_limit, trust_patience: the trust guard (module doc); None: off.
+    friction: Langevin friction (1/fs); taut_fs: the Bussi relaxation time (fs).
     ``atoms`` ends at the last step. Returns ``read_production(path)``.
     """
     from ase import units
@@ -141,7 +142,7 @@ def run_production(atoms, calc, path, *, steps: int, timestep_fs: float, tempera
         dyn = Bussi(atoms, dt, temperature_K=temperature_K, taut=taut_fs * units.fs, rng=rng)
     else:
         from ase.md.langevin import Langevin
-        dyn = Langevin(atoms, dt, temperature_K=temperature_K, friction=friction,
+        dyn = Langevin(atoms, dt, temperature_K=temperature_K, friction=friction / units.fs,
                        fixcm=False, rng=rng)
     dyn.nsteps = done
     guard = BlowUpGuard(timestep_fs, max_temperature_K or 3 * temperature_K + 500.0, None)

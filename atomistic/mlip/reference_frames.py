@@ -45,7 +45,12 @@ def rattled_fcc(symbol: str, calc, n_frames: int, size=(2, 2, 2), rattle: float 
 def langevin_frames(atoms, calc, temperature_K: float, n_frames: int, interval: int = 20,
                     timestep_fs: float = 2.0, equilibrate: int = 100, friction: float = 0.02,
                     seed: int = 0) -> list:
-    """Snapshots every ``interval`` steps of Langevin MD after ``equilibrate`` steps."""
+    """Snapshots every ``interval`` steps of Langevin MD after ``equilibrate`` steps.
+
+    ``friction`` is in ASE's own unit, 1/(ASE time) = 1/(10.18 fs), as ASE's Langevin
+    takes it (0.02 is about 0.002/fs), unlike the 1/fs of ``run_md`` and the active
+    learning walkers: benchmarks draw their frozen held-out sets with this function, and
+    converting would change every one of them."""
     from ase import units
     from ase.md.langevin import Langevin
     from ..md.velocities import check_temperature, thermalize

@@ -174,7 +174,8 @@ def mlip_md(ctx) -> dict:
         times, dev, temps = (arr[k].tolist() for k in ("times", "dev", "temps"))
         snaps = list(zip(arr["snap_positions"], arr["snap_forces"]))
         ctx.progress(f"resumed at MD step {done * every}/{chunks * every} from the checkpoint")
-    dyn = Langevin(atoms, p.timestep_fs * units.fs, temperature_K=p.temperature_K, friction=0.02,
+    dyn = Langevin(atoms, p.timestep_fs * units.fs, temperature_K=p.temperature_K,
+                   friction=0.02 / units.fs,
                    fixcm=False, rng=rng)
     dyn.nsteps = done * every
     ctx.progress(f"{chunks * every} Langevin steps at {p.temperature_K:.0f} K")
