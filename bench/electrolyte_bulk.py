@@ -90,7 +90,6 @@ def run_one(name: str) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    from ase import units
 
     from atomistic.md.applied_field import UniformField
     from atomistic.md.guards import MDBlowUp
@@ -104,7 +103,7 @@ def run_one(name: str) -> dict:
     try:
         run_production(atoms, calc, OUT / f"{name}_eq.npz", steps=int(EQ_PS * 1000 / DT_FS),
                        timestep_fs=DT_FS, temperature_K=T_K, thermostat="langevin",
-                       friction=0.01 / units.fs, record_every=RECORD_EVERY,
+                       friction=0.01, record_every=RECORD_EVERY,
                        checkpoint_every=20 * RECORD_EVERY, seed=1)
     except MDBlowUp as exc:
         print(f"{name}: equilibration blew up: {exc}", flush=True)

@@ -231,7 +231,6 @@ def _nve(calc, ps, equilibrate_ps):
     so the drift would be measured on a liquid far hotter than the one the potential
     serves. The thermostat takes that heat out first; the drift is measured on the
     NVE part alone. No held-out frame is touched."""
-    from ase import units
     from ase.io import read
 
     from atomistic.md.dynamics import run_md
@@ -241,7 +240,7 @@ def _nve(calc, ps, equilibrate_ps):
     t0 = time.perf_counter()
     try:
         run_md(atoms, calc, steps=int(round(equilibrate_ps * 2000)), timestep_fs=0.5,
-               ensemble="langevin", temperature_K=300.0, friction=0.02 / units.fs,
+               ensemble="langevin", temperature_K=300.0, friction=0.02,
                check_every=20, progress=not FAST)
         res = run_md(atoms, calc, steps=int(round(ps * 2000)), timestep_fs=0.5,
                      ensemble="nve", temperature_K=300.0, check_every=20,
