@@ -163,3 +163,49 @@ def test_failed_scf_is_recorded_and_skipped(tmp_path):
     assert result.n_labelled == 0 and result.md_steps == 12 and result.stop_reason == "steps"
     assert len(read_frames(result.dataset)) == len(initial)  # nothing added
     assert time.perf_counter() - t0 < 120
+
+
+def test_a_kill_between_recording_and_installing_a_retrained_committee_changes_nothing(
+        tmp_path, monkeypatch):
+    # The loop trains to potential.next, records it in state.json, then installs it. A kill
+    # between the last two used to leave the new weights installed but unrecorded, and the
+    # resumed run warm-started a second time from them: a slightly other committee (1e-5 A
+    # off in the frames that followed, seen once in the SIGKILL test above).
+    import pathlib
+
+    from ase.build import bulk
+
+    from atomistic.learning.loop import learn
+    from atomistic.mlip.dataset import emt_calculator
+
+    torch.set_num_threads(1)
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat((2, 2, 1))
+    del atoms[3]
+    s = {"mode": "onthefly", "trust_lo": 0.03, "trust_hi": 0.5, "steps": 12, "max_calls": 6,
+         "initial_rattled": 1, "min_separation_steps": 3, "retrain_epochs": 2, "seed": 4,
+         "train": {"n_members": 2, "epochs": 4, "hidden": [8], "n_channels": 4, "cutoff": 4.0}}
+    learn([atoms], emt_calculator, tmp_path / "ref", s, progress=False)
+
+    class Killed(BaseException):
+        pass
+
+    real_replace, installs = pathlib.Path.replace, []
+
+    def dies_at_the_second_install(self, target):
+        if self.name == "potential.next.mlip.pt":
+            installs.append(self)
+            if len(installs) == 2:   # a retraining (the first install is the initial one)
+                raise Killed
+        return real_replace(self, target)
+
+    monkeypatch.setattr(pathlib.Path, "replace", dies_at_the_second_install)
+    with pytest.raises(Killed):
+        learn([atoms], emt_calculator, tmp_path / "run", s, progress=False)
+    monkeypatch.setattr(pathlib.Path, "replace", real_replace)
+    assert (tmp_path / "run" / "potential.next.mlip.pt").is_file()   # recorded, not installed
+    learn([atoms], emt_calculator, tmp_path / "run", s, progress=False)
+    final, ref = read_frames(tmp_path / "run" / "dataset.extxyz"), read_frames(
+        tmp_path / "ref" / "dataset.extxyz")
+    assert [a.info["al_id"] for a in final] == [a.info["al_id"] for a in ref]
+    for a, b in zip(final, ref):   # bit for bit: the same committee at every step
+        assert np.array_equal(a.positions, b.positions), a.info["al_id"]

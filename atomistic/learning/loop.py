@@ -60,8 +60,6 @@ from .store import LearningStore, reconcile
 from .walker import Walker
 
 
-# --- the loop ---------------------------------------------------------------
-
 class ActiveLearner:
     """The active-learning loop (see module docstring).
 
@@ -157,9 +155,8 @@ class ActiveLearner:
                 raise InputError(f"{self.store.state_file}: {saved} walkers saved, "
                                  f"{self.n_walkers} configured; structures can only be appended "
                                  "to a run; use a new folder to change them")
-            # structures appended to a running campaign (e.g. snapshots where production MD
-            # left the committee's trust) get walkers that join at the current round's MD
-            # (a round saved but not yet labelled has its walkers one round ahead already)
+            # appended structures get walkers that join at the current round's MD (a round
+            # saved but not yet labelled has its walkers one round ahead already)
             start = max(w.step for w in self.walkers)
             self.walkers += [Walker.new(k, self._structure_of(k), self._temperature(k, start),
                                         self.s.seed, step=start)
@@ -168,8 +165,7 @@ class ActiveLearner:
             more = {"rounds": self.s.mode == "batch" and self.state.round < self.s.rounds,
                     "max_calls": self._calls_left() > 0}
             goes_on = more.get(self.state.stop_reason, False)
-            if goes_on:
-                self.state.stop_reason = None
+            self.state.stop_reason = None if goes_on else self.state.stop_reason
             if reconcile(self.state, self.dataset) or saved < self.n_walkers or goes_on:
                 self._save()
         self.pool = [a for a in self.store.read_pool()
@@ -243,6 +239,11 @@ class ActiveLearner:
 
         n = len(self.dataset)
         base = {"seed": self.s.seed, **self.s.train}
+        # trained to tmp, recorded in state.json, then installed; a kill between the last
+        # two finishes here (installing first: a resume would warm-start from new weights)
+        tmp = self.store.folder / "potential.next.mlip.pt"
+        if tmp.is_file() and self.state.trained_on == n:
+            tmp.replace(self.store.potential)
         if self.state.trained_on == n and self.store.potential.is_file():
             if self.calc is None:   # in the precision it was trained in, as after training
                 dtype = validate_settings(base, where="settings.train").dtype
@@ -259,12 +260,9 @@ class ActiveLearner:
         settings = validate_settings(base, where="settings.train")
         t0 = time.perf_counter()
         self._emit("training", frames=n)
-        # train to a temporary name: the warm start reads the current file
-        tmp = self.store.folder / "potential.next.mlip.pt"
-        train_committee(self.dataset, settings, tmp, checkpoint_dir=self.store.train_dir,
-                        progress=False, warm_start=warm)
-        tmp.replace(self.store.potential)
-        self.calc = load_potential(self.store.potential, dtype=settings.dtype)
+        self.calc = train_committee(self.dataset, settings, tmp, progress=False,
+                                    checkpoint_dir=self.store.train_dir, warm_start=warm)
+        self.calc.metadata["path"] = str(self.store.potential)
         self.state.trained_on = n
         point = {"calls": self.state.n_calls, "labelled": n,
                  "md_steps": sum(w.step for w in self.walkers), "round": self.state.round,
@@ -276,6 +274,7 @@ class ActiveLearner:
             point.update(force_mae=err.force_mae, energy_mae=err.energy_mae)
         self.state.curve.append(point)
         self._save()
+        tmp.replace(self.store.potential)
         self._emit("trained", **point)
 
     # --- the phases -------------------------------------------------------------
