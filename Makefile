@@ -17,12 +17,17 @@ demo: env
 	$(VENV)/bin/multiscale doctor
 	OMP_WAIT_POLICY=PASSIVE $(VENV)/bin/multiscale run examples/demo/demo.toml
 
+# One pytest worker per core (pytest-xdist), a whole test file per worker so that a
+# module's expensive fixture is built once; one OpenMP/torch thread per worker so the
+# workers do not fight over the cores. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile
 test: env
-	$(PY) -m pytest $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # The inner loop: everything not marked slow (under a minute on 2 cores).
 test-fast: env
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 $(PY) -m pytest -m "not slow" $(XDIST) $(PYTEST_ARGS)
 
 # Every benchmark, or the named ones: make bench BENCH="pnp_sweep battery"
 bench: env
