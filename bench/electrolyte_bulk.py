@@ -62,9 +62,18 @@ from bench._record import markdown_table, record  # noqa: E402
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
 DATA = ROOT / "data" / "nacl_cu"
+# A candidate committee is tried before it is shipped (nothing recorded, its own folder):
+#   ELECTROLYTE_POTENTIAL=data/nacl_cu/campaign/potential.mlip.pt ELECTROLYTE_RUNS=98 \
+#   .venv/bin/python bench/electrolyte_bulk.py
+CANDIDATE = os.environ.get("ELECTROLYTE_POTENTIAL")
+POTENTIAL = Path(CANDIDATE).resolve() if CANDIDATE else DATA / "potential.mlip.pt"
 OUT = ROOT / "bench" / "out" / ("electrolyte_bulk_fast" if FAST else "electrolyte_bulk")
-POTENTIAL = DATA / "potential.mlip.pt"
-FIGURE = (OUT if FAST else ROOT / "bench" / "out") / "electrolyte_bulk.png"
+if CANDIDATE:
+    import hashlib
+
+    OUT = OUT.with_name(f"{OUT.name}_candidate_"
+                        f"{hashlib.sha1(POTENTIAL.read_bytes()).hexdigest()[:8]}")
+FIGURE = (OUT if FAST or CANDIDATE else ROOT / "bench" / "out") / "electrolyte_bulk.png"
 BOXES = {98: (32, 1), 196: (64, 2), 392: (128, 4)}     # atoms: (H2O, NaCl pairs)
 T_K = 300.0
 DT_FS = 0.5
@@ -279,6 +288,8 @@ def main():
 
     OUT.mkdir(parents=True, exist_ok=True)
     order = ["392", "196", "196-field", "98"]          # longest first: two workers finish together
+    if os.environ.get("ELECTROLYTE_RUNS"):
+        order = [n for n in order if n in os.environ["ELECTROLYTE_RUNS"].split(",")]
     with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
         done = list(pool.map(run_one, order))
     walls = {d["name"]: d["seconds"] for d in done}
@@ -361,7 +372,7 @@ def main():
         parts.append(f"Figure: {FIGURE.relative_to(ROOT)} (g(r), MSD, 1/L fit).")
 
     body = (
-        f"Potential: `data/nacl_cu/potential.mlip.pt` (3 members, committee mean). MD: {EQ_PS:g} ps "
+        f"Potential: `{POTENTIAL.relative_to(ROOT)}` (3 members, committee mean). MD: {EQ_PS:g} ps "
         f"Langevin then {PROD_PS:g} ps Bussi NVT at {T_K:.0f} K, {DT_FS} fs, a frame every "
         f"{DT_FS * RECORD_EVERY:g} fs; each run one process with one torch thread, two at a time.\n\n"
         "Runs and the committee's trust (max_force_dev against the campaign's trust levels "
@@ -374,7 +385,10 @@ def main():
         + "\n\n" + "\n\n".join(parts) + "\n")
     print(body)
     if not FAST:
-        record("electrolyte_bulk", ".venv/bin/python bench/electrolyte_bulk.py", body)
+        if CANDIDATE:
+            print(f"candidate {POTENTIAL}: not recorded (output in {OUT})")
+        else:
+            record("electrolyte_bulk", ".venv/bin/python bench/electrolyte_bulk.py", body)
     (OUT / "summary.json").write_text(json.dumps({"walls": walls}, indent=1))
 
 

@@ -68,84 +68,11 @@ def _ours(train, folder):
     return calc, n_par, time.perf_counter() - t0
 
 
-def _mace_file(frames, path):
-    from ase.io import write
-
-    out = []
-    for a in frames:
-        b = a.copy()
-        b.calc = None
-        b.info = {"REF_energy": a.get_potential_energy(), "config_type": "Default"}
-        b.arrays = {k: v for k, v in b.arrays.items() if k in ("numbers", "positions")}
-        b.arrays["REF_forces"] = a.get_forces()
-        out.append(b)
-    write(path, out, format="extxyz")
-
-
-def _mace_train(train_file, folder, channels, epochs, name, batch_size=None):
-    exe = Path(sys.executable).with_name("mace_run_train")
-    cmd = [str(exe), f"--name={name}", f"--train_file={train_file}",
-           f"--valid_fraction={VALID_FRACTION}", "--model=MACE", f"--num_channels={channels}",
-           "--max_L=1", "--correlation=3", "--num_interactions=2", f"--r_max={OURS['cutoff']}",
-           "--E0s=average", "--energy_key=REF_energy", "--forces_key=REF_forces",
-           "--loss=weighted", f"--energy_weight={OURS['energy_weight']}",
-           f"--forces_weight={OURS['force_weight']}", f"--batch_size={batch_size or OURS['batch_size']}",
-           f"--max_num_epochs={epochs}", f"--lr={OURS['learning_rate']}", "--device=cpu",
-           "--default_dtype=float32", "--seed=0", f"--work_dir={folder}", "--restart_latest",
-           "--patience=30", "--eval_interval=1"]
-    log = folder / f"{name}.stdout"
-    with open(log, "w") as fh:
-        rc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=folder).returncode
-    model = folder / f"{name}.model"
-    if rc != 0 or not model.is_file():
-        raise RuntimeError(f"mace_run_train failed (rc {rc}); see {log}")
-    import torch
-
-    # counted from the saved model itself (this MACE version prints no parameter count)
-    n_par = sum(p.numel() for p in torch.load(model, map_location="cpu",
-                                              weights_only=False).parameters())
-    return model, n_par
-
-
 def _mace(train, folder, n_ours):
     """(calculator, params, seconds, channels) of the size-matched MACE, or None."""
-    try:
-        import mace  # noqa: F401
-        from mace.calculators import MACECalculator
-    except ImportError:
-        return None
-    from atomistic.mlip.dataset import dataset_hash
+    from bench._mace_peer import mace_peer
 
-    # a folder per training set: mace_run_train --restart_latest must never resume a
-    # run made on other frames (an earlier smoke run, an older campaign snapshot)
-    folder = folder / f"mace_{dataset_hash(train)[:12]}"
-    folder.mkdir(parents=True, exist_ok=True)
-    train_file = folder / "mace_train.extxyz"
-    _mace_file(train, train_file)
-    # the probe must hold every element (the parameter count grows with them): the
-    # first frame of each element set, in dataset order
-    probe, seen = [], set()
-    for a in train:
-        key = frozenset(a.numbers.tolist())
-        if key not in seen:
-            seen.add(key)
-            probe.append(a)
-    probe_file = folder / "mace_probe.extxyz"
-    _mace_file(probe, probe_file)
-    chosen = None
-    for channels in MACE_CHANNELS:
-        _, n_par = _mace_train(probe_file, folder, channels, 1, f"probe{channels}",
-                                batch_size=1)
-        if n_par and n_ours / 1.5 <= n_par <= 1.5 * n_ours:
-            chosen = channels
-            break
-    if chosen is None:
-        raise RuntimeError(f"no MACE width in {MACE_CHANNELS} within 1.5x of {n_ours} params")
-    t0 = time.perf_counter()
-    model, n_par = _mace_train(train_file, folder, chosen, EPOCHS, "mace_peer")
-    seconds = time.perf_counter() - t0
-    calc = MACECalculator(model_paths=str(model), device="cpu", default_dtype="float32")
-    return calc, n_par, seconds, chosen
+    return mace_peer(train, folder, n_ours, {**OURS, "epochs": EPOCHS}, MACE_CHANNELS)
 
 
 def _errors(calc, frames, reference):

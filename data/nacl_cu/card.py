@@ -32,6 +32,9 @@ def _system_names(start):
         ions = sorted(set(atoms.get_chemical_symbols()) - {"H", "O", "Cu"})
         label = " + ".join(["H2O"] + ions) if ions else "H2O"
         where = "film on Cu(111)" if "Cu" in atoms.get_chemical_symbols() else "bulk"
+        if "origin" in atoms.info:   # appended: a production snapshot (make_production_starts)
+            where += ", production snapshot " + atoms.info["origin"].split(", ")[-1].split(
+                " (")[0]
         names[k] = f"{label}, {where} ({len(atoms)} atoms)"
     return names
 
@@ -43,7 +46,7 @@ def card() -> str:
 
     config = tomllib.loads((HERE / "learn.toml").read_text())
     settings = config["settings"]
-    start = read(HERE / "start.extxyz", ":")
+    start = [a for spec in config["structures"] for a in read(HERE / spec["file"], ":")]
     names = _system_names(start)
     camp = HERE / config.get("folder", "campaign")
     frames = read(camp / "dataset.extxyz", ":") if (camp / "dataset.extxyz").is_file() else []
@@ -123,9 +126,13 @@ with the committee at {', '.join(f'{t:g}' for t in temps)} K
 ({settings.get('timestep_fs')} fs steps, {settings.get('steps')} steps per walker per
 round, one walker per cell and temperature), and each round the up to
 {settings.get('select_per_round')} most uncertain, mutually distinct frames with
-{settings.get('trust_lo')} < max force deviation <= {settings.get('trust_hi')} eV/A are
-labelled by GPAW; the committee is retrained from its weights; walkers that lose
-their way (deviation above trust_hi) roll back.
+{settings.get('trust_lo')} < max force deviation <= trust_hi are labelled by GPAW; the
+committee is retrained from its weights; walkers that lose their way (deviation
+above trust_hi) roll back. trust_hi was 0.8 eV/A for rounds 0-16 and is
+{settings.get('trust_hi')} eV/A from round 17 on, when three snapshots of a 98-atom
+production run that left the shipped committee's trust were appended as starting
+cells (`make_production_starts.py`, `start_production.extxyz`): with 0.8 the walkers
+had rolled back from 114 frames, the ones a long run reaches.
 Decisions so far: {dict(decisions)}; {state.get('round', 0)} rounds.
 
 ## Cost
