@@ -115,15 +115,18 @@ def test_float32_export_agrees_to_float32_round_off(trained_cu, tmp_path):
     assert np.abs(f - f_ref).max() < 1e-4  # forces ~0.1-1 eV/A, same float32 argument
 
 
-@pytest.mark.parametrize("options", [dict(charges=True), dict(n_heads=2, coupling=True, l_max=3)],
-                         ids=["charges-pme", "heads-coupling"])
-def test_exported_variants_match_the_eager_model(options, tmp_path):
-    """Charges with their torch-pme Coulomb energy, several heads, coupled channels."""
+@pytest.mark.parametrize("options, a", [(dict(charges=True), 5.5),
+                                        (dict(n_heads=2, coupling=True, l_max=3), 5.5),
+                                        (dict(repulsion=True), 5.0)],
+                         ids=["charges-pme", "heads-coupling", "zbl-repulsion"])
+def test_exported_variants_match_the_eager_model(options, a, tmp_path):
+    """Charges with their torch-pme Coulomb energy, several heads, coupled channels, the
+    ZBL core repulsion (at a = 5.0 A every Na-Cl pair, 2.5 A, is inside its 2.68 A range)."""
     torch.manual_seed(0)
     models = [MomentPotential([11, 17], cutoff=CUTOFF, hidden=[16], **options) for _ in range(2)]
     calc = CommitteeCalculator(models, dtype="float64")
     path = export_torchscript(calc, tmp_path / "nacl.pt", dtype="float64")
-    atoms = bulk("NaCl", "rocksalt", a=5.5).repeat((2, 2, 2))  # a triclinic primitive cell
+    atoms = bulk("NaCl", "rocksalt", a=a).repeat((2, 2, 2))  # a triclinic primitive cell
     atoms.rattle(0.05, seed=2)
     e_ref, f_ref = _reference(atoms, calc)
     e, f = _reference(atoms, TorchScriptCalculator(path))

@@ -84,7 +84,7 @@ def _scriptable_classes(torch):
         structure. Descriptors, heads and charges are the parent's own methods."""
 
         # constants let TorchScript drop the branches for submodules this member lacks
-        __constants__ = ["charges", "coupling"]
+        __constants__ = ["charges", "coupling", "repulsion"]
 
         def forward(self, positions, species, cell, edge_index, shifts, slots,
                     total_charge):
@@ -93,6 +93,9 @@ def _scriptable_classes(torch):
                                      None, slots)
             z = (feats - self.feature_mean) / self.feature_std
             energy = self.head_atomic_energies(feats, species, z).sum(0).mean()
+            if self.repulsion:
+                energy = energy + self.repulsion_energies(positions, species, cell[None],
+                                                          edge_index, shifts, batch).sum()
             if self.charges:
                 q = neutralise(self.charge_head(z, species), batch, 1, total_charge)
                 energy = energy + self.coulomb(positions, q, cell[None], batch, 1)[0]

@@ -62,6 +62,7 @@ DEFAULT_HYPERPARAMETERS: dict = {
     "smearing": 1.0,      # Angstrom: Gaussian width of those charges
     "coupling": False,    # invariants of every channel pair (k, k'), not only k = k'
     "n_heads": 1,         # energy heads on one shared descriptor (a cheap committee)
+    "repulsion": False,   # a fixed ZBL core repulsion under the network
 }
 
 
@@ -96,12 +97,16 @@ class MomentPotential(nn.Module):
     (B,) in the batch), and the energy gains their long-range Ewald term
     (``atomistic.mlip.electrostatics``); the output then has ``charges`` and
     ``long_range_energy`` (B,). Off by default: a metal needs neither.
+
+    With ``repulsion=True`` every atomic energy (of every head) includes the ZBL
+    screened nuclear repulsion of its close pairs (``atomistic.mlip.repulsion``), a
+    fixed prior that keeps MD out of the short-distance holes no data covers.
     """
 
     def __init__(self, elements: list[int], cutoff: float = 5.0, n_basis: int = 8,
                  n_channels: int = 16, l_max: int = 2, hidden: list[int] | tuple = (64, 64),
                  charges: bool = False, smearing: float = 1.0, coupling: bool = False,
-                 n_heads: int = 1):
+                 n_heads: int = 1, repulsion: bool = False):
         super().__init__()
         self.elements = [int(z) for z in elements]
         self.cutoff = float(cutoff)
@@ -138,6 +143,11 @@ class MomentPotential(nn.Module):
 
             self.charge_head = ChargeHead(n_features, n_el)
             self.coulomb = LongRangeCoulomb(self.smearing)
+        self.repulsion = bool(repulsion)
+        if self.repulsion:  # a fixed ZBL floor under the network (atomistic.mlip.repulsion)
+            from .repulsion import CoreRepulsion
+
+            self.core = CoreRepulsion(self.elements)
         # set from training data by ``set_statistics``; saved with the weights
         self.register_buffer("feature_mean", torch.zeros(n_features))
         self.register_buffer("feature_std", torch.ones(n_features))
@@ -210,6 +220,15 @@ class MomentPotential(nn.Module):
             start += width
         return torch.cat(feats, dim=1)
 
+    def repulsion_energies(self, positions, species, cell, edge_index, shifts, batch):
+        """Atomic ZBL energies (N,) eV of the pairs (zero without ``repulsion``)."""
+        if not self.repulsion:
+            return positions.new_zeros(positions.shape[0])
+        i, j = edge_index[0], edge_index[1]
+        vec = positions[j] - positions[i] + torch.einsum("ea,eab->eb", shifts, cell[batch[i]])
+        pair_type = species[i] * len(self.elements) + species[j]
+        return self.core(torch.linalg.vector_norm(vec, dim=1), pair_type, i, positions.shape[0])
+
     @staticmethod
     def strained(positions, cell, strain, batch):
         """Positions and cells under x -> x (1 + eps); autograd through eps gives the virial."""
@@ -252,6 +271,13 @@ class MomentPotential(nn.Module):
                                  batch["shifts"], batch["batch"], strain, batch.get("slots"))
         z = (feats - self.feature_mean) / self.feature_std
         per_head = self.head_atomic_energies(feats, batch["species"], z)
+        if self.repulsion:
+            pos, cell = positions, batch["cell"]
+            if strain is not None:
+                pos, cell = self.strained(pos, cell, strain, batch["batch"])
+            per_head = per_head + self.repulsion_energies(
+                pos, batch["species"], cell, batch["edge_index"], batch["shifts"],
+                batch["batch"])[:, None]
         atomic = per_head.mean(dim=1)
         head_energy = positions.new_zeros(n_frames, self.n_heads).index_add(
             0, batch["batch"], per_head)
@@ -307,4 +333,5 @@ class MomentPotential(nn.Module):
     def hyperparameters(self) -> dict:
         return {"cutoff": self.cutoff, "n_basis": self.n_basis, "n_channels": self.n_channels,
                 "l_max": self.l_max, "hidden": list(self.hidden), "charges": self.charges,
-                "smearing": self.smearing, "coupling": self.coupling, "n_heads": self.n_heads}
+                "smearing": self.smearing, "coupling": self.coupling, "n_heads": self.n_heads,
+                "repulsion": self.repulsion}

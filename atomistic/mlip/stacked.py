@@ -6,7 +6,8 @@ the cost of one member: the geometry (distances, Bessel basis, angular parts and
 padded layout) is shared, and the members' radial mixing, moments and MLPs run as
 member-stacked tensor ops. Every energy head of every model is a member, as in
 ``CommitteeCalculator``. ``stackable(models)`` says whether a committee qualifies: one
-architecture (a committee from one file), no charges (the Ewald term is left to the model).
+architecture (a committee from one file), no charges and no core repulsion (left to
+the model's own forward).
 
 Why by hand: per-member forces need per-member gradients, and one autograd pass through
 shared tensors sums them. So autograd runs only from the energies back to the moments
@@ -27,7 +28,7 @@ def stackable(models) -> bool:
     """True if ``models`` share one architecture and elements and predict no charges."""
     try:
         first = {k: v for k, v in models[0].hyperparameters().items() if k != "n_heads"}
-        return all(not m.charges and list(m.elements) == list(models[0].elements)
+        return all(not m.charges and not m.repulsion and list(m.elements) == list(models[0].elements)
                    and {k: v for k, v in m.hyperparameters().items() if k != "n_heads"} == first
                    for m in models)
     except AttributeError:  # not a MomentPotential (e.g. a TorchScript export)

@@ -71,6 +71,9 @@ class TrainSettings(BaseModel):
                            "channels (SOAP-like power spectrum; K(K+1)/2 per angular order "
                            "instead of K); on the first NaCl/Cu campaign it over-fitted "
                            "(bench/electrolyte_architecture.py)")
+    repulsion: bool = Field(False, description="a fixed ZBL core repulsion under the network "
+                            "(atomistic.mlip.repulsion): MD cannot collapse two atoms where "
+                            "no frame was")
     n_heads: int = Field(1, ge=1, le=16, description="energy heads on one shared descriptor: "
                          "a cheap committee inside each member (the heads' spread is its "
                          "uncertainty; CommitteeCalculator(head_forces=...))")
@@ -85,7 +88,7 @@ class TrainSettings(BaseModel):
         return {"cutoff": self.cutoff, "n_basis": self.n_basis, "n_channels": self.n_channels,
                 "l_max": self.l_max, "hidden": list(self.hidden), "charges": self.charges,
                 "smearing": self.smearing, "coupling": self.coupling,
-                "n_heads": self.n_heads}
+                "n_heads": self.n_heads, "repulsion": self.repulsion}
 
 
 def validate_settings(settings: dict | TrainSettings | None, where: str = "settings"
@@ -365,7 +368,10 @@ def _warm_start_states(path, s: TrainSettings, elements: list[int]):
                          f"contain {missing}; train from scratch to add elements")
     from .model import DEFAULT_HYPERPARAMETERS
 
-    if {**DEFAULT_HYPERPARAMETERS, **payload["hyperparameters"]} != s.model_kwargs():
+    # the ZBL prior has no parameters: it may be switched on or off across a warm start
+    arch = {**DEFAULT_HYPERPARAMETERS, **payload["hyperparameters"],
+            "repulsion": s.repulsion}
+    if arch != s.model_kwargs():
         raise InputError(f"warm_start: {str(path)!r}: hyperparameters "
                          f"{payload['hyperparameters']} differ from the settings' "
                          f"{s.model_kwargs()}; expected the same architecture")
