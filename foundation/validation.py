@@ -75,7 +75,10 @@ def _line(err: dict, where: str, words: list[str], loc: tuple) -> str:
     where = f"{where}: {path}" if where else path
     kind = err["type"]
     if kind == "extra_forbidden":
-        hint = difflib.get_close_matches(path.rsplit(".", 1)[-1], words, n=1)
+        key = path.rsplit(".", 1)[-1]
+        if key in words:   # a real key, in the wrong place ("did you mean 'train'?" for train)
+            return f"{where}: unknown key at this level; {key!r} belongs in another section"
+        hint = difflib.get_close_matches(key, words, n=1)
         return f"{where}: unknown key" + (f"; did you mean {hint[0]!r}?" if hint else "")
     if kind == "missing":
         return f"{where}: required key is missing"

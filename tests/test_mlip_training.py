@@ -215,6 +215,11 @@ def test_multiscale_train_cli_trains_from_toml_and_names_bad_keys(emt_data, tmp_
     res = CliRunner().invoke(app, ["train", str(cfg)])
     assert res.exit_code == 2
     assert "settings.epochz: unknown key" in res.output
+    # a real key in the wrong section is said to be one, not "did you mean 'train'?"
+    cfg.write_text('train = "train.extxyz"\n[data]\ntrain = "train.extxyz"\n')
+    res = CliRunner().invoke(app, ["train", str(cfg)])
+    assert res.exit_code == 2
+    assert "train: unknown key at this level; 'train' belongs in another section" in res.output
 
 
 def test_members_train_in_parallel_on_a_dask_cluster(emt_data, tmp_path):
