@@ -6,8 +6,9 @@ torch 1 thread. Baseline: each walker in turn through ASE's ``Langevin`` with th
 ``CommitteeCalculator``; batched: ``atomistic.md.batched.BatchedMD`` over all 8 at once.
 Batched both with neighbour lists rebuilt every step and with the default 0.5 A Verlet
 skin; and the committee evaluation alone (one model, the models in turn, stacked).
-Prints the table; not yet recorded in BENCHMARKS.md (to be folded into
-bench/mlip_speed.py). The other core of the 2-core machine is usually busy: runs are
+Prints the table: a profiling aid that breaks the batched speed-up down (skin or
+not, the committee evaluation alone). The recorded row is bench/mlip_speed.py's
+(BENCHMARKS.md `mlip-speed`, trained weights, 2 threads). The other core of the 2-core machine is usually busy: runs are
 interleaved and the best of ``--repeats`` is kept.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/batched_md_probe.py [--steps 100] [--profile]
