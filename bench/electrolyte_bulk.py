@@ -20,6 +20,11 @@ Frozen recipe (written before the first production run; bench/README.md):
   blows up or is stopped is reported with the time it reached and left out of the
   physics; the share of intact water molecules (O with exactly two H within 1.25 A)
   at the end of each run is reported.
+  Amended 2026-12-07 (no production frame of the new potential existed; the friction
+  fix of that day changes the equilibration anyway): the equilibration runs under the
+  same trust guard, so a committee that leaves its data there is reported as having
+  left it (a candidate committee's equilibration ran away to 1.5e4 K at 0.875 ps while
+  its max_force_dev climbed from 0.5 to 13 eV/A on H atoms around the Cl-).
 - boxes: ``water_box`` (atomistic.interface.electrolyte_cells) at 1.0 g/cm^3 with
   32 H2O + 1 NaCl, 64 H2O + 2 NaCl, 128 H2O + 4 NaCl (98, 196, 392 atoms; the same
   1.7 mol/kg in each), start-cell seed 0.
@@ -113,7 +118,8 @@ def run_one(name: str) -> dict:
         run_production(atoms, calc, OUT / f"{name}_eq.npz", steps=int(EQ_PS * 1000 / DT_FS),
                        timestep_fs=DT_FS, temperature_K=T_K, thermostat="langevin",
                        friction=0.01, record_every=RECORD_EVERY,
-                       checkpoint_every=20 * RECORD_EVERY, seed=1)
+                       checkpoint_every=20 * RECORD_EVERY, seed=1, trust_limit=TRUST[1],
+                       trust_patience=10)
     except MDBlowUp as exc:
         print(f"{name}: equilibration blew up: {exc}", flush=True)
         return {"name": name, "seconds": time.perf_counter() - t0,
