@@ -132,7 +132,11 @@ above trust_hi) roll back. trust_hi was 0.8 eV/A for rounds 0-16 and is
 {settings.get('trust_hi')} eV/A from round 17 on, when three snapshots of a 98-atom
 production run that left the shipped committee's trust were appended as starting
 cells (`make_production_starts.py`, `start_production.extxyz`): with 0.8 the walkers
-had rolled back from 114 frames, the ones a long run reaches.
+had rolled back from 114 frames, the ones a long run reaches. From round 20 the
+walkers' Langevin friction is the 0.01/fs the config states (before, the loop handed
+ASE a value ten times smaller), and from round 22 the committees carry a ZBL core
+repulsion (`repulsion = true`). The campaign's committees predict no charges (speed);
+the charges stored with every frame train the shipped potential's charge head.
 Decisions so far: {dict(decisions)}; {state.get('round', 0)} rounds.
 
 ## Cost
