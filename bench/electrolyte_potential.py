@@ -32,7 +32,6 @@ looking at the test numbers needs a new test set, bench/README.md):
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 import warnings

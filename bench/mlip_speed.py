@@ -191,7 +191,10 @@ def identity(models):
     from atomistic.md.velocities import thermalize
     from atomistic.mlip.calculator import CommitteeCalculator
 
-    calc = CommitteeCalculator([m for m in models], dtype="float64")
+    import copy
+
+    # copies: CommitteeCalculator casts its modules in place, and ours stay float32
+    calc = CommitteeCalculator([copy.deepcopy(m) for m in models], dtype="float64")
     ws = []
     for k in range(2):
         a = structure((2, 2, 2))
