@@ -125,6 +125,10 @@ def run_one(name: str) -> dict:
         return {"name": name, "seconds": time.perf_counter() - t0,
                 "stopped": f"in the equilibration: {exc}"}
     if field:
+        if not all(m.charges for m in calc.models):   # no charges, no q E: say so
+            return {"name": name, "seconds": time.perf_counter() - t0,
+                    "stopped": "not run: the potential predicts no atomic charges, so it "
+                               "cannot feel the field"}
         calc = UniformField(calc, field, direction=(0, 0, 1))
     steps = int(PROD_PS * 1000 / DT_FS)
 

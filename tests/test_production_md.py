@@ -99,6 +99,13 @@ def test_the_trust_guard_stops_a_committee_that_left_its_data(tmp_path, shipped)
     assert read_production(tmp_path / "md.npz").steps_done == 5    # frames 0 and 5 above it: saved, stopped
     ok = run_production(box(), calc, tmp_path / "ok.npz", trust_limit=100 * dev, **kw)
     assert ok.steps_done == 20 and np.all(ok.max_force_dev > 0)
+    # far beyond the limit (10x here) one recorded frame is enough, whatever the patience;
+    # within FAR_BEYOND x of it (3x) the patience rule alone decides
+    patient = {**kw, "trust_patience": 100}
+    with pytest.raises(UntrustedDynamics, match="at once"):
+        run_production(box(), calc, tmp_path / "far.npz", trust_limit=dev / 10, **patient)
+    near = run_production(box(), calc, tmp_path / "near.npz", trust_limit=dev / 3, **patient)
+    assert near.steps_done == 20
 
 
 def test_a_run_killed_before_its_first_checkpoint_resumes_without_a_duplicate_frame(tmp_path):
