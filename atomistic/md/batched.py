@@ -355,6 +355,8 @@ class _BatchEvaluator:
 
     def pairs(self, pos):
         """Pairs within the cutoff at ``pos`` (N, 3): (positions tensor, i, j, S, slot, vec)."""
+        from ..mlip.model import pair_slots
+
         torch = self._torch
         self._update_lists(pos)
         i, j, S, shift = self._candidates
@@ -363,12 +365,12 @@ class _BatchEvaluator:
         if self.skin > 0:
             keep = torch.nonzero(torch.linalg.vector_norm(vec, dim=1) < self.cutoff).squeeze(1)
             i, j, S, vec = i[keep], j[keep], S[keep], vec[keep]
-        counts = torch.bincount(i, minlength=self.n_atoms)
-        slot = torch.arange(i.shape[0]) - (torch.cumsum(counts, 0) - counts)[i]
-        return pos_t, i, j, S, slot, vec
+        return pos_t, i, j, S, pair_slots(i, self.n_atoms), vec
 
     def __call__(self, pos):
         """(forces (N, 3) eV/A, energies (B,) eV, max_force_dev (B,) eV/A), float64 numpy."""
+        from ..mlip.calculator import force_spread
+
         torch = self._torch
         pos_t, i, j, S, slot, vec = self.pairs(pos)
         if self.stacked:
@@ -386,8 +388,7 @@ class _BatchEvaluator:
             energies, forces = self._model_by_model(batch)
         energies = energies.to(torch.float64).numpy()   # (M, B)
         forces = forces.to(torch.float64).numpy()       # (M, N, 3)
-        mean_f = forces.mean(axis=0)
-        f_std = np.sqrt(((forces - mean_f) ** 2).sum(axis=2).mean(axis=0))
+        mean_f, f_std = force_spread(forces)
         dev = np.maximum.reduceat(f_std, self._starts)
         return mean_f, energies.mean(axis=0), dev
 

@@ -43,6 +43,13 @@ from ..structures import check_atoms
 from .graph import atoms_to_graph, collate
 
 
+def force_spread(forces):
+    """Members' forces (M, N, 3) -> (mean forces (N, 3), per-atom spread (N,)
+    sqrt(<|F_i - <F_i>|^2>)): the spread whose maximum is ``max_force_dev``."""
+    mean_f = forces.mean(axis=0)
+    return mean_f, np.sqrt(((forces - mean_f) ** 2).sum(axis=2).mean(axis=0))
+
+
 class CommitteeCalculator(Calculator):
     """ASE calculator averaging a committee of ``MomentPotential`` models.
 
@@ -123,8 +130,7 @@ class CommitteeCalculator(Calculator):
                 stresses.append(np64(out["stress"])[0])
         energies = np.array(energies)
         forces = np.array(forces)  # (M, N, 3)
-        mean_f = forces.mean(axis=0)
-        f_std = np.sqrt(((forces - mean_f) ** 2).sum(axis=2).mean(axis=0))
+        mean_f, f_std = force_spread(forces)
         e = float(energies.mean())
         e_std = np.std(atomic, axis=0)
         self.results = {
