@@ -247,6 +247,52 @@ def test_non_finite_forces_raise_md_blow_up_naming_walker_and_step():
         md.run(10, callback=poison)
 
 
+def test_reported_non_finite_walker_gets_infinite_deviation_and_the_others_go_on():
+    # the active-learning loop rolls such a walker back; its batch mates are not disturbed
+    calc = committee((29, 79), n_members=2, seed=2)
+    walkers = copper_walkers(4)
+    walkers[2].numbers[5] = 79
+    clean = [a.copy() for a in walkers]
+
+    def poison(step, md):
+        if step == 2:
+            with torch.no_grad():
+                calc.models[0].mlps[1][0].bias.fill_(float("nan"))
+        if step == 3:
+            return True
+
+    md = BatchedMD(walkers, calc, DT_FS, temperature_K=T_K, nonfinite="report")
+    md.run(10, callback=poison)
+    assert md.nsteps == 3 and np.isinf(md.max_force_dev[2])
+    assert np.isinf(md.forces_std(2)).all() and not md.forces(2).any()
+    assert np.isfinite(md.max_force_dev[[0, 1, 3]]).all()
+    # walker 0 has no gold: its step 3 used clean forces, as in a batch without walker 2
+    alone = BatchedMD([clean[0]], committee((29, 79), n_members=2, seed=2), DT_FS,
+                      temperature_K=T_K, rngs=[np.random.default_rng([0, 0])])
+    alone.run(3)
+    np.testing.assert_allclose(walkers[0].positions, clean[0].positions, atol=1e-12)
+
+
+def test_walker_generators_continue_their_streams_and_forces_std_gives_the_deviation(calc):
+    # the active-learning loop hands each walker's own generator in: same trajectories as
+    # BatchedMD's seeding when the generators are the ones it would have made
+    a, b = copper_walkers(3), copper_walkers(3)
+    md_a = BatchedMD(a, calc, DT_FS, temperature_K=T_K, seed=SEED)
+    rngs = [np.random.default_rng([SEED, k]) for k in range(3)]
+    md_b = BatchedMD(b, calc, DT_FS, temperature_K=T_K, rngs=rngs)
+    md_a.run(5)
+    md_b.run(5)
+    for x, y in zip(a, b):
+        assert np.array_equal(x.positions, y.positions)
+    assert rngs[0].bit_generator.state == md_a.rngs[0].bit_generator.state   # advanced in place
+    for k in range(3):
+        assert md_b.forces_std(k).max() == md_b.max_force_dev[k]
+    with pytest.raises(InputError, match="^rngs"):
+        BatchedMD(copper_walkers(2), calc, DT_FS, rngs=rngs[:1])
+    with pytest.raises(InputError, match="^nonfinite"):
+        BatchedMD(copper_walkers(1), calc, DT_FS, nonfinite="ignore")
+
+
 @pytest.mark.parametrize("kwargs, field", [
     ({"walkers": []}, "walkers"),
     ({"ensemble": "npt"}, "ensemble"),

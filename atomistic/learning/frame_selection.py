@@ -19,17 +19,18 @@ from __future__ import annotations
 import numpy as np
 
 
-def uncertain_atom_fingerprint(calc, atoms) -> np.ndarray:
+def uncertain_atom_fingerprint(calc, atoms, forces_std=None) -> np.ndarray:
     """Standardised features (F,) of the atom with the largest ``forces_std``.
 
-    ``calc`` is a ``CommitteeCalculator`` that has just evaluated ``atoms``.
+    ``calc`` is a ``CommitteeCalculator``; ``forces_std`` (n_atoms,) eV/A the committee's
+    per-atom spread on ``atoms`` (default: ``calc.results``, from its last evaluation).
     """
     import torch
 
     from ..mlip.graph import atoms_to_graph, collate
 
     model = calc.models[0]
-    k = int(np.argmax(calc.results["forces_std"]))
+    k = int(np.argmax(calc.results["forces_std"] if forces_std is None else forces_std))
     batch = collate([atoms_to_graph(atoms, calc.elements, calc.cutoff)], dtype=calc.dtype)
     with torch.no_grad():
         feats = model.descriptors(batch["positions"], batch["species"], batch["cell"],

@@ -58,6 +58,7 @@ from .settings import validate_learning_settings
 from .state import LearningResult, LearningState, log_entry
 from .store import LearningStore, reconcile
 from .walker import Walker
+from .walking import walk_round
 
 
 class ActiveLearner:
@@ -323,7 +324,7 @@ class ActiveLearner:
             temp = self._temperature(w.index, w.step)
             dev = w.advance(temp)
             self._emit("step", walker=w.index, step=w.step, dev=dev, temperature_K=temp)
-            self._keep_pool(w)
+            self._keep_pool(w, dev)
             if dev > s.trust_hi:
                 self._reject(w, dev, temp)
                 if w.stopped:
@@ -376,9 +377,9 @@ class ActiveLearner:
             w.stopped = True
         self._emit("rejected", frame=fid, dev=dev, walker=w.index)
 
-    def _keep_pool(self, w: Walker) -> None:
+    def _keep_pool(self, w: Walker, dev: float) -> None:
         if self.s.pool_every and w.step % self.s.pool_every == 0:
-            self.pool.append(w.frame(float(w.atoms.calc.results["max_force_dev"])))
+            self.pool.append(w.frame(dev))
 
     def _save_with_pool(self) -> None:
         self.store.write_pool(self.pool)
@@ -402,17 +403,16 @@ class ActiveLearner:
                 return
             cands, steps0 = [], sum(w.step for w in self.walkers)
             rejected0 = self._rejections
-            for w in self.walkers:
-                if w.stopped:
-                    continue
-                for dev, _ in self._walk(w, (self.state.round + 1) * s.steps):
-                    if w.step >= w.skip_until and (dev > s.trust_lo or uniform):
-                        fp = (uncertain_atom_fingerprint(self.calc, w.atoms)
-                              if s.selection == "most_uncertain" else None)
-                        frame = w.frame(dev)
-                        frame.info["al_mean_dev"] = float(
-                            np.mean(self.calc.results["forces_std"]))
-                        cands.append((frame, fp))
+            for w, dev, f_std in walk_round(self, (self.state.round + 1) * s.steps):
+                if w.step >= w.skip_until and (dev > s.trust_lo or uniform):
+                    fp = (uncertain_atom_fingerprint(self.calc, w.atoms, f_std)
+                          if s.selection == "most_uncertain" else None)
+                    frame = w.frame(dev)
+                    frame.info["al_mean_dev"] = float(np.mean(f_std))
+                    cands.append((frame, fp))
+            # the order candidates arrive in depends on the engine (walker by walker, or
+            # step by step): the selection sees them walker by walker whichever ran
+            cands.sort(key=lambda c: (c[0].info["al_walker"], c[0].info["al_step"]))
             n_rejected = self._rejections - rejected0
             md_steps = sum(w.step for w in self.walkers) - steps0
             k = min(round_quota(s.select_per_round, s.full_round_fraction, len(cands), md_steps),

@@ -49,6 +49,10 @@ class ActiveLearningSettings(BaseModel):
         "the full select_per_round is labelled; proportionally fewer below (None: always full)")
     friction: float = Field(0.02, gt=0.0, description="Langevin friction (1/fs)")
     walkers_per_structure: int = Field(1, ge=1)
+    md_engine: Literal["batched", "ase"] = Field(
+        "batched", description="batch mode: 'batched' advances all walkers at once "
+        "(atomistic.md.batched, one committee pass per step); 'ase': ASE's Langevin, one "
+        "walker after another. Same trajectories up to round-off")
     initial_rattled: int = Field(2, ge=0, description="rattled copies per structure labelled first")
     initial_rattle_A: float = Field(0.05, ge=0.0)
     failure_cooldown_steps: int = Field(20, ge=0)

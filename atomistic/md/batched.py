@@ -69,15 +69,23 @@ class BatchedMD:
         seed: walker k draws from ``np.random.default_rng([seed, k])``.
         skin: Verlet-list skin (Angstrom): a walker's neighbour list is rebuilt only when
             one of its atoms has moved skin / 2; 0 rebuilds every step. Same forces.
+        rngs: one ``np.random.Generator`` per walker, used instead of ``seed`` (and
+            advanced in place): a caller that keeps its walkers' generators, like the
+            active-learning loop, continues their streams.
+        nonfinite: "raise" (``MDBlowUp`` naming the walker) or "report": a walker whose
+            forces or energy are not finite gets ``max_force_dev`` inf and zero forces, so
+            the others go on and the caller can roll it back (in a callback, or between
+            runs); non-finite positions always raise.
 
     After every step, for every walker k: ``energies[k]`` committee-mean potential
     energy (eV), ``max_force_dev[k]`` (eV/A), ``forces(k)`` (n_atoms, 3) eV/A;
-    ``max_force_dev_history`` (walkers, steps) holds every step of every ``run``.
+    ``max_force_dev_history`` (walkers, steps) holds every step of every ``run``;
+    ``forces_std(k)`` the per-atom spread behind ``max_force_dev[k]``.
     """
 
     def __init__(self, walkers, calc, timestep_fs: float, ensemble: str = "langevin",
                  temperature_K=300.0, friction: float = 0.01, seed: int = 0,
-                 skin: float = 0.5):
+                 skin: float = 0.5, rngs=None, nonfinite: str = "raise"):
         walkers = list(walkers) if walkers is not None else []
         if not walkers:
             raise InputError("walkers: an empty list; expected at least one ase.Atoms")
@@ -107,8 +115,16 @@ class BatchedMD:
         self.ensemble = ensemble
         self.timestep_fs = timestep_fs
         self.friction = friction if ensemble == "langevin" else None  # 1/fs
+        if nonfinite not in ("raise", "report"):
+            raise InputError(f"nonfinite: {nonfinite!r}; expected 'raise' or 'report'")
+        self.nonfinite = nonfinite
         self.seed = int(seed)
-        self.rngs = [np.random.default_rng([self.seed, k]) for k in range(len(walkers))]
+        if rngs is None:
+            rngs = [np.random.default_rng([self.seed, k]) for k in range(len(walkers))]
+        rngs = list(rngs)
+        if len(rngs) != len(walkers) or not all(isinstance(r, np.random.Generator) for r in rngs):
+            raise InputError(f"rngs: expected one numpy Generator per walker ({len(walkers)})")
+        self.rngs = rngs
         self.nsteps = 0
         sizes = np.array([len(a) for a in walkers])
         self._offsets = np.concatenate([[0], np.cumsum(sizes)])
@@ -119,6 +135,7 @@ class BatchedMD:
         self._evaluated_at = None  # the positions the forces belong to
         self.energies = np.full(len(walkers), np.nan)
         self.max_force_dev = np.full(len(walkers), np.nan)
+        self._f_std = None
         self._history: list[np.ndarray] = []
         from ase import units
 
@@ -170,6 +187,11 @@ class BatchedMD:
         """Committee-mean forces (n_atoms, 3) eV/A on walker ``k`` at its current positions."""
         self._gather()
         return self._forces[self._slices[k]].copy()
+
+    def forces_std(self, k: int) -> np.ndarray:
+        """Per-atom committee force spread (n_atoms,) eV/A of walker ``k``, at its positions."""
+        self._gather()
+        return self._f_std[self._slices[k]].copy()
 
     def run(self, steps: int, callback=None) -> None:
         """Advance every walker ``steps`` steps.
@@ -249,12 +271,16 @@ class BatchedMD:
         bad = ~np.isfinite(self._pos).all(axis=1)
         if bad.any():
             self._blow_up(np.logical_or.reduceat(bad, self._offsets[:-1]), "positions", step)
-        forces, energies, dev = self._evaluator(self._pos)
+        forces, energies, dev, f_std = self._evaluator(self._pos)
         bad = ~np.isfinite(forces).all(axis=1)
         bad = np.logical_or.reduceat(bad, self._offsets[:-1]) | ~np.isfinite(energies)
         if bad.any():
-            self._blow_up(bad, "forces or energy", step)
+            if self.nonfinite == "raise":
+                self._blow_up(bad, "forces or energy", step)
+            rows = np.repeat(bad, np.diff(self._offsets))
+            forces[rows], f_std[rows], dev[bad] = 0.0, np.inf, np.inf
         self._forces, self.energies, self.max_force_dev = forces, energies, dev
+        self._f_std = f_std
         self._evaluated_at = self._pos
 
     def _blow_up(self, bad_walkers, what, step):
@@ -368,7 +394,8 @@ class _BatchEvaluator:
         return pos_t, i, j, S, pair_slots(i, self.n_atoms), vec
 
     def __call__(self, pos):
-        """(forces (N, 3) eV/A, energies (B,) eV, max_force_dev (B,) eV/A), float64 numpy."""
+        """(forces (N, 3) eV/A, energies (B,) eV, max_force_dev (B,) eV/A, per-atom spread
+        (N,) eV/A), float64 numpy."""
         from ..mlip.calculator import force_spread
 
         torch = self._torch
@@ -389,8 +416,9 @@ class _BatchEvaluator:
         energies = energies.to(torch.float64).numpy()   # (M, B)
         forces = forces.to(torch.float64).numpy()       # (M, N, 3)
         mean_f, f_std = force_spread(forces)
-        dev = np.maximum.reduceat(f_std, self._starts)
-        return mean_f, energies.mean(axis=0), dev
+        with np.errstate(invalid="ignore"):
+            dev = np.maximum.reduceat(f_std, self._starts)
+        return mean_f, energies.mean(axis=0), dev, f_std
 
     def _model_by_model(self, batch):
         """Each model's forward over the whole batch; every head a member."""
