@@ -34,7 +34,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 from ase import Atoms
@@ -43,7 +43,7 @@ from ase.calculators.calculator import Calculator, PropertyNotImplementedError, 
 from foundation.files import atomic_path, write_text
 
 from .errors import CalculationFailed, ConvergenceError, InputError
-from .qmml_cluster import Cluster, cut_cluster, whole_molecules
+from .qmml_cluster import Cluster, cut_cluster, formal_charge, whole_molecules
 from .regions import IndexRegion, Region
 from .switching import Switch, get_switch
 
@@ -99,6 +99,16 @@ class HybridCalculator(Calculator):
         construction, holding the region membership and step count (restart-safe). The
         same state is also stored in ``atoms.info["qmml_state"]`` so trajectories carry it.
     failure_dir: where the cluster is written when the high-level calculation fails.
+    cluster_charge: the net charge (e) of the high-level cluster: None (leave the high-level
+        calculator's own setting alone), an integer, "formal" (the sum of the ions' formal
+        charges, ``couplers.qmml_cluster.formal_charge``: +1 for Na+ with its water shell,
+        0 once a Cl- joins it) or a function cluster Atoms -> int. It is written to the
+        cluster's ``info["charge"]`` (which the toolkit's MLIPs read) and, when it changes,
+        given to the high-level calculator as its ``charge`` parameter: GPAW (old and new
+        code) refuses to change it in place, so ``high`` is then replaced by
+        ``high.new(charge=q)``; other ASE calculators get ``set(charge=q)``. A charge that changes between steps because an ion joined or left the
+        cluster changes the high-level forces there: the same kind of jump as any change
+        of cluster membership, made rare by the buffer and the region's hysteresis.
     """
 
     implemented_properties = ("energy", "free_energy", "forces")
@@ -110,7 +120,8 @@ class HybridCalculator(Calculator):
                  whole_molecules: bool = False,
                  grid_spacing: float | None = None,
                  state_file: str | os.PathLike | None = None,
-                 failure_dir: str | os.PathLike = ".", **kwargs):
+                 failure_dir: str | os.PathLike = ".",
+                 cluster_charge: int | str | Callable[[Atoms], int] | None = None, **kwargs):
         super().__init__(**kwargs)
         if high is None or low is None:
             raise InputError("high and low must both be ASE calculators (got None)")
@@ -131,6 +142,12 @@ class HybridCalculator(Calculator):
         self.grid_spacing = None if grid_spacing is None else float(grid_spacing)
         self.state_file = None if state_file is None else Path(state_file)
         self.failure_dir = Path(failure_dir)
+        if not (cluster_charge is None or cluster_charge == "formal" or callable(cluster_charge)
+                or (isinstance(cluster_charge, (int, np.integer))
+                    and not isinstance(cluster_charge, bool))):
+            raise InputError(f"cluster_charge={cluster_charge!r}: expected None, an integer, "
+                             "'formal' or a function Atoms -> int")
+        self.cluster_charge = cluster_charge
         self.step = 0
         self.mixing_work = 0.0  # eV, force mode: -integral (F - F_low) . dr
         self._previous: tuple[np.ndarray, np.ndarray] | None = None  # (positions, dF)
@@ -231,6 +248,30 @@ class HybridCalculator(Calculator):
                 energies = None
         return energy, forces, energies
 
+    def _set_cluster_charge(self, cluster: Atoms) -> int:
+        q = self.cluster_charge
+        q = formal_charge(cluster) if q == "formal" else q(cluster) if callable(q) else q
+        if isinstance(q, float) and q.is_integer():
+            q = int(q)
+        if not isinstance(q, (int, np.integer)) or isinstance(q, bool):
+            raise InputError(f"cluster_charge gave {q!r} for a {len(cluster)}-atom cluster: "
+                             "expected an integer number of elementary charges")
+        q = int(q)
+        cluster.info["charge"] = q
+        parameters = getattr(self.high, "parameters", None)
+        current = parameters.get("charge") if isinstance(parameters, dict) else \
+            getattr(parameters, "charge", None)
+        if current is None or current != q:  # only on a change: the SCF restarts from scratch
+            if callable(getattr(self.high, "new", None)):
+                self.high = self.high.new(charge=q)  # GPAW: set() refuses to change it
+            elif hasattr(self.high, "set"):
+                self.high.set(charge=q)  # ASE calculators, legacy GPAW
+            else:
+                raise InputError(f"cluster_charge: the high-level calculator "
+                                 f"{type(self.high).__name__} has no set() or new() to take "
+                                 "a charge; expected an ASE calculator")
+        return q
+
     def _run_high(self, cluster: Atoms, want_energies: bool):
         try:
             return self._run(self.high, cluster, "high", want_energies)
@@ -276,6 +317,8 @@ class HybridCalculator(Calculator):
         cl = cut_cluster(atoms, members, region.centre(atoms, d), vacuum=self.vacuum,
                          hydrogen_caps=self.hydrogen_caps, grid_spacing=self.grid_spacing)
         self.cluster = cl
+        if self.cluster_charge is not None:
+            info["cluster_charge"] = self._set_cluster_charge(cl.atoms)
         info["t_cluster"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()

@@ -18,9 +18,17 @@ from ase.neighborlist import natural_cutoffs, neighbor_list
 from .errors import InputError
 from .regions import mic_vectors
 
-__all__ = ["Cluster", "cut_cluster", "whole_molecules"]
+__all__ = ["Cluster", "cut_cluster", "formal_charge", "whole_molecules", "FORMAL_CHARGES"]
 
 _H = 1  # atomic number of the capping atom
+
+# Formal charges (e) of elements that are monatomic ions in the systems this toolkit
+# models: aqueous electrolytes at metal electrodes. Every other element counts as neutral
+# (H, O, C, N, S and the metals: a water molecule, a whole organic molecule and a metal
+# cluster carry no formal charge). An OH- or H3O+ in the cluster is *not* seen: pass an
+# integer or a function as ``cluster_charge`` for such systems.
+FORMAL_CHARGES = {"Li": 1, "Na": 1, "K": 1, "Rb": 1, "Cs": 1, "Mg": 2, "Ca": 2, "Sr": 2,
+                  "Ba": 2, "F": -1, "Cl": -1, "Br": -1, "I": -1}
 
 
 @dataclass
@@ -72,6 +80,13 @@ def whole_molecules(atoms: Atoms, indices, scale: float = 1.2) -> np.ndarray:
     graph = coo_matrix((np.ones(int(keep.sum())), (i[keep], j[keep])), shape=(n, n))
     _, group = connected_components(graph, directed=False)
     return np.flatnonzero(np.isin(group, group[indices]))
+
+
+def formal_charge(atoms: Atoms) -> int:
+    """Sum of ``FORMAL_CHARGES`` over the atoms (e): the net charge of a cluster cut from an
+    electrolyte along whole molecules, e.g. +1 for Na+ with its water shell, 0 once a Cl-
+    joins it. Elements not in the table count as neutral."""
+    return int(sum(FORMAL_CHARGES.get(s, 0) for s in atoms.get_chemical_symbols()))
 
 
 def _plane_spacings(atoms: Atoms) -> np.ndarray:
