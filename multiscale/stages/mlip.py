@@ -1,12 +1,15 @@
 """Stages of the learned-potential branch: reference data -> committee -> MD with uncertainty.
 
-- ``mlip_data``: EMT-labelled reference frames of an fcc metal (rattled and
-  strained cells, Langevin MD snapshots at several temperatures), written to
-  ``frames.extxyz``.
+- ``mlip_data``: reference frames written to ``frames.extxyz``: either stored labelled
+  frames (``file``, e.g. the GPAW NaCl/Cu dataset, optionally ``frames`` of them spread
+  evenly over the file), or EMT-labelled frames of an fcc metal made on the spot (rattled
+  and strained cells, Langevin MD snapshots at several temperatures).
 - ``mlip_train``: a committee trained on them (``potential.mlip.pt``).
-- ``mlip_md``: Langevin MD driven by the committee, with the committee's
-  force disagreement along the trajectory and an honest check of the
-  potential against the reference calculator on frames it never saw.
+- ``mlip_md``: Langevin MD driven by the committee, with the committee's force
+  disagreement along the trajectory and an honest check of the potential on frames it
+  never saw: held-out labelled frames (``check_file``, e.g. GPAW's) or, for the EMT
+  metal, EMT on the MD's own frames. The start is an fcc cell of ``element`` or the
+  frame ``start_frame`` of ``start_file``.
 """
 from __future__ import annotations
 
@@ -24,6 +27,10 @@ MD_ATOM_STEPS_LIMIT = 1e7        # mlip_md: MD steps x atoms with the committee
 
 
 class MLIPDataParams(StageParams):
+    file: str | None = Field(None, description="stored labelled frames (extxyz with energies "
+                             "and forces); when given, the EMT settings below are not used")
+    frames: int | None = Field(None, ge=1, le=10 ** 6, description="with file: this many "
+                               "frames, spread evenly over the file (None: all)")
     element: str = "Cu"
     calculator: Literal["emt"] = "emt"
     size: int = Field(2, ge=1, le=4, description="fcc conventional cells per edge")
@@ -34,6 +41,8 @@ class MLIPDataParams(StageParams):
     interval: int = Field(10, ge=1, le=100_000, description="MD steps between snapshots")
 
     def estimates(self):
+        if self.file is not None:
+            return []
         atoms = 4 * self.size ** 3
         calls = self.rattled + len(self.temperatures_K) * self.frames_per_temperature * self.interval
         return [("EMT atom-steps (frames and MD steps x atoms)", float(calls * atoms),
@@ -50,6 +59,8 @@ def mlip_data(ctx) -> dict:
     from atomistic.mlip.reference_frames import langevin_frames, rattled_fcc
 
     p = ctx.params
+    if p.file is not None:
+        return _stored_frames(ctx)
     start = bulk(p.element, "fcc", cubic=True).repeat((p.size,) * 3)
     # Each batch of labelled frames is committed (atomically) to parts/ as soon as it is done;
     # a resumed stage reads the batches it already has instead of labelling them again.
@@ -79,6 +90,28 @@ def mlip_data(ctx) -> dict:
     return {"frames": "frames.extxyz", "n_frames": len(frames), "atoms_per_frame": len(start),
             "headline": {"reference frames": f"{len(frames)} EMT-labelled {p.element} cells of "
                                               f"{len(start)} atoms"}}
+
+
+def _stored_frames(ctx) -> dict:
+    import numpy as np
+
+    from atomistic.mlip.dataset import read_frames, write_frames
+
+    p = ctx.params
+    path = ctx.resolve(p.file)
+    frames = read_frames(path)   # names the file and the frame when labels are missing
+    total = len(frames)
+    if p.frames is not None and p.frames < total:
+        # evenly spread, not the first n: a campaign's file is in the order it was labelled,
+        # and its first frames are the rattled starting cells
+        frames = [frames[int(k)] for k in np.linspace(0, total - 1, p.frames).round()]
+    write_frames(frames, ctx.dir / "frames.extxyz")
+    formulas = sorted({a.get_chemical_formula() for a in frames})
+    return {"frames": "frames.extxyz", "n_frames": len(frames),
+            "atoms_per_frame": int(np.median([len(a) for a in frames])),
+            "headline": {"reference frames": f"{len(frames)} of the {total} labelled frames of "
+                                              f"{p.file} ({', '.join(formulas[:4])}"
+                                              f"{', ...' if len(formulas) > 4 else ''})"}}
 
 
 class MLIPTrainParams(StageParams):
@@ -129,12 +162,18 @@ class MLIPMDParams(StageParams):
     steps: int = Field(200, ge=10, le=10 ** 9)
     timestep_fs: float = Field(2.0, gt=0, le=10)
     size: int = Field(3, ge=1, le=6, description="fcc conventional cells per edge")
+    start_file: str | None = Field(None, description="start from a frame of this file "
+                                   "(extxyz) instead of an fcc cell of element x size")
+    start_frame: int = Field(0, description="which frame of start_file (Python index)")
+    check_file: str | None = Field(None, description="held-out labelled frames (extxyz) "
+                                   "to check the potential against, instead of re-labelling "
+                                   "MD frames with EMT (which knows only a few metals)")
     check_frames: int = Field(5, ge=1, le=1000,
                               description="MD frames re-labelled with EMT to check the potential")
 
     def estimates(self):
-        return [("MD atom-steps (steps x atoms)", float(self.steps * 4 * self.size ** 3),
-                 MD_ATOM_STEPS_LIMIT)]
+        atoms = 100 if self.start_file is not None else 4 * self.size ** 3   # a typical cell
+        return [("MD atom-steps (steps x atoms)", float(self.steps * atoms), MD_ATOM_STEPS_LIMIT)]
 
 
 @stage_kind("mlip_md", MLIPMDParams)
@@ -151,7 +190,25 @@ def mlip_md(ctx) -> dict:
     p = ctx.params
     (train,) = p.needs
     calc = load_potential(ctx.input_dirs[train] / ctx.inputs[train]["potential"])
-    atoms = bulk(p.element, "fcc", cubic=True).repeat((p.size,) * 3)
+    if p.start_file is not None:
+        from ase.io import read
+
+        from ..config import ConfigError
+
+        path = ctx.resolve(p.start_file)
+        try:
+            frames = read(path, index=":")
+        except (OSError, ValueError, StopIteration) as exc:
+            raise ConfigError(f"stage.{ctx.name}.start_file: {path} could not be read "
+                              f"({type(exc).__name__}: {exc}); expected an extxyz file") from None
+        if not -len(frames) <= p.start_frame < len(frames):
+            raise ConfigError(f"stage.{ctx.name}.start_frame: frame {p.start_frame} of {path}, "
+                              f"which holds {len(frames)}; expected an index in "
+                              f"[{-len(frames)}, {len(frames) - 1}]")
+        atoms = frames[p.start_frame]
+        atoms.calc = None
+    else:
+        atoms = bulk(p.element, "fcc", cubic=True).repeat((p.size,) * 3)
     atoms.calc = calc
     rng = np.random.default_rng(ctx.seed)
     every = max(1, p.steps // 50)
@@ -193,13 +250,28 @@ def mlip_md(ctx) -> dict:
             "times": np.asarray(times), "dev": np.asarray(dev), "temps": np.asarray(temps),
             "snap_positions": np.reshape([s[0] for s in snaps], shape),
             "snap_forces": np.reshape([s[1] for s in snaps], shape)})
-    # Honest check: the reference calculator on frames the potential generated.
-    err = []
-    for positions, f_ml in snaps:
-        snap = atoms.copy()
-        snap.set_positions(positions)
-        snap.calc = EMT()
-        err.append(np.abs(snap.get_forces() - f_ml).mean())
+    if p.check_file is not None:
+        # Honest check: labelled frames the potential never saw (a held-out set)
+        from atomistic.mlip.dataset import read_frames
+
+        held_out = read_frames(ctx.resolve(p.check_file))
+        err = []
+        for frame in held_out:
+            ref = frame.get_forces()
+            probe = frame.copy()
+            probe.calc = calc
+            err.append(np.abs(probe.get_forces() - ref).mean())
+        check = (f"MLIP vs the {len(held_out)} held-out frames of {p.check_file}",
+                 "force MAE {:.1f} meV/A per component")
+    else:
+        # Honest check: the reference calculator on frames the potential generated.
+        err = []
+        for positions, f_ml in snaps:
+            snap = atoms.copy()
+            snap.set_positions(positions)
+            snap.calc = EMT()
+            err.append(np.abs(snap.get_forces() - f_ml).mean())
+        check = ("MLIP vs EMT on its own MD frames", "force MAE {:.1f} meV/A")
     mae = float(np.mean(err)) * 1000 if err else float("nan")
     _plot(ctx.dir / "md_uncertainty.png", times, dev, temps, p.temperature_K)
     return {"force_mae_vs_reference_meV_per_A": mae, "max_force_dev_mean": float(np.mean(dev)),
@@ -208,7 +280,7 @@ def mlip_md(ctx) -> dict:
             "headline": {"MLIP MD": f"{len(atoms)} atoms, {p.steps} steps at {p.temperature_K:.0f} K, "
                                     f"committee max force deviation {np.mean(dev)*1000:.0f} meV/A "
                                     f"on average",
-                         "MLIP vs EMT on its own MD frames": f"force MAE {mae:.1f} meV/A"}}
+                         check[0]: check[1].format(mae)}}
 
 
 def _plot(path, times, dev, temps, target):
