@@ -26,6 +26,14 @@ Cl at the electrode) at 300, 400 and 500 K: inside the campaign's 300-400 K and 
 step beyond it, as an active-learning walker meets them; a frame every 30 fs. Nothing of
 the training recipe changes with it, and ``test``'s rows stay in the record.
 
+``fresh`` (test/fresh.extxyz, 25 frames; added 2026-12-07, its recipe written here
+before any of its frames existed): ``test`` and ``broad`` were looked at while the next
+potential's recipe took shape (the ZBL core repulsion, the campaign's production-snapshot
+walkers and trust_hi 1.5, all chosen after bulk MD failures measured against them), so
+they no longer count as held out for it. ``fresh`` judges that recipe once: five new
+trajectories (NaCl bulk at 300 and 400 K, LiCl bulk at 300 K, Na and Cl at the electrode
+at 300 and 400 K), 200 fs of equilibration from the packed cell, a frame every 30 fs.
+
 Each set's sha256 (``atomistic.mlip.dataset.dataset_hash``) is written to
 test/README.md; a benchmark records it beside its numbers.
 """
@@ -76,6 +84,13 @@ SETS = {
         Trajectory("cu-cl-300K", "interface", ("Cl",), 305, 300.0),
         Trajectory("cu-cl-500K", "interface", ("Cl",), 306, 500.0)),
         equilibrate=200, sample_every=60, n_frames=6, seed=11),
+    "fresh": TestSet("fresh.extxyz", "fresh_", (
+        Trajectory("nacl-300K", "bulk", ("Na", "Cl"), 401, 300.0),
+        Trajectory("nacl-400K", "bulk", ("Na", "Cl"), 402, 400.0),
+        Trajectory("licl-300K", "bulk", ("Li", "Cl"), 403, 300.0),
+        Trajectory("cu-na-300K", "interface", ("Na",), 404, 300.0),
+        Trajectory("cu-cl-400K", "interface", ("Cl",), 405, 400.0)),
+        equilibrate=400, sample_every=60, n_frames=5, seed=13),
 }
 
 
@@ -206,7 +221,7 @@ def main():
     write_text(OUT / "README.md", "# Held-out GPAW frames (written by make_test.py)\n\n"
                "Labels: the campaign's GPAW settings (learn.toml). Starting cells with seeds "
                "the training campaign does not use; trajectories the campaign did not run. "
-               "The recipes, and why there are two sets: make_test.py.\n\n"
+               "The recipes, and why there are three sets: make_test.py.\n\n"
                + "\n".join(_describe(n, s) for n, s in SETS.items()))
 
 
