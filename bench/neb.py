@@ -14,16 +14,20 @@ EMT), both endpoints relaxed with EMT to fmax 0.01 eV/A.
    interpolation, 5 images, FIRE to fmax 0.03, the same calculator).
    Target: |Ea_ours - Ea_ASE| <= 0.02 eV.
 2. MLIP committee: 4 ``MomentPotential`` members trained
-   (``atomistic.mlip.training.train_committee``) on EMT-labelled frames around the
-   path (the endpoints and ASE's band images, rattled); then ``run_neb`` on the
+   (``atomistic.mlip.training.train_committee``) on EMT-labelled frames a user has
+   before any NEB has converged: the IDPP guess of the path (the images ``run_neb``
+   starts from, made without any energy) rattled, and Langevin MD of both endpoints at
+   300 and 700 K. No converged band, ours or ASE's, enters the training or the
+   calibration (until 2026-12-07 both were rattles of the converged bands, so the
+   committee was judged on the path it had been fitted around). Then ``run_neb`` on the
    committee: barrier +- the committee's standard deviation over members.
    Target: |Ea_MLIP - Ea_EMT| <= reported error (1 sigma; 2 sigma also shown).
 3. Calibrated committee (``atomistic.mlip.calibration``, Musil et al.
-   2019): variance scale factors fitted on held-out EMT frames (rattled band
-   images drawn with another seed; never the NEB images or the barrier),
-   stored in the potential file, then ``run_neb`` again: the barrier's error
-   is now alpha * sigma. The calibration is checked on two other held-out
-   sets (rattles with a third seed, and 300 K EMT MD of both endpoints):
+   2019): variance scale factors fitted on other frames of the same kinds (the
+   rattled guess path and endpoint MD with other seeds), stored in the potential
+   file, then ``run_neb`` again: the barrier's error is now alpha * sigma. The
+   calibration is checked on two held-out sets: rattles of the converged EMT bands
+   (used for this check only) and 300 K EMT MD of both endpoints with other seeds:
    <z^2> of energies, energy differences and forces should be ~1.
 4. Better data where it matters: trust levels calibrated on the same
    held-out frames (``calibrate_trust_levels``, accepting a worst-atom force
@@ -103,8 +107,18 @@ def training_frames(initial, final, band, n_rattle=14, seed=0):
     return frames
 
 
+def guess_path(initial, final, n_images=5):
+    """The IDPP guess of the path between the endpoints (no energies used): what run_neb
+    starts from, and what a user has before any band has converged."""
+    from ase.mep import NEB
+
+    images = [initial.copy()] + [initial.copy() for _ in range(n_images)] + [final.copy()]
+    NEB(images).interpolate("idpp")
+    return images
+
+
 def md_frames(atoms, n_frames=12, steps_between=20, temperature_K=300.0, seed=0):
-    """EMT-labelled snapshots of Langevin MD from ``atoms`` (another kind of held-out data)."""
+    """EMT-labelled snapshots of Langevin MD from ``atoms``."""
     from ase import units
     from ase.md.langevin import Langevin
     from ase.md.velocitydistribution import thermalize_momenta
@@ -147,8 +161,17 @@ def main():
     print(f"EMT: ours {ours.barrier:.4f} eV ({t_ours:.1f} s), ASE {ase_barrier:.4f} eV "
           f"({t_ase:.1f} s)", flush=True)
 
-    # the committee: trained on frames around the path (our band + ASE's band)
-    frames = training_frames(initial, final, ours.images + ase_band[1:-1])
+    # the committee: trained on what exists before any band converged (the rattled IDPP
+    # guess and endpoint MD); the converged bands are kept for checking only
+    guess = guess_path(initial, final)
+
+    def unconverged(seed, n_rattle):
+        return (training_frames(initial, final, guess, n_rattle=n_rattle, seed=seed)
+                + [f for k, (a, T) in enumerate([(initial, 300.0), (final, 300.0),
+                                                 (initial, 700.0), (final, 700.0)])
+                   for f in md_frames(a, temperature_K=T, seed=10 * seed + 2 * k + 100)])
+
+    frames = unconverged(0, 14)
     out = Path(tempfile.gettempdir()) / "multiscale-neb-bench"
     if "--fresh" in sys.argv:
         shutil.rmtree(out, ignore_errors=True)
@@ -174,13 +197,13 @@ def main():
         e_emt_on_ml.append(a.get_potential_energy())
     e_emt_on_ml = np.array(e_emt_on_ml) - e_emt_on_ml[0]
 
-    # held-out frames (never trained on): rattles with seed 1 fit the calibration and the trust
-    # levels; seed 2 and 300 K MD check that it transfers. 20 rattles per image (200 frames):
-    # with 4 members z^2 is heavy-tailed, so alpha needs many values
+    # frames never trained on: the same kinds with seed 1 fit the calibration and the trust
+    # levels (20 rattles per guess image: with 4 members z^2 is heavy-tailed, so alpha needs
+    # many values); rattles of the converged bands and 300 K MD check that it transfers
     band = ours.images + ase_band[1:-1]
-    cal_frames = training_frames(initial, final, band, n_rattle=20, seed=1)
-    check_sets = {"rattled band images, seed 2": training_frames(initial, final, band,
-                                                                 n_rattle=20, seed=2),
+    cal_frames = unconverged(1, 20)
+    check_sets = {"rattled converged band images": training_frames(initial, final, band,
+                                                                   n_rattle=20, seed=2),
                   "300 K EMT MD of both endpoints": md_frames(initial, seed=3)
                   + md_frames(final, seed=4)}
 
@@ -312,12 +335,14 @@ def main():
                 f"weights" if ml_al is not None else "") + ". "
              f"Total bench wall time {time.perf_counter() - t0:.0f} s. "
              "Profile with the calibrated committee band: bench/out/neb_profile.png. "
+             "Training: the rattled IDPP guess path (amplitudes 0.04/0.10 Å) and Langevin MD "
+             "of both endpoints at 300 and 700 K, never a converged band. "
              "Calibration (atomistic.mlip.calibration, method 'likelihood': α² = <z²> "
              "on held-out values, z = (committee mean − EMT)/σ, σ the members' std): fitted on "
-             "rattled band images (seed 1, amplitudes 0.04/0.10 Å, not the training seed 0), "
-             "energy differences taken against the relaxed initial state; <z²> ≈ 1 on the "
-             "other held-out sets means the calibration transfers. It is fitted without the "
-             "NEB images or the barrier. "
+             "frames of the same kinds with other seeds, energy differences taken against the "
+             "relaxed initial state; <z²> ≈ 1 on the check sets (rattled converged bands, "
+             "300 K endpoint MD) means the calibration transfers. Neither training nor "
+             "calibration sees the NEB images or the barrier. "
              f"With the difference factor at its bootstrap CI ends [{lo_d:.2f}, {hi_d:.2f}] the "
              f"final barrier's σ would be [{lo_d * mlc.barrier_std_raw:.4f}, "
              f"{hi_d * mlc.barrier_std_raw:.4f}] eV, |diff|/σ = "
