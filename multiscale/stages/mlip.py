@@ -255,14 +255,17 @@ def mlip_md(ctx) -> dict:
         from atomistic.mlip.dataset import read_frames
 
         held_out = read_frames(ctx.resolve(p.check_file))
-        err = []
+        err, err_atom = [], []
         for frame in held_out:
             ref = frame.get_forces()
             probe = frame.copy()
             probe.calc = calc
-            err.append(np.abs(probe.get_forces() - ref).mean())
+            diff = probe.get_forces() - ref
+            err.append(np.abs(diff).mean())
+            err_atom.append(np.linalg.norm(diff, axis=1).mean())
         check = (f"MLIP vs the {len(held_out)} held-out frames of {p.check_file}",
-                 "force MAE {:.1f} meV/A per component")
+                 "force MAE {:.1f} meV/A per component, "
+                 f"{np.mean(err_atom) * 1000:.1f} meV/A per atom (|dF|)")
     else:
         # Honest check: the reference calculator on frames the potential generated.
         err = []
