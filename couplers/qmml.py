@@ -261,9 +261,10 @@ class HybridCalculator(Calculator):
         parameters = getattr(self.high, "parameters", None)
         current = parameters.get("charge") if isinstance(parameters, dict) else \
             getattr(parameters, "charge", None)
-        if current is None or current != q:  # only on a change: the SCF restarts from scratch
+        if (current or 0) != q:   # unset means neutral; only on a change: the SCF restarts
             if callable(getattr(self.high, "new", None)):
-                self.high = self.high.new(charge=q)  # GPAW: set() refuses to change it
+                # GPAW: set() refuses to change it; new() would open a fresh text log on stdout
+                self.high = self.high.new(charge=q, txt=_same_text_log(self.high))
             elif hasattr(self.high, "set"):
                 self.high.set(charge=q)  # ASE calculators, legacy GPAW
             else:
@@ -381,6 +382,21 @@ class HybridCalculator(Calculator):
         if atoms is not None:
             self._user_atoms = atoms
         return super().get_property(name, atoms, allow_calculation)
+
+
+def _same_text_log(calc):
+    """Where ``calc`` (GPAW, old or new code) writes its text log, for ``calc.new(txt=...)``:
+    None when silent, "-" for stdout, else the same file opened for appending (new() would
+    truncate a file name)."""
+    import sys
+
+    fd = getattr(getattr(calc, "log", None), "fd", None)
+    name = getattr(fd, "name", None)
+    if name is None or name == os.devnull:
+        return None
+    if fd is sys.stdout or name == "<stdout>":
+        return "-"
+    return open(name, "a")
 
 
 def _read_state_file(path: Path) -> dict:

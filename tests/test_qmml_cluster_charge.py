@@ -71,16 +71,17 @@ def test_cluster_charge_accepts_an_integer_or_a_function_and_rejects_the_rest():
 
 
 @pytest.mark.slow
-def test_gpaw_high_level_gets_one_electron_fewer_for_a_sodium_cation():
+def test_gpaw_high_level_gets_one_electron_fewer_for_a_sodium_cation(tmp_path, capsys):
     gpaw = pytest.importorskip("gpaw")
     atoms = _na_water(n_water=1)
 
     def lcao(**kw):   # the smallest sensible LCAO setup: seconds for 4 atoms
-        return gpaw.GPAW(mode="lcao", basis="sz(dzp)", h=0.3, xc="LDA", txt=None,
-                         occupations={"name": "fermi-dirac", "width": 0.1}, **kw)
+        return gpaw.GPAW(**{"mode": "lcao", "basis": "sz(dzp)", "h": 0.3, "xc": "LDA",
+                            "txt": None, "occupations": {"name": "fermi-dirac", "width": 0.1},
+                            **kw})
 
     electrons = {}
-    for legacy in (False, True):   # GPAW's new code is replaced by high.new(charge=...)
+    for legacy in (False, True):   # both GPAW codes are replaced by high.new(charge=...)
         for charge in (None, "formal"):
             calc = HybridCalculator(lcao(legacy_gpaw=legacy), LennardJones(rc=3.0),
                                     IndexRegion([0], 2.9, 3.4), buffer=0.5, vacuum=3.0,
@@ -88,6 +89,19 @@ def test_gpaw_high_level_gets_one_electron_fewer_for_a_sodium_cation():
             atoms.calc = calc
             atoms.get_forces()
             electrons[legacy, charge] = calc.high.get_number_of_electrons()
+    # the replacement keeps writing its text log where the original did: a silent
+    # calculator stays silent, a log file is appended to, not truncated
+    log = tmp_path / "gpaw.txt"
+    calc = HybridCalculator(lcao(legacy_gpaw=True, txt=str(log)), LennardJones(rc=3.0),
+                            IndexRegion([0], 2.9, 3.4), buffer=0.5, vacuum=3.0,
+                            cluster_charge="formal")
+    atoms.calc = calc
+    atoms.get_forces()
+    first = log.read_text()
+    atoms.positions[1] += 0.01
+    atoms.get_forces()
+    assert log.read_text().startswith(first) and "Total Charge: 1.0" in log.read_text()
+    assert "iter:" not in capsys.readouterr().out
     # whatever Na's setup holds in valence: the cation has exactly one electron fewer
     for legacy in (False, True):
         assert electrons[legacy, "formal"] == electrons[legacy, None] - 1
