@@ -79,8 +79,8 @@ R_IN, R_OUT, BUFFER, HYSTERESIS = 3.0, 3.6, 1.5, 0.3
 H = 1e-3                                   # A, drag step
 O_POINTS = (3.3,) if FAST else (3.05, 3.2, 3.3, 3.4, 3.55)
 DT = 0.5                                   # fs
-STEPS = 4 if FAST else 80
-BLOCKS = 2 if FAST else 4                  # 10 fs blocks
+STEPS = 4 if FAST else 64
+BLOCKS = 2 if FAST else 4                  # 8 fs blocks
 GPAW = dict(mode="lcao", basis="sz(dzp)" if FAST else "dzp", xc="PBE", h=0.25 if FAST else 0.2,
             occupations={"name": "fermi-dirac", "width": 0.1}, legacy_gpaw=True,
             convergence={"density": 1e-6, "forces": 1e-5}, txt=None)
