@@ -247,8 +247,9 @@ def nve(atoms0, na, low, high, hybrid_run: bool):
             print(f"{name} step {len(rec['t_fs']) - 1}/{STEPS}: T {rec['temp'][-1]:.0f} K, "
                   f"{info['n_cluster']} cluster atoms (charge {info['cluster_charge']:+d}), "
                   f"dev {rec['dev'][-1]:.2f} eV/A, {time.perf_counter() - t0:.0f} s", flush=True)
-    out = {k: np.asarray(v, dtype=float) for k, v in rec.items()}
-    s = np.asarray(shells)
+    # a checkpoint from a longer run (STEPS lowered since): compare the same length
+    out = {k: np.asarray(v, dtype=float)[:STEPS + 1] for k, v in rec.items()}
+    s = np.asarray(shells)[:STEPS + 1]
     out["events"] = int(np.sum(s[1:] != s[:-1])) if len(s) > 1 else 0
     return out
 
