@@ -59,15 +59,17 @@ class PhononResult:
 
     def frequencies(self, q) -> np.ndarray:
         """Frequencies at reduced wavevector(s) q (shape (3,) or (n, 3)), THz; shape (n, 3N_prim)."""
-        q = np.atleast_2d(q)
-        return np.array([self.phonon.get_frequencies(qi) for qi in q])
+        q = np.atleast_2d(np.asarray(q, dtype=float))
+        # phonopy's qpoints mode (get_frequencies(q) is deprecated); run_qpoints returns the
+        # QpointsPhonon, whose frequencies are (n, 3N_prim) in THz
+        return np.asarray(self.phonon.run_qpoints(q).frequencies)
 
     def member_frequencies(self, q) -> np.ndarray | None:
         """Per-member frequencies, shape (n_members, n_q, 3N_prim), or None without a committee."""
         if not self.member_phonons:
             return None
-        q = np.atleast_2d(q)
-        return np.array([[p.get_frequencies(qi) for qi in q] for p in self.member_phonons])
+        q = np.atleast_2d(np.asarray(q, dtype=float))
+        return np.array([np.asarray(p.run_qpoints(q).frequencies) for p in self.member_phonons])
 
     def band_structure(self, path: str | None = None, npoints: int = 51) -> dict:
         """Bands along a standard path (ASE's special points for the primitive cell).
