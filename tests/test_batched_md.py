@@ -138,8 +138,8 @@ def mixed_walkers():
 
 
 @pytest.mark.parametrize("hyper", [{"l_max": 1}, {"l_max": 3, "coupling": True, "n_heads": 2},
-                                   {"charges": True}],
-                         ids=["l1", "l3-coupling-heads", "charges"])
+                                   {"repulsion": True}, {"charges": True}],
+                         ids=["l1", "l3-coupling-heads", "zbl", "charges"])
 def test_stacked_committee_equals_the_calculator_for_every_architecture(hyper):
     calc = committee((29, 79), n_members=2, seed=1, **hyper)
     walkers = mixed_walkers()
@@ -149,6 +149,13 @@ def test_stacked_committee_equals_the_calculator_for_every_architecture(hyper):
     md.run(0)
     # charges add an Ewald term: those models take the model-by-model path
     assert md._evaluator.stacked == ("charges" not in hyper)
+    if hyper.get("repulsion"):   # the rattled cells have pairs inside the ZBL range
+        single = walkers[0].copy()
+        single.calc = calc
+        single.get_potential_energy()
+        model = calc.models[0]
+        assert any(float(model.core.r_max.max()) > d for d in single.get_all_distances(
+            mic=True)[np.triu_indices(len(single), 1)])
     for k, atoms in enumerate(walkers):
         single = atoms.copy()
         single.calc = calc

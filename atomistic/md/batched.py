@@ -4,8 +4,9 @@ Active learning and committee MD run many small cells (~32 atoms). Run one after
 through ASE, every step of every walker pays Python/torch per-call overhead once per
 committee member, and at 32 atoms that overhead, not arithmetic, is most of the time.
 ``BatchedMD`` puts every walker's pairs into one batch and evaluates the whole committee
-on it at once (``atomistic.mlip.stacked``: shared geometry, member-stacked tensors; a
-committee with charges falls back to one batched forward per model).
+on it at once (``atomistic.mlip.stacked``: shared geometry, member-stacked tensors, the
+ZBL core repulsion computed once for all members; a committee with charges falls back to
+one batched forward per model).
 
 Update scheme: ASE 3.29's integrators, line for line (same coefficients, same expression
 order), on flat (atoms, 3) float64 arrays of all walkers:

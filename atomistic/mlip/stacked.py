@@ -25,10 +25,11 @@ import math
 
 
 def stackable(models) -> bool:
-    """True if ``models`` share one architecture and elements and predict no charges."""
+    """True if ``models`` share one architecture and elements and predict no charges (a ZBL
+    core repulsion is fine: it is the same fixed term in every member)."""
     try:
         first = {k: v for k, v in models[0].hyperparameters().items() if k != "n_heads"}
-        return all(not m.charges and not m.repulsion and list(m.elements) == list(models[0].elements)
+        return all(not m.charges and list(m.elements) == list(models[0].elements)
                    and {k: v for k, v in m.hyperparameters().items() if k != "n_heads"} == first
                    for m in models)
     except AttributeError:  # not a MomentPotential (e.g. a TorchScript export)
@@ -94,7 +95,26 @@ def stacked_energies_forces(models, positions, edge_index, slots, vec, species, 
     d_vec = d_r[..., None] * u_m + d_u_perp / r[:, None, None]
     d_vec = d_vec.reshape(n_edges, M * 3)
     grad = positions.new_zeros(n_atoms, M * 3).index_add(0, j, d_vec).index_add(0, i, -d_vec)
-    return energy, -grad.view(n_atoms, M, 3).transpose(0, 1)
+    forces = -grad.view(n_atoms, M, 3).transpose(0, 1)
+    if first.repulsion:   # the same fixed ZBL term in every member: computed once
+        e_rep, f_rep = _repulsion(first, vec, i, j, species, frame, n_atoms, n_frames)
+        energy, forces = energy + e_rep[None], forces + f_rep[None]
+    return energy, forces
+
+
+def _repulsion(model, vec, i, j, species, frame, n_atoms: int, n_frames: int):
+    """The ZBL core repulsion's frame energies (B,) eV and forces (N, 3) eV/A
+    (``model.repulsion_energies``' term, differentiated through the pair vectors)."""
+    import torch
+
+    with torch.enable_grad():
+        v = vec.detach().requires_grad_(True)
+        pair_type = species[i] * len(model.elements) + species[j]
+        atomic = model.core(torch.linalg.vector_norm(v, dim=1), pair_type, i, n_atoms)
+        energy = atomic.new_zeros(n_frames).index_add(0, frame, atomic)
+        (d_vec,) = torch.autograd.grad(energy.sum(), v)
+    grad = d_vec.new_zeros(n_atoms, 3).index_add(0, j, d_vec).index_add(0, i, -d_vec)
+    return energy.detach(), -grad
 
 
 def _geometry(vec, model):
