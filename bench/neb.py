@@ -113,7 +113,7 @@ def guess_path(initial, final, n_images=5):
     from ase.mep import NEB
 
     images = [initial.copy()] + [initial.copy() for _ in range(n_images)] + [final.copy()]
-    NEB(images).interpolate("idpp")
+    NEB(images, method="improvedtangent").interpolate("idpp")
     return images
 
 
