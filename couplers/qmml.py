@@ -106,9 +106,10 @@ class HybridCalculator(Calculator):
         cluster's ``info["charge"]`` (which the toolkit's MLIPs read) and, when it changes,
         given to the high-level calculator as its ``charge`` parameter: GPAW (old and new
         code) refuses to change it in place, so ``high`` is then replaced by
-        ``high.new(charge=q)``; other ASE calculators get ``set(charge=q)``. A charge that changes between steps because an ion joined or left the
-        cluster changes the high-level forces there: the same kind of jump as any change
-        of cluster membership, made rare by the buffer and the region's hysteresis.
+        ``high.new(charge=q)`` (same text log); other ASE calculators get
+        ``set(charge=q)``. A charge that changes because an ion joined or left the cluster
+        changes the high-level forces at once: the same kind of jump as any change of
+        cluster membership, made rare by the buffer and the region's hysteresis.
     """
 
     implemented_properties = ("energy", "free_energy", "forces")
@@ -266,7 +267,7 @@ class HybridCalculator(Calculator):
                 # GPAW: set() refuses to change it; new() would open a fresh text log on stdout
                 self.high = self.high.new(charge=q, txt=_same_text_log(self.high))
             elif hasattr(self.high, "set"):
-                self.high.set(charge=q)  # ASE calculators, legacy GPAW
+                self.high.set(charge=q)  # other ASE calculators
             else:
                 raise InputError(f"cluster_charge: the high-level calculator "
                                  f"{type(self.high).__name__} has no set() or new() to take "
