@@ -1,8 +1,8 @@
 """QM/ML on aqueous NaCl: GPAW on a Na+ and its first water shell, the shipped potential around it.
 
 Run:  OMP_NUM_THREADS=1 .venv/bin/python bench/qmml_electrolyte.py
-      (about 90 minutes on one core beside another job; kill-safe: every GPAW result is cached and the NVE run is
-      checkpointed each step, so a rerun continues where it stopped)
+      (about 90 minutes on one core beside another job; kill-safe: every GPAW result
+      is cached and the NVE run is checkpointed each step, so a rerun continues)
       QMML_LOW=<file.mlip.pt> uses another potential as the low level (nothing recorded).
 
 The README's headline, on the system the toolkit now has data for: GPAW as the high level,
@@ -40,11 +40,13 @@ the jumps measured here are 1e-4 to 1e-3 eV/A; the cluster box is aligned to the
 2. NVE, velocity Verlet 0.5 fs, hybrid (conserve_momentum on) and the pure potential from the
    same state: the frame re-thermalised under the pure potential first (200 fs of
    Langevin at 300 K, friction 0.01/fs; the campaign frame is not at equilibrium for the
-   shipped potential, and NVE from it heats by ~25 K in the first 2 fs). Reported: E_kin + E_low over time (for the pure run: its conserved energy;
-   for the hybrid run, the energy the mixing puts into the system: the work of
-   F_hybrid - F_low, the GPAW core's and the shell's), as net flux +- standard error over
-   blocks and rms block flux; temperature; shell crossings; cluster size and charge; and
-   the low level's committee spread (max_force_dev) along both runs.
+   shipped potential, and NVE from it heats by ~25 K in the first 2 fs). Reported:
+   E_kin + E_low over time (for the pure run: its conserved energy; for the hybrid run,
+   the energy the mixing puts into the system: the work of F_hybrid - F_low, the GPAW
+   core's and the shell's), as net flux +- standard error over blocks and rms block flux;
+   temperature; shell crossings; cluster size and charge; and the low level's committee
+   spread (max_force_dev) along both runs. The run is 32 fs: what fits a session at
+   ~60 s per GPAW step; rerun with a larger STEPS to extend it from its checkpoint.
 """
 from __future__ import annotations
 
