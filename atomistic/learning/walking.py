@@ -22,7 +22,9 @@ import numpy as np
 
 def walk_round(loop, end: int):
     walkers = [w for w in loop.walkers if not w.stopped]
-    if loop.s.md_engine == "ase":
+    # BatchedMD needs the committee's models (a CommitteeCalculator, which is what the loop
+    # trains); any other calculator walks with ASE
+    if loop.s.md_engine == "ase" or not hasattr(loop.calc, "models"):
         for w in walkers:
             for dev, _ in loop._walk(w, end):
                 yield w, dev, loop.calc.results["forces_std"]
