@@ -83,7 +83,7 @@ O_POINTS = (3.3,) if FAST else (3.05, 3.2, 3.3, 3.4, 3.55)
 DT = 0.5                                   # fs
 STEPS = 4 if FAST else 64
 BLOCKS = 2 if FAST else 4                  # 8 fs blocks
-GPAW = dict(mode="lcao", basis="sz(dzp)" if FAST else "dzp", xc="PBE", h=0.25 if FAST else 0.2,
+GPAW = dict(basis="sz(dzp)" if FAST else "dzp", xc="PBE", h=0.25 if FAST else 0.2,   # LCAO
             occupations={"name": "fermi-dirac", "width": 0.1}, legacy_gpaw=True,
             convergence={"density": 1e-6, "forces": 1e-5}, txt=None)
 
@@ -99,12 +99,10 @@ def start():
 def gpaw_high():
     from atomistic.mlip.dataset import gpaw_lcao_calculator
 
-    gp = {k: v for k, v in GPAW.items() if k not in ("mode", "basis", "xc", "h")}
-    return gpaw_lcao_calculator(basis=GPAW["basis"], xc=GPAW["xc"], h=GPAW["h"], kpts=(1, 1, 1),
-                                **gp)
+    return gpaw_lcao_calculator(kpts=(1, 1, 1), **GPAW)   # the cluster is finite: Gamma
 
 
-def make_calc(atoms, na, low, high, conserve_momentum):
+def make_calc(na, low, high, conserve_momentum):
     return HybridCalculator(high, low, IndexRegion([na], R_IN, R_OUT, hysteresis=HYSTERESIS),
                             buffer=BUFFER, whole_molecules=True, cluster_charge="formal",
                             grid_spacing=GPAW["h"], vacuum=4.0,
@@ -146,7 +144,7 @@ def drag(atoms0, na, low, high):
     """Per point: hybrid, high (GPAW cluster), low forces and weights at x, x + h, x + 2h."""
     mol, u, d0 = shell_molecule(atoms0, na)
     results = []
-    calc = make_calc(atoms0, na, low, high, conserve_momentum=False)
+    calc = make_calc(na, low, high, conserve_momentum=False)
     for p, target in enumerate(O_POINTS):
         cache = OUT / f"drag_{p}.npz"
         if cache.exists():
@@ -172,7 +170,7 @@ def drag(atoms0, na, low, high):
         out["mol"] = mol
         with atomic_path(cache) as tmp:
             np.savez(tmp, **out)
-        results.append({k: np.asarray(v) for k, v in out.items()})
+        results.append(out)
     return results
 
 
@@ -206,7 +204,7 @@ def nve(atoms0, na, low, high, hybrid_run: bool):
     name = "nve_hybrid" if hybrid_run else "nve_low"
     ckpt = OUT / f"{name}.npz"
     atoms = atoms0.copy()
-    calc = make_calc(atoms, na, low, high, conserve_momentum=True) if hybrid_run else low
+    calc = make_calc(na, low, high, conserve_momentum=True) if hybrid_run else low
     atoms.calc = calc
     keys = ("t_fs", "ekin", "e_low", "temp", "dev", "n_cluster", "n_shell", "charge", "t_high",
             "net_force")
