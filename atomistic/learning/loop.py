@@ -58,7 +58,7 @@ from .settings import validate_learning_settings
 from .state import LearningResult, LearningState, log_entry
 from .store import LearningStore, reconcile
 from .walker import Walker
-from .walking import walk_round
+from .walking import settle_step, walk_round
 
 
 class ActiveLearner:
@@ -318,21 +318,14 @@ class ActiveLearner:
         """Advance walker ``w`` to step ``end``; yield (dev, temperature) for every step at
         or below trust_hi (trusted steps already marked). Steps above trust_hi are rolled
         back here; a walker out of rollbacks stops."""
-        s = self.s
-        w.attach(self.calc, s, self._temperature(w.index, w.step))
+        w.attach(self.calc, self.s, self._temperature(w.index, w.step))
         while w.step < end:
             temp = self._temperature(w.index, w.step)
             dev = w.advance(temp)
-            self._emit("step", walker=w.index, step=w.step, dev=dev, temperature_K=temp)
-            self._keep_pool(w, dev)
-            if dev > s.trust_hi:
-                self._reject(w, dev, temp)
-                if w.stopped:
-                    return
-                continue
-            if dev <= s.trust_lo:
-                w.trust_here()
-            yield dev, temp
+            if settle_step(self, w, dev, temp):
+                yield dev, temp
+            elif w.stopped:
+                return
 
     def _run_onthefly(self) -> None:
         s = self.s

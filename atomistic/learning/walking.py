@@ -20,6 +20,21 @@ from __future__ import annotations
 import numpy as np
 
 
+def settle_step(loop, w, dev: float, temperature_K: float) -> bool:
+    """After walker ``w`` made a step with deviation ``dev``: report it, keep it in the pool,
+    roll it back above trust_hi (False: not a frame to use), mark it trusted at or below
+    trust_lo. Both engines, every step."""
+    s = loop.s
+    loop._emit("step", walker=w.index, step=w.step, dev=dev, temperature_K=temperature_K)
+    loop._keep_pool(w, dev)
+    if dev > s.trust_hi:
+        loop._reject(w, dev, temperature_K)   # new positions and momenta in w.atoms
+        return False
+    if dev <= s.trust_lo:
+        w.trust_here()
+    return True
+
+
 def walk_round(loop, end: int):
     walkers = [w for w in loop.walkers if not w.stopped]
     # BatchedMD needs the committee's models (a CommitteeCalculator, which is what the loop
@@ -54,14 +69,9 @@ def _walk_batched(loop, walkers, end: int):
                 w.step += 1
                 dev = float(md.max_force_dev[k])
                 dev = dev if np.isfinite(dev) else float("inf")
-                loop._emit("step", walker=w.index, step=w.step, dev=dev, temperature_K=temps[k])
-                loop._keep_pool(w, dev)
-                if dev > s.trust_hi:
-                    loop._reject(w, dev, temps[k])   # new positions and momenta in w.atoms
+                if not settle_step(loop, w, dev, temps[k]):
                     regroup |= w.stopped
                     continue
-                if dev <= s.trust_lo:
-                    w.trust_here()
                 yield w, dev, md.forces_std(k)
                 regroup |= w.step >= end
         active = [w for w in active if not w.stopped and w.step < end]
