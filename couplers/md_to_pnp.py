@@ -201,3 +201,122 @@ def plot_comparison(handoff: Handoff, result, path) -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+
+
+#: W_i where the MD never put the ion (c = 0): this many RT, an exclusion the PNP keeps
+EXCLUDED_RT = 15.0
+#: eps_perp is kept within [1, EPS_PERP_MAX]: 1/eps_perp from MD crosses zero next to a
+#: surface (over-screening), and a Poisson solver needs a positive, finite permittivity
+EPS_PERP_MAX = 500.0
+
+
+def interface_handoff(*, temperature: float, species: dict, bulk_concentrations: dict,
+                      diffusivities: dict, epsilon_r: float, x, concentrations: dict | None = None,
+                      mean_force_potentials: dict | None = None, permittivity=None,
+                      slab_diffusivities: dict | None = None, charge_density=None, potential=None,
+                      reference: str, method: str = "", code_version: str = "") -> Handoff:
+    """A transport handoff for one electrode | electrolyte interface, from plain MD numbers.
+
+    SI throughout: x (m) from the electrode's surface plane (bin centres); species {name:
+    charge number}; bulk_concentrations mol/m^3; diffusivities {name: (D, stderr)} m^2/s;
+    concentrations {name: (values, stderr)} mol/m^3; mean_force_potentials {name: (W,
+    stderr)} J/mol (NaN where the ion never went: set to EXCLUDED_RT RT, an exclusion);
+    permittivity (eps, stderr) relative (NaN where the MD could not say: the bulk
+    ``epsilon_r``; clipped to [1, EPS_PERP_MAX], see EPS_PERP_MAX); slab_diffusivities {name:
+    (D, stderr)} m^2/s (NaN: the bulk D); charge_density, potential: (values, stderr) in
+    C/m^3 and V. ``reference`` says where x = 0 is and what phi is measured against.
+    What was replaced (NaN, clipped) is counted in each profile's name, so nobody mistakes a
+    filled value for a measured one.
+    """
+    from scipy.constants import R
+
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1 or len(x) < 2 or not np.all(np.diff(x) > 0):
+        raise InputError("x: expected increasing bin centres (m), at least two")
+    names = list(species)
+    for label, d in (("bulk_concentrations", bulk_concentrations), ("diffusivities", diffusivities)):
+        missing = [n for n in names if n not in d]
+        if missing:
+            raise InputError(f"{label}: no entry for {missing}; expected one per species {names}")
+    grid = (x * 1e10).tolist()
+
+    def prof(name, kind, sp, values, stderr, unit, filled=0):
+        v = np.asarray(values, dtype=float)
+        if v.shape != x.shape:
+            raise InputError(f"{name}: {v.shape[0] if v.ndim else 0} values for {len(x)} bins")
+        se = None if stderr is None else np.nan_to_num(np.asarray(stderr, dtype=float), nan=0.0)
+        label = f"{name} ({filled} bins filled)" if filled else name
+        return dict(name=label, kind=kind, species=sp, grid=grid, values=v.tolist(),
+                    stderr=None if se is None else se.tolist(), grid_unit="A", unit=unit,
+                    reference=reference)
+
+    profiles = []
+    for n, (c, se) in (concentrations or {}).items():
+        profiles.append(prof(f"c_{n}", "concentration", n, c, se, "mol/m^3"))
+    for n, (w, se) in (mean_force_potentials or {}).items():
+        w = np.asarray(w, dtype=float)
+        bad = ~np.isfinite(w)
+        profiles.append(prof(f"W_{n}", "mean_force_potential", n,
+                             np.where(bad, EXCLUDED_RT * R * temperature, w), se, "J/mol",
+                             int(bad.sum())))
+    if permittivity is not None:
+        eps, se = (np.asarray(a, dtype=float) for a in permittivity)
+        bad = ~np.isfinite(eps) | (eps < 1) | (eps > EPS_PERP_MAX)
+        filled = np.where(np.isfinite(eps), np.clip(eps, 1.0, EPS_PERP_MAX), epsilon_r)
+        profiles.append(prof("eps_perp", "permittivity", None, filled, se, "dimensionless",
+                             int(bad.sum())))
+    for n, (d, se) in (slab_diffusivities or {}).items():
+        d = np.asarray(d, dtype=float)
+        bad = ~np.isfinite(d)
+        profiles.append(prof(f"D_{n}", "diffusivity", n, np.where(bad, diffusivities[n][0], d),
+                             se, "m^2/s", int(bad.sum())))
+    if charge_density is not None:
+        profiles.append(prof("rho", "charge_density", None, *charge_density, "C/m^3"))
+    if potential is not None:
+        profiles.append(prof("phi", "potential", None, *potential, "V"))
+    return Handoff.validate_data(dict(
+        temperature=temperature, relative_permittivity=epsilon_r,
+        species=[dict(name=n, charge_number=int(z)) for n, z in species.items()],
+        bulk_concentrations={n: float(bulk_concentrations[n]) for n in names},
+        diffusivities=[dict(species=n, value=float(diffusivities[n][0]),
+                            stderr=float(diffusivities[n][1]), unit="m^2/s", method=method)
+                       for n in names],
+        profiles=profiles,
+        provenance=Provenance(code_version=code_version,
+                              created=_dt.datetime.now(_dt.timezone.utc).isoformat()).model_dump()))
+
+
+def pnp_at_surface_charge(handoff: Handoff, sigma: float, *, informed: bool, bracket=(-1.0, 1.0),
+                          xtol: float = 1e-6, **kwargs):
+    """The open-cell PNP (``pnp_open_cell``) whose electrode carries ``sigma`` (C/m^2): the
+    electrode potential is found by Brent's method within ``bracket`` (V vs the bulk).
+    Returns (potential V, PNPResult). An MD fixes the charge, a PNP cell the potential; this
+    compares the two at equal charge, as Bonthuis & Netz (2011) did."""
+    from scipy.optimize import brentq
+
+    if not np.isfinite(sigma):
+        raise InputError(f"sigma: {sigma}; expected a finite surface charge in C/m^2")
+    cache = {}
+
+    def excess(psi):
+        cache[psi] = pnp_open_cell(handoff, psi, informed=informed, **kwargs)[1]
+        return cache[psi].surface_charge - sigma
+
+    lo, hi = bracket
+    f_lo, f_hi = excess(lo), excess(hi)
+    if f_lo * f_hi > 0:
+        raise InputError(f"sigma: {sigma} C/m^2 is outside what potentials {bracket} V give "
+                         f"({f_lo + sigma:.3g} .. {f_hi + sigma:.3g} C/m^2); widen the bracket")
+    psi = brentq(excess, lo, hi, xtol=xtol)
+    if psi not in cache:
+        excess(psi)
+    return psi, cache[psi]
+
+
+def pnp_capacitance(handoff: Handoff, potential: float, *, informed: bool, step: float = 5e-3,
+                    **kwargs) -> float:
+    """Differential capacitance dsigma/dpsi (F/m^2) of the open-cell PNP at ``potential``
+    (V vs the bulk), by a central difference of +- ``step`` V (second order)."""
+    hi = pnp_open_cell(handoff, potential + step, informed=informed, **kwargs)[1].surface_charge
+    lo = pnp_open_cell(handoff, potential - step, informed=informed, **kwargs)[1].surface_charge
+    return (hi - lo) / (2 * step)
