@@ -32,7 +32,9 @@ def _system_names(start):
         ions = sorted(set(atoms.get_chemical_symbols()) - {"H", "O", "Cu"})
         label = " + ".join(["H2O"] + ions) if ions else "H2O"
         where = "film on Cu(111)" if "Cu" in atoms.get_chemical_symbols() else "bulk"
-        if "origin" in atoms.info:   # appended: a production snapshot (make_production_starts)
+        if "start_label" in atoms.info:   # appended: a cell of its own (make_film_starts)
+            where += ", " + atoms.info["start_label"]
+        elif "origin" in atoms.info:   # appended: a production snapshot (make_production_starts)
             where += ", production snapshot " + atoms.info["origin"].split(", ")[-1].split(
                 " (")[0]
         names[k] = f"{label}, {where} ({len(atoms)} atoms)"
