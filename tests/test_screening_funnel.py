@@ -98,3 +98,20 @@ def test_reliability_numbers_of_perfect_and_useless_forecasts():
     # k = 0 collapses every member onto the committee mean; k = 1 changes nothing
     assert np.allclose(scaled_members(e, 0.0), e.mean(axis=0))
     assert np.allclose(scaled_members(e, 1.0), e)
+
+
+def test_a_learned_committee_survives_the_private_copy_each_screening_task_makes():
+    import copy
+
+    import torch
+
+    from atomistic.mlip.calculator import CommitteeCalculator
+    from atomistic.mlip.model import MomentPotential
+
+    torch.manual_seed(0)
+    calc = CommitteeCalculator([MomentPotential([29], cutoff=4.5), MomentPotential([29], cutoff=4.5)])
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
+    twin = copy.deepcopy(calc)   # what screening's _evaluate does with every task's calculator
+    a, b = atoms.copy(), atoms.copy()
+    a.calc, b.calc = calc, twin
+    assert b.get_potential_energy() == a.get_potential_energy()  # same weights, same arithmetic

@@ -74,7 +74,6 @@ class CommitteeCalculator(Calculator):
             from ..errors import InputError
 
             raise InputError("models: an empty committee; expected at least one model")
-        self._torch = torch
         self.dtype = {"float32": torch.float32, "float64": torch.float64}[dtype]
         self.models = [m.to(self.dtype).eval() for m in models]
         self.elements = list(self.models[0].elements)
@@ -96,7 +95,8 @@ class CommitteeCalculator(Calculator):
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)
-        torch = self._torch
+        import torch   # not kept on self: a module attribute would make the calculator
+                       # impossible to deep-copy or pickle (screening tasks, Dask workers)
         atoms = self.atoms
         # a NaN coordinate falls outside every cutoff and would give a finite, wrong energy
         check_atoms(atoms, "atoms given to the learned potential", min_fraction=0)
