@@ -279,24 +279,45 @@ def pulse_profile(c_rate, n=6, on=300.0, off=600.0):
     return Profile(f"pulse_{c_rate:g}C", steps, "pulse", {"c_rate": c_rate})
 
 
-def drive_cycle_profile(seed, duration=3000.0, mean_c=0.8, max_c=2.0):
-    """Synthetic drive cycle: random pulse train.
+def drive_cycle_profile(seed, duration=3000.0, mean_c=0.8, max_c=2.0, regen_rests=False):
+    """Synthetic drive cycle from a seeded generator (``seed`` fixes it exactly).
 
-    Statistics: segment durations ~ U(10, 60) s; currents ~ N(mean_c, 0.7*mean_c)
+    ``regen_rests=False`` (the original family): a random pulse train;
+    segment durations ~ U(10, 60) s; currents ~ N(mean_c, 0.7*mean_c)
     clipped to [-0.6*max_c, max_c] (negatives are regen-braking charge);
-    15 % of segments are rests.
+    15 % of segments are rests. Starts from 95 % SOC.
+
+    ``regen_rests=True`` (stop-and-go trips): each trip is 1-4 driving
+    segments (U(10, 60) s at N(mean_c, 0.5*mean_c) clipped to [0.1, max_c]),
+    then a regen burst (U(4, 15) s of charge at U(0.15, 0.5)*max_c, i.e.
+    charging current during a discharge), then a rest (zero current,
+    U(10, 120) s; every fourth trip or so U(300, 600) s, a parked car).
+    Starts from 75 % SOC, so regen bursts stay below the upper
+    cut-off. Trips repeat until ``duration``.
     """
     rng = np.random.default_rng(seed)
     steps, t = [], 0.0
+    if not regen_rests:
+        while t < duration:
+            d = float(rng.uniform(10, 60))
+            if rng.random() < 0.15:
+                c = 0.0
+            else:
+                c = float(np.clip(rng.normal(mean_c, 0.7 * mean_c), -0.6 * max_c, max_c))
+            steps.append((d, c))
+            t += d
+        return Profile(f"drive_s{seed}", steps, "drive", {"seed": seed})
     while t < duration:
-        d = float(rng.uniform(10, 60))
-        if rng.random() < 0.15:
-            c = 0.0
-        else:
-            c = float(np.clip(rng.normal(mean_c, 0.7 * mean_c), -0.6 * max_c, max_c))
-        steps.append((d, c))
-        t += d
-    return Profile(f"drive_s{seed}", steps, "drive", {"seed": seed})
+        trip = [(float(rng.uniform(10, 60)),
+                 float(np.clip(rng.normal(mean_c, 0.5 * mean_c), 0.1, max_c)))
+                for _ in range(int(rng.integers(1, 5)))]
+        trip.append((float(rng.uniform(4, 15)), -float(rng.uniform(0.15, 0.5)) * max_c))
+        rest = rng.uniform(300, 600) if rng.random() < 0.25 else rng.uniform(10, 120)
+        trip.append((float(rest), 0.0))
+        steps += trip
+        t += sum(d for d, _ in trip)
+    return Profile(f"drive_regen_s{seed}", steps, "drive_regen",
+                   {"seed": seed, "regen_rests": True, "soc0": 0.75})
 
 
 def _key(profile, temperature, parameter_set, soc0):

@@ -46,7 +46,7 @@ def main():
           f"to {1e3 * corr.max():.1f} mV")
 
     for profile, T in ([(drive_cycle_profile(100), 298.15)] if FAST else
-                       [(cc_profile(1.5), 298.15), (drive_cycle_profile(100), 298.15)]):
+                       [(cc_profile(1.25), 298.15), (drive_cycle_profile(100), 298.15)]):
         r = compare_to_dfn(residual, profile, T)
         print(f"{profile.name} at {T} K vs DFN: SPMe RMSE {r['rmse_spme_mV']:.2f} mV, "
               f"HybridSPMe RMSE {r['rmse_hybrid_mV']:.2f} mV")

@@ -9,7 +9,8 @@ torch = pytest.importorskip("torch")
 from continuum.battery_data import (BASE_FEATURE_NAMES, FEATURE_NAMES,  # noqa: E402
                                     FEATURE_VARIABLES, cc_profile, derived_features,
                                     ocp_slope_exact, run_pair)
-from couplers.battery import HybridSPMe, ParameterSetMismatch, Residual  # noqa: E402
+from couplers.battery import (HybridSPMe, ParameterSetMismatch, Residual,  # noqa: E402
+                              combine_voltage_events)
 from couplers.battery_train import load_config, train_residual  # noqa: E402
 from couplers.errors import InputError  # noqa: E402
 
@@ -149,6 +150,41 @@ def test_separate_and_combined_cutoff_events_give_the_same_voltage(trained):
     assert np.max(np.abs(v[0] - v[1])) < 1e-3
     with pytest.raises(InputError, match="voltage_events"):
         HybridSPMe(voltage_events="both")
+
+
+@pytest.mark.parametrize("events", ["combined", "separate"])
+def test_cutoff_stops_where_the_corrected_voltage_meets_the_limit_not_the_spme_voltage(events):
+    """The events skip the network while both limits are further than bound_V away; near a
+    limit they must see the full correction. A constant +46 mV correction makes the two
+    stopping points differ by far more than the event tolerance."""
+    res = Residual([np.zeros((1, NF))], [np.array([5.0])], np.zeros(NF), np.ones(NF),
+                   np.full(NF, -np.inf), np.full(NF, np.inf), "Chen2020", 0.01, 0.1)
+    offset = 0.1 * np.tanh(0.5)  # bound * tanh(out_scale * bias / bound) = 46.2 mV
+    p = pybamm.ParameterValues("Chen2020")
+    lo, hi = p["Lower voltage cut-off [V]"], p["Upper voltage cut-off [V]"]
+    for current, soc, limit in ((5.0, 0.3, lo), (-5.0, 0.7, hi)):
+        p["Current function [A]"] = current
+        model = HybridSPMe(residual=res, voltage_events=events)
+        sol = pybamm.Simulation(model, parameter_values=p).solve([0, 20000], initial_soc=soc)
+        v = float(sol["Voltage [V]"].entries[-1])
+        v_spme = float(sol["SPMe voltage [V]"].entries[-1])
+        # Root located by IDAKLU to its event tolerance (well below 1 mV).
+        assert abs(v - limit) < 1e-3
+        assert abs(v - v_spme - offset) < 1e-9  # the correction is the constant offset
+
+
+def test_plain_spme_with_the_combined_event_stops_where_pybamm_s_two_events_stop():
+    """combine_voltage_events gives SPMe the hybrid's event layout (for like-for-like timings)
+    without changing where a discharge ends."""
+    p = pybamm.ParameterValues("Chen2020")
+    p["Current function [A]"] = 10.0  # 2C: reaches the lower cut-off within 20000 s
+    model = combine_voltage_events(pybamm.lithium_ion.SPMe())
+    names = [e.name for e in model.events]
+    assert "Minimum voltage [V]" in names and "Maximum voltage [V]" not in names
+    ends = [pybamm.Simulation(m, parameter_values=p).solve([0, 20000]).t[-1]
+            for m in (model, pybamm.lithium_ion.SPMe())]
+    # Same root of V - V_low, located by IDAKLU to its event tolerance: well under 0.1 s.
+    assert abs(ends[0] - ends[1]) < 0.1
 
 
 def test_other_parameter_set_refused(trained, tmp_path):
