@@ -32,8 +32,8 @@ bench/README.md: changing it after looking at the numbers needs new runs):
   The two interfaces of the pzc run are equivalent and are averaged.
   - bulk: the film beyond BULK_FROM_A from both surfaces; its ion concentration is each
     run's PNP reservoir.
-  - first adsorption layer: the first minimum of the pzc run's water-O density beyond its
-    first peak; profiles are compared beyond it.
+  - first adsorption layer: it ends at the minimum of the pzc run's water-O density within
+    2.5 A beyond its highest peak in the first 4 A; profiles are compared beyond it.
   - D: lateral MSD of each ion (all frames, relative to the slab's centre of mass), block
     errors; D(x) in 1 A slabs (Liu, Harder & Berne), NaN slabs take the bulk D.
   - W_i(x) = -RT ln(c_i(x) / c_i,bulk) from the pzc run: the ion's whole PMF there, whose
@@ -172,11 +172,13 @@ def _mean_sides(a, b):
 
 
 def _first_layer(x, rho_o):
-    """x of the first minimum of the water-O density beyond its first peak (m)."""
-    i = int(np.argmax(rho_o > 0.5 * rho_o.max()))               # the rising edge of the peak
-    i += int(np.argmax(np.diff(rho_o[i:]) < 0))                  # its top
-    j = i + int(np.argmax(np.diff(rho_o[i:]) > 0))               # the next minimum
-    return float(x[j])
+    """x (m) of the water-O density's minimum within 2.5 A beyond its highest peak in the
+    first 4 A: the end of the first adsorption layer, robust to a noisy bin."""
+    xa = x * 1e10
+    near = np.flatnonzero(xa < 4.0)
+    peak = near[int(np.argmax(rho_o[near]))]
+    after = np.flatnonzero((xa > xa[peak]) & (xa <= xa[peak] + 2.5))
+    return float(x[after[int(np.argmin(rho_o[after]))]])
 
 
 def _diffusion(prod, k0):
@@ -398,7 +400,7 @@ def _chain(prods):
         f"drop electrode - film middle: pzc {dphi0:+.3f} ± {dphi0_se:.3f} V; charged lower "
         f"{chg.lower.delta_phi:+.3f} ± {chg.lower.delta_phi_stderr:.3f}, upper "
         f"{chg.upper.delta_phi:+.3f} ± {chg.upper.delta_phi_stderr:.3f} V. First adsorption "
-        f"layer ends at x = {x_min * 1e10:.2f} A (first minimum of the water-O density).",
+        f"layer ends at x = {x_min * 1e10:.2f} A (the water-O density's minimum after its first peak).",
         "Ion diffusion, lateral, pzc run (1e-9 m^2/s): " + ", ".join(
             f"{sp} {d[0] * 1e9:.2f} ± {d[1] * 1e9:.2f}" for sp, d in d_bulk.items())
         + f". Reservoir concentrations of the PNP: the film's middle (x >= {BULK_FROM_A:g} A).",
