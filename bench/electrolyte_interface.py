@@ -63,7 +63,6 @@ bench/README.md: changing it after looking at the numbers needs new runs):
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -78,12 +77,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 warnings.filterwarnings("ignore")
 
+from atomistic.mlip.potential import potential_digest  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
 DATA = ROOT / "data" / "nacl_cu"
 POTENTIAL = DATA / "potential.mlip.pt"
-_HASH = hashlib.sha1(POTENTIAL.read_bytes()).hexdigest()[:8]
+# keyed on the weights, not the file's bytes: a rerun of bench/electrolyte_potential.py
+# re-saves the same committee with a new timestamp, and its runs must go on
+_HASH = potential_digest(POTENTIAL)[:8]
 OUT = ROOT / "bench" / "out" / (f"electrolyte_interface_{_HASH}" + ("_fast" if FAST else ""))
 FIGURE = (OUT if FAST else ROOT / "bench" / "out") / "electrolyte_interface.png"
 SIZE, LAYER, LATTICE_A, GAP_A, N_WATER = (4, 4, 3), 16, 3.63, 25.0, 70
@@ -257,7 +259,7 @@ def main():
         parts.append("Profiles, handoff, PNP and capacitance: not measured (missed): "
                      + ", ".join(n for n in RUNS if n not in prods or n in stopped)
                      + " did not complete its production (table above).")
-    body = (f"Potential: `{POTENTIAL.relative_to(ROOT)}` (sha1 {_HASH}; 3 members, committee "
+    body = (f"Potential: `{POTENTIAL.relative_to(ROOT)}` (weights digest {_HASH}; 3 members, committee "
             f"mean, predicted charges, PME). Cell: Cu(111) 4x4, 3 layers | {N_WATER} H2O + 2 NaCl, "
             f"{GAP_A:g} A film, 262 atoms. MD: {EQ_PS:g} ps Langevin then {PROD_PS:g} ps Bussi NVT "
             f"at {T_K:.0f} K, {DT_FS} fs, a frame every {DT_FS * RECORD_EVERY:g} fs, the first "

@@ -10,7 +10,8 @@ from ase.calculators.emt import EMT
 
 from atomistic.mlip.dataset import (dataset_hash, label_frames, read_frames, split_frames,
                                write_frames)
-from atomistic.mlip.potential import PotentialFileError, load_potential
+from atomistic.mlip.potential import (PotentialFileError, build_models, load_potential,
+                                      potential_digest, read_potential_file, save_potential)
 from atomistic.mlip.reference_frames import langevin_frames, rattled_fcc
 from atomistic.mlip.training import train_committee, validate_settings
 from atomistic.errors import InputError
@@ -87,6 +88,19 @@ def test_training_is_deterministic_and_resumes_from_checkpoints(emt_data, traine
     fresh = train_committee(emt_data[0], settings, tmp_path / "fresh.pt", progress=False)
     atoms.calc = fresh
     np.testing.assert_array_equal(atoms.get_forces(), f_resumed)
+
+
+def test_a_potentials_digest_is_its_weights_not_when_it_was_written(trained, tmp_path):
+    import torch
+
+    _, path, _ = trained
+    models = build_models(read_potential_file(path))
+    save_potential(models, tmp_path / "again.pt", metrics={"note": "another save"})
+    assert potential_digest(tmp_path / "again.pt") == potential_digest(path)
+    with torch.no_grad():
+        next(models[1].parameters()).view(-1)[0] += 1e-6     # one weight, a float32 ulp or so
+    save_potential(models, tmp_path / "changed.pt")
+    assert potential_digest(tmp_path / "changed.pt") != potential_digest(path)
 
 
 def test_committee_members_disagree_more_far_from_training_data(trained):

@@ -102,6 +102,23 @@ def read_potential_file(path: str | Path) -> dict:
     return payload
 
 
+def potential_digest(path: str | Path) -> str:
+    """A sha1 of what makes a potential file the potential it is: elements, cutoff,
+    hyperparameters and every member's weights; not when it was written or its metrics.
+    Two saves of the same trained committee have the same digest (and different bytes)."""
+    import hashlib
+    import json
+
+    payload = read_potential_file(path)
+    h = hashlib.sha1(json.dumps([payload["elements"], payload.get("cutoff"),
+                                 payload["hyperparameters"]], sort_keys=True).encode())
+    for member in payload["members"]:
+        for key in sorted(member):
+            h.update(key.encode())
+            h.update(member[key].contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
 def build_models(payload: dict):
     """The committee members (``MomentPotential``) described by a file payload."""
     from .model import MomentPotential
