@@ -56,7 +56,7 @@ from ..errors import InputError
 from .display import ProgressDisplay
 from .settings import validate_learning_settings
 from .state import LearningResult, LearningState, log_entry
-from .store import LearningStore, reconcile
+from .store import LearningStore, reconcile, starting_potential
 from .walker import Walker
 from .walking import settle_step, walk_round
 
@@ -74,14 +74,18 @@ class ActiveLearner:
             after every (re)training.
         initial_frames: labelled frames to start from instead of labelling the
             structures (not counted as reference calls).
+        initial_potential: a committee file trained on ``initial_frames``, used
+            as is instead of training one (production on the fly after a campaign).
         progress: show a live rich display.
         callback: called with a dict per event ("step", "labelled", "failed",
             "rejected", "trained"); steps carry walker, step, dev, temperature_K.
     """
 
     def __init__(self, structures, reference, folder: str | Path, settings=None,
-                 test_frames=None, initial_frames=None, progress: bool = True, callback=None):
+                 test_frames=None, initial_frames=None, progress: bool = True, callback=None,
+                 initial_potential: str | Path | None = None):
         self.s = validate_learning_settings(settings)
+        self.initial_potential = starting_potential(initial_potential, initial_frames)
         self.structures = [a.copy() for a in structures]
         if not self.structures:
             raise InputError("structures: empty; expected at least one starting structure")
@@ -296,6 +300,9 @@ class ActiveLearner:
             self.store.write_dataset(self.dataset)
             self.state.log += [log_entry(a.info["al_id"], -1, -1, None, "initial")
                                   for a in self.dataset]
+            if self.initial_potential is not None:  # installed before the state says so
+                self.store.install_potential(self.initial_potential)
+                self.state.trained_on = len(self.dataset)
             self._save()
             return
         rng = np.random.default_rng([self.s.seed, 7])

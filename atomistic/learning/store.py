@@ -34,6 +34,20 @@ def _write_text(path: Path, text: str) -> None:
         fh.write(text)
 
 
+def starting_potential(path, frames) -> Path | None:
+    """``path`` checked as the committee a run starts from, trained on ``frames``."""
+    if path is None:
+        return None
+    path = Path(path)
+    if not frames:
+        raise InputError("initial_potential: given without initial_frames; expected the "
+                         "labelled frames the committee was trained on")
+    if not path.is_file():
+        raise InputError(f"initial_potential: {path} is not a file; expected a committee "
+                         "file (*.mlip.pt)")
+    return path
+
+
 class LearningStore:
     """Read and write the files of an active-learning run folder (see module docstring)."""
 
@@ -47,6 +61,14 @@ class LearningStore:
         self.pending_file = self.folder / "pending.extxyz"
         self.log_file = self.folder / "log.jsonl"
         self.pool_file = self.folder / "pool.extxyz"
+
+    def install_potential(self, source: Path) -> None:
+        """Copy a committee file in as the run's potential (temp file, then rename)."""
+        import shutil
+
+        tmp = self.folder / "potential.next.mlip.pt"
+        shutil.copyfile(source, tmp)
+        tmp.replace(self.potential)
 
     # --- frames -------------------------------------------------------------
     def read_dataset(self) -> list:
