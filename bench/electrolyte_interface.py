@@ -82,12 +82,17 @@ from bench._record import markdown_table, record  # noqa: E402
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
 DATA = ROOT / "data" / "nacl_cu"
-POTENTIAL = DATA / "potential.mlip.pt"
+# A candidate committee runs before it is shipped (nothing recorded):
+#   ELECTROLYTE_POTENTIAL=bench/out/electrolyte_potential/ours.mlip.pt \
+#   .venv/bin/python bench/electrolyte_interface.py
+# Runs are keyed on the weights, so they go on once the same committee is shipped.
+CANDIDATE = os.environ.get("ELECTROLYTE_POTENTIAL")
+POTENTIAL = Path(CANDIDATE).resolve() if CANDIDATE else DATA / "potential.mlip.pt"
 # keyed on the weights, not the file's bytes: a rerun of bench/electrolyte_potential.py
 # re-saves the same committee with a new timestamp, and its runs must go on
 _HASH = potential_digest(POTENTIAL)[:8]
 OUT = ROOT / "bench" / "out" / (f"electrolyte_interface_{_HASH}" + ("_fast" if FAST else ""))
-FIGURE = (OUT if FAST else ROOT / "bench" / "out") / "electrolyte_interface.png"
+FIGURE = (OUT if FAST or CANDIDATE else ROOT / "bench" / "out") / "electrolyte_interface.png"
 SIZE, LAYER, LATTICE_A, GAP_A, N_WATER = (4, 4, 3), 16, 3.63, 25.0, 70
 IONS = ("Na", "Cl", "Na", "Cl")
 T_K, DT_FS, RECORD_EVERY = 300.0, 0.5, 10
@@ -259,14 +264,16 @@ def main():
         parts.append("Profiles, handoff, PNP and capacitance: not measured (missed): "
                      + ", ".join(n for n in RUNS if n not in prods or n in stopped)
                      + " did not complete its production (table above).")
-    body = (f"Potential: `{POTENTIAL.relative_to(ROOT)}` (weights digest {_HASH}; 3 members, committee "
+    body = (f"Potential: `{POTENTIAL.relative_to(ROOT) if POTENTIAL.is_relative_to(ROOT) else POTENTIAL}` (weights digest {_HASH}; 3 members, committee "
             f"mean, predicted charges, PME). Cell: Cu(111) 4x4, 3 layers | {N_WATER} H2O + 2 NaCl, "
             f"{GAP_A:g} A film, 262 atoms. MD: {EQ_PS:g} ps Langevin then {PROD_PS:g} ps Bussi NVT "
             f"at {T_K:.0f} K, {DT_FS} fs, a frame every {DT_FS * RECORD_EVERY:g} fs, the first "
             f"{DISCARD_PS:g} ps of each production left out; one process with one torch thread "
             "per run, the two runs side by side.\n\n" + "\n\n".join(parts) + "\n")
     print(body)
-    if not FAST:
+    if CANDIDATE:
+        print(f"candidate {POTENTIAL}: not recorded (output in {OUT})")
+    elif not FAST:
         record("electrolyte_interface", ".venv/bin/python bench/electrolyte_interface.py", body)
     (OUT / "summary.json").write_text(json.dumps({"walls": walls, "stopped": stopped}, indent=1))
 
