@@ -66,12 +66,10 @@ warnings.filterwarnings("ignore")
 from bench._record import markdown_table, record  # noqa: E402
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
-DATA = ROOT / "data" / "nacl_cu"
 # A candidate committee is tried before it is shipped (nothing recorded, its own folder):
 #   ELECTROLYTE_POTENTIAL=data/nacl_cu/campaign/potential.mlip.pt ELECTROLYTE_RUNS=98 \
 #   .venv/bin/python bench/electrolyte_bulk.py
-CANDIDATE = os.environ.get("ELECTROLYTE_POTENTIAL")
-POTENTIAL = Path(CANDIDATE).resolve() if CANDIDATE else DATA / "potential.mlip.pt"
+from bench._nacl_cu import CANDIDATE, DATA, POTENTIAL  # noqa: E402
 OUT = ROOT / "bench" / "out" / ("electrolyte_bulk_fast" if FAST else "electrolyte_bulk")
 if CANDIDATE:
     import hashlib

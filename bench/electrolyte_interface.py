@@ -81,13 +81,11 @@ from atomistic.mlip.potential import potential_digest  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
-DATA = ROOT / "data" / "nacl_cu"
 # A candidate committee runs before it is shipped (nothing recorded):
 #   ELECTROLYTE_POTENTIAL=bench/out/electrolyte_potential/ours.mlip.pt \
 #   .venv/bin/python bench/electrolyte_interface.py
 # Runs are keyed on the weights, so they go on once the same committee is shipped.
-CANDIDATE = os.environ.get("ELECTROLYTE_POTENTIAL")
-POTENTIAL = Path(CANDIDATE).resolve() if CANDIDATE else DATA / "potential.mlip.pt"
+from bench._nacl_cu import CANDIDATE, DATA, POTENTIAL  # noqa: E402
 # keyed on the weights, not the file's bytes: a rerun of bench/electrolyte_potential.py
 # re-saves the same committee with a new timestamp, and its runs must go on
 _HASH = potential_digest(POTENTIAL)[:8]
