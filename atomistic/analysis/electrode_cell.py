@@ -41,7 +41,7 @@ import dataclasses
 import numpy as np
 
 from ..errors import InputError
-from .block_average import block_estimate
+from .block_average import block_estimate, split_blocks
 from .profiles import E_CHARGE, EPS0, Profile
 
 SIDES = ("lower", "upper")
@@ -178,9 +178,9 @@ def analyse_electrode_cell(positions, charges, symbols, cell, *, metal: str, lay
            for s in SIDES}
     dphi = {s: np.empty(len(x)) for s in SIDES}
     vol = area * bin_A * A ** 3                                        # m^3 per bin
+    inside = ~is_metal
     for f in range(len(x)):
         lf = film[f]
-        inside = ~is_metal
         order = np.argsort(u[f, inside])
         us, qs = u[f, inside][order], q[f, inside][order]
         s0 = np.concatenate([[0.0], np.cumsum(qs)])
@@ -209,8 +209,7 @@ def analyse_electrode_cell(positions, charges, symbols, cell, *, metal: str, lay
 
     def prof(series, unit, floor=0.0):
         arr = np.asarray(series)
-        nb = len(arr) // n_blocks
-        blocks = np.array([arr[b * nb:(b + 1) * nb].mean(axis=0) for b in range(n_blocks)])
+        blocks = np.array([b.mean(axis=0) for b in split_blocks(arr, n_blocks)])
         se = blocks.std(axis=0, ddof=1) / np.sqrt(n_blocks)
         return Profile(z=centres * A, values=arr.mean(axis=0), stderr=np.maximum(se, floor),
                        unit=unit)

@@ -82,16 +82,14 @@ class RecoveryRun:
 
 
 def _pd(formulas: Sequence[str], e_form: Sequence[float], elements):
-    """pymatgen PhaseDiagram of formation energies (eV/atom); the ``elements`` sit at zero."""
-    from .._engines import import_engine
-    from .hull import _composition
+    """pymatgen PhaseDiagram of formation energies (eV/atom); the ``elements`` sit at zero.
+    Entry names: the index of each formula, and ``element:X``."""
+    from .hull import _composition, phase_diagram
 
-    pdm = import_engine("pymatgen.analysis.phase_diagram")
     comps = [_composition(f) for f in formulas]
-    entries = [pdm.PDEntry(c, float(e) * c.num_atoms, name=str(i))
-               for i, (c, e) in enumerate(zip(comps, e_form))]
-    entries += [pdm.PDEntry(_composition(str(el)), 0.0, name=f"element:{el}") for el in elements]
-    return pdm.PhaseDiagram(entries), entries
+    names = [str(i) for i in range(len(comps))] + [f"element:{el}" for el in elements]
+    energies = [float(e) * c.num_atoms for c, e in zip(comps, e_form)] + [0.0] * len(elements)
+    return phase_diagram(names, comps + [_composition(str(el)) for el in elements], energies)[0]
 
 
 def call_in_committee_order(names: Sequence[str], formulas: Sequence[str],
@@ -135,7 +133,7 @@ def call_in_committee_order(names: Sequence[str], formulas: Sequence[str],
     uncalled = list(range(n))
     order, bounds, stop = [], [], None
     while uncalled:
-        pd, _ = _pd(known_f, known_e, elements)
+        pd = _pd(known_f, known_e, elements)
         hull_at: dict[str, float] = {}
         for i in uncalled:
             if reduced[i] not in hull_at:
@@ -156,7 +154,7 @@ def call_in_committee_order(names: Sequence[str], formulas: Sequence[str],
     n_known = len(known)
     at_stop_f = [f for f, _ in known] + known_f[n_known:n_known + stop]
     at_stop_e = [float(e) for _, e in known] + known_e[n_known:n_known + stop]
-    pd, _ = _pd(at_stop_f, at_stop_e, elements)
+    pd = _pd(at_stop_f, at_stop_e, elements)
     on = {e.name for e in pd.stable_entries}
     found = [order[j] for j in range(stop) if str(n_known + j) in on]
     return RecoveryRun(order=order, stop=stop, lower_bound=bounds, stable_found=found)
