@@ -12,7 +12,8 @@ out for it):
 - ours: version 1's ``OURS`` with the ZBL core repulsion (``repulsion``); MACE gets its
   own ZBL term (``--pair_repulsion``) so that both have the same prior.
 - training: every frame of the campaign's dataset at the time of the run (the campaign
-  goes on; the table gives the count and the dataset's hash).
+  goes on; the table gives the count and the dataset's hash). "The time of the run" is
+  its first start: a resumed run keeps those frames (``_snapshot``).
 - held out: ``fresh`` (25 frames, five trajectories; make_test.py) carries the targets
   and the Spearman figure. ``test`` and ``broad`` rows stay in the table, marked as seen.
 
@@ -43,6 +44,7 @@ looking at the test numbers needs a new test set, bench/README.md):
 """
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -72,9 +74,46 @@ SEEN = ("test.extxyz", "broad.extxyz")
 MACE_CHANNELS = (64, 32, 16, 8)
 
 
-def _ours(train, folder):
-    from atomistic.mlip.training import train_committee
+def _snapshot(frames):
+    """The campaign's frames this run trains on: pinned when the run starts.
 
+    The campaign appends to its dataset while a run of this benchmark (hours on 2 cores,
+    resumable) is stopped; resumed on the grown dataset, it would discard its trained
+    committee and MACE and start again. So the first start writes
+    OUT/training_snapshot.json (frame count and dataset_hash) and every later start
+    trains on that many leading frames, after checking their hash (the campaign only
+    appends). Delete the file to train on the campaign as it is now."""
+    from atomistic.mlip.dataset import dataset_hash
+    from foundation.files import write_json
+
+    pin = OUT / "training_snapshot.json"
+    if not pin.is_file():
+        write_json(pin, {"frames": len(frames), "dataset_hash": dataset_hash(frames),
+                         "pinned": time.strftime("%Y-%m-%d %H:%M")})
+    snap = json.loads(pin.read_text())
+    n = int(snap["frames"])
+    if n > len(frames) or dataset_hash(frames[:n]) != snap["dataset_hash"]:
+        sys.exit(f"{pin}: this run trains on the campaign's first {n} frames (dataset_hash "
+                 f"{snap['dataset_hash'][:12]}), but the dataset's first {n} frames are "
+                 "no longer those (rewritten, not appended); delete the file to start a new "
+                 "run on the dataset as it is")
+    return frames[:n]
+
+
+def _ours(train, folder):
+    from atomistic.mlip.dataset import dataset_hash
+    from atomistic.mlip.potential import load_potential
+    from atomistic.mlip.training import train_committee, validate_settings
+
+    done = folder / "ours.mlip.pt"
+    if done.is_file():  # finished earlier on these frames with these settings: reuse it
+        # (its member checkpoints may since have been overwritten by a run on other frames)
+        calc = load_potential(done)
+        meta = calc.metadata.get("metrics", {})
+        if (calc.metadata.get("training_set_hash") == dataset_hash(train)
+                and meta.get("settings") == validate_settings(OURS).model_dump()):
+            n_par = sum(p.numel() for p in calc.models[0].parameters())
+            return calc, n_par, float(meta["train_seconds"])
     t0 = time.perf_counter()
     calc = train_committee(train, OURS, path=folder / "ours.mlip.pt",
                            checkpoint_dir=folder / "ours.ckpt", progress=not FAST)
@@ -200,6 +239,8 @@ def main():
 
     OUT.mkdir(parents=True, exist_ok=True)
     train = read_frames(DATA / "campaign" / "dataset.extxyz")
+    if not FAST:
+        train = _snapshot(train)
     test_file = DATA / "test" / HELD_OUT
     if not FAST and not test_file.is_file():
         sys.exit(f"{test_file}: missing; make it first (data/nacl_cu/make_test.py --set fresh)")
