@@ -5,9 +5,18 @@ given by ``ELECTROLYTE_POTENTIAL=path``: a benchmark tries a candidate before it
 and records nothing for it.
 """
 import os
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "nacl_cu"
 CANDIDATE = os.environ.get("ELECTROLYTE_POTENTIAL")
 POTENTIAL = Path(CANDIDATE).resolve() if CANDIDATE else DATA / "potential.mlip.pt"
+
+
+def campaign_trust() -> tuple[float, float]:
+    """(trust_lo, trust_hi) in eV/A: the campaign's trust levels (data/nacl_cu/learn.toml),
+    against which every NaCl/Cu production reads the committee's max_force_dev."""
+    with open(DATA / "learn.toml", "rb") as fh:
+        s = tomllib.load(fh)["settings"]
+    return float(s["trust_lo"]), float(s["trust_hi"])

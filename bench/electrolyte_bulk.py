@@ -5,18 +5,18 @@ against the reference frames, solvation shells with and without an applied field
     MULTISCALE_FAST=1 .venv/bin/python bench/electrolyte_bulk.py   (smoke run, nothing recorded)
 
 Kill it at any moment and run it again: every MD run continues from its last checkpoint
-(``atomistic.md.production``, one .npz per run in bench/out/electrolyte_bulk/).
+(``atomistic.md.production``, one .npz per run in bench/out/electrolyte_bulk_<weights hash>/).
 
 Frozen recipe (written before the first production run; bench/README.md):
 - potential: data/nacl_cu/potential.mlip.pt, the shipped 3-member committee, float32,
   committee-mean forces; its max_force_dev is recorded every frame against the
-  campaign's trust levels (data/nacl_cu/learn.toml: 0.15 / 0.8 eV/A). No active-
+  campaign's trust levels (data/nacl_cu/learn.toml). No active-
   learning top-up is done inside this benchmark: the share of frames beyond the
   trust levels is reported instead, so a reader sees where the potential was unsure.
   Amended 2026-12-06 after the first attempt (before any production frame existed: its
   196-atom equilibration dissociated water within 1 ps, max_force_dev 2 -> 64 eV/A):
   production runs under the trust guard of ``run_production`` (max_force_dev above
-  trust_hi = 0.8 eV/A for 10 recorded frames in a row stops the run), and a run that
+  trust_hi for 10 recorded frames in a row stops the run), and a run that
   blows up or is stopped is reported with the time it reached and left out of the
   physics; the share of intact water molecules (O with exactly two H within 1.25 A)
   at the end of each run is reported.
@@ -25,6 +25,12 @@ Frozen recipe (written before the first production run; bench/README.md):
   same trust guard, so a committee that leaves its data there is reported as having
   left it (a candidate committee's equilibration ran away to 1.5e4 K at 0.875 ps while
   its max_force_dev climbed from 0.5 to 13 eV/A on H atoms around the Cl-).
+  Amended 2026-12-07 (before any run of the committee of recipe v2 of
+  bench/electrolyte_potential.py): the trust levels are read from learn.toml, as this
+  recipe always said they were the campaign's; they had been copied here as 0.15 / 0.8,
+  and the campaign moved trust_hi to 1.5 at round 17 (its learn.toml says why: GPAW
+  labels the frames at 0.8-1.4 eV/A as intact liquid water). Output is keyed on the
+  committee's weights (``potential_digest``), so a candidate's runs are the shipped ones'.
 - boxes: ``water_box`` (atomistic.interface.electrolyte_cells) at 1.0 g/cm^3 with
   32 H2O + 1 NaCl, 64 H2O + 2 NaCl, 128 H2O + 4 NaCl (98, 196, 392 atoms; the same
   1.7 mol/kg in each), start-cell seed 0.
@@ -69,13 +75,12 @@ FAST = os.environ.get("MULTISCALE_FAST") == "1"
 # A candidate committee is tried before it is shipped (nothing recorded, its own folder):
 #   ELECTROLYTE_POTENTIAL=data/nacl_cu/campaign/potential.mlip.pt ELECTROLYTE_RUNS=98 \
 #   .venv/bin/python bench/electrolyte_bulk.py
-from bench._nacl_cu import CANDIDATE, DATA, POTENTIAL  # noqa: E402
-OUT = ROOT / "bench" / "out" / ("electrolyte_bulk_fast" if FAST else "electrolyte_bulk")
-if CANDIDATE:
-    import hashlib
-
-    OUT = OUT.with_name(f"{OUT.name}_candidate_"
-                        f"{hashlib.sha1(POTENTIAL.read_bytes()).hexdigest()[:8]}")
+from atomistic.mlip.potential import potential_digest  # noqa: E402
+from bench._nacl_cu import CANDIDATE, DATA, POTENTIAL, campaign_trust  # noqa: E402
+# keyed on the committee's weights (as bench/electrolyte_interface.py): a candidate's runs
+# go on, and are recorded, once that committee is shipped; a new committee starts anew
+OUT = ROOT / "bench" / "out" / (f"electrolyte_bulk_{potential_digest(POTENTIAL)[:8]}"
+                                + ("_fast" if FAST else ""))
 FIGURE = (OUT if FAST or CANDIDATE else ROOT / "bench" / "out") / "electrolyte_bulk.png"
 BOXES = {98: (32, 1), 196: (64, 2), 392: (128, 4)}     # atoms: (H2O, NaCl pairs)
 T_K = 300.0
@@ -84,10 +89,14 @@ RECORD_EVERY = 10
 EQ_PS = 0.02 if FAST else 1.0
 PROD_PS = 0.25 if FAST else 5.0
 FIELD = 0.2        # V/A
-TRUST = (0.15, 0.8)
+TRUST = campaign_trust()   # (trust_lo, trust_hi) eV/A
 T_STAR_FS = 500.0
 ETA_WATER = 0.89e-3   # Pa s, water at 298 K: the fallback viscosity for the Yeh-Hummer term
 RUNS = {"98": (98, 0.0), "196": (196, 0.0), "196-field": (196, FIELD), "392": (392, 0.0)}
+
+
+def _shown(path):
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def _box(n_atoms):
@@ -380,7 +389,8 @@ def main():
         parts.append(f"Figure: {FIGURE.relative_to(ROOT)} (g(r), MSD, 1/L fit).")
 
     body = (
-        f"Potential: `{POTENTIAL.relative_to(ROOT)}` (3 members, committee mean). MD: {EQ_PS:g} ps "
+        f"Potential: `{_shown(POTENTIAL)}` (weights digest {potential_digest(POTENTIAL)[:8]}; "
+        f"3 members, committee mean). MD: {EQ_PS:g} ps "
         f"Langevin then {PROD_PS:g} ps Bussi NVT at {T_K:.0f} K, {DT_FS} fs, a frame every "
         f"{DT_FS * RECORD_EVERY:g} fs; each run one process with one torch thread, two at a time.\n\n"
         "Runs and the committee's trust (max_force_dev against the campaign's trust levels "

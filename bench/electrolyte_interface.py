@@ -67,7 +67,6 @@ import json
 import os
 import sys
 import time
-import tomllib
 import warnings
 from pathlib import Path
 
@@ -85,7 +84,7 @@ FAST = os.environ.get("MULTISCALE_FAST") == "1"
 #   ELECTROLYTE_POTENTIAL=bench/out/electrolyte_potential/ours.mlip.pt \
 #   .venv/bin/python bench/electrolyte_interface.py
 # Runs are keyed on the weights, so they go on once the same committee is shipped.
-from bench._nacl_cu import CANDIDATE, DATA, POTENTIAL  # noqa: E402
+from bench._nacl_cu import CANDIDATE, DATA, POTENTIAL, campaign_trust  # noqa: E402
 # keyed on the weights, not the file's bytes: a rerun of bench/electrolyte_potential.py
 # re-saves the same committee with a new timestamp, and its runs must go on
 _HASH = potential_digest(POTENTIAL)[:8]
@@ -105,12 +104,6 @@ EPS_WATER = 77.7                           # water at 300 K (measured), the plai
 CHARGES = {"Na": 1, "Cl": -1}
 
 
-def _trust():
-    with open(DATA / "learn.toml", "rb") as fh:
-        s = tomllib.load(fh)["settings"]
-    return float(s["trust_lo"]), float(s["trust_hi"])
-
-
 def _cell():
     from atomistic.interface.electrolyte_cells import electrode_water_cell
 
@@ -128,7 +121,7 @@ def run_one(name: str) -> dict:
     from atomistic.md.production import run_production
     from atomistic.mlip.potential import load_potential
 
-    trust_hi = None if FAST else _trust()[1]   # the smoke run checks code paths, not trust
+    trust_hi = None if FAST else campaign_trust()[1]   # the smoke run checks code paths, not trust
     calc = load_potential(POTENTIAL)
     atoms = _cell()
     t0 = time.perf_counter()
@@ -232,7 +225,7 @@ def main():
         done = list(pool.map(run_one, list(RUNS)))
     walls = {d["name"]: d["seconds"] for d in done}
     stopped = {d["name"]: d["stopped"] for d in done if d.get("stopped")}
-    trust_lo, trust_hi = _trust()
+    trust_lo, trust_hi = campaign_trust()
     prods, trust_rows = {}, []
     for name in RUNS:
         f, feq = OUT / f"{name}.npz", OUT / f"{name}_eq.npz"
