@@ -5,8 +5,8 @@ through ASE, every step of every walker pays Python/torch per-call overhead once
 committee member, and at 32 atoms that overhead, not arithmetic, is most of the time.
 ``BatchedMD`` puts every walker's pairs into one batch and evaluates the whole committee
 on it at once (``atomistic.mlip.stacked``: shared geometry, member-stacked tensors, the
-ZBL core repulsion computed once for all members; a committee with charges falls back to
-one batched forward per model).
+ZBL core repulsion computed once for all members; with predicted charges, one PME sum
+per member on the shared descriptors).
 
 Update scheme: ASE 3.29's integrators, line for line (same coefficients, same expression
 order), on flat (atoms, 3) float64 arrays of all walkers:
@@ -406,7 +406,7 @@ class _BatchEvaluator:
 
             energies, forces = stacked_energies_forces(
                 self.models, pos_t, torch.stack([i, j]), slot, vec, self.species, self.frame,
-                self.n_frames)
+                self.n_frames, cell=self.cells, total_charge=self.total_charge)
         else:
             batch = {"positions": pos_t, "species": self.species, "cell": self.cells,
                      "batch": self.frame, "edge_index": torch.stack([i, j]), "shifts": S,

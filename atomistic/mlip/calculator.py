@@ -20,7 +20,11 @@ uncertainties, what an error bar should quote:
 Without a calibration both equal the ddof=1 spreads (scale 1). The raw
 ``max_force_dev`` is left as it is: trust levels are defined on it.
 
-Every member sees the same neighbour list, built once per call.
+Every member sees the same neighbour list, built once per call. Members of one
+architecture (a committee from one file) are evaluated in one stacked pass
+(``atomistic.mlip.stacked``: the geometry shared, the members' weights as stacked
+tensors), the same numbers to round-off at a fraction of the cost of calling them in
+turn; stress, and the cheap head mode below, call the members in turn.
 A one-member committee reports zero spread.
 
 Members with several energy heads on one descriptor (``n_heads`` > 1, a cheap
@@ -59,6 +63,9 @@ class CommitteeCalculator(Calculator):
         metadata: free-form information kept as ``.metadata`` (file provenance, metrics).
         calibration: a dict from ``CommitteeCalibration.to_dict()`` (variance scale
             factors), kept as ``.calibration``; None: uncalibrated.
+        stacked: evaluate the members in one stacked pass where they allow it (default);
+            False: always one after another (the reference the stacked pass is tested
+            against).
     """
 
     implemented_properties = ("energy", "free_energy", "forces", "stress", "energies",
@@ -66,7 +73,8 @@ class CommitteeCalculator(Calculator):
                               "forces_sigma", "charges", "energies_std", "max_energy_dev")
 
     def __init__(self, models, dtype: str = "float32", metadata: dict | None = None,
-                 calibration: dict | None = None, head_forces: bool = True, **kwargs):
+                 calibration: dict | None = None, head_forces: bool = True,
+                 stacked: bool = True, **kwargs):
         super().__init__(**kwargs)
         import torch
 
@@ -81,6 +89,9 @@ class CommitteeCalculator(Calculator):
         self.metadata = dict(metadata or {})
         self.calibration = dict(calibration) if calibration else None
         self.head_forces = bool(head_forces)
+        from .stacked import stackable
+
+        self.stacked = bool(stacked) and stackable(self.models)
 
     @property
     def members(self):
@@ -92,6 +103,15 @@ class CommitteeCalculator(Calculator):
             return [self]
         return [CommitteeCalculator([m], dtype=str(self.dtype).split(".")[-1],
                                     metadata=self.metadata) for m in models]
+
+    def check_state(self, atoms, tol=1e-15):
+        """ASE's checks, plus the frame's total charge (``atoms.info["charge"]``, what the
+        charges sum to): ASE does not look at ``info``, and a cached neutral result would
+        otherwise be returned for a charged copy of the same positions."""
+        changes = super().check_state(atoms, tol)
+        if self.atoms is not None and atoms.info.get("charge") != self.atoms.info.get("charge"):
+            changes.append("charge")
+        return changes
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)
@@ -108,7 +128,21 @@ class CommitteeCalculator(Calculator):
         energies, forces, stresses, atomic, charges = [], [], [], [], []
         np64 = lambda t: t.detach().to(torch.float64).numpy()  # noqa: E731
         cheap = False
-        for model in self.models:
+        n_heads = [getattr(m, "n_heads", 1) for m in self.models]
+        if self.stacked and not want_stress and (self.head_forces or max(n_heads) == 1):
+            from .stacked import stacked_energies_forces
+
+            pos, (i, j) = batch["positions"], batch["edge_index"]
+            # the pair vectors as the model's descriptors build them
+            shift = torch.einsum("ea,eab->eb", batch["shifts"], batch["cell"][batch["batch"][i]])
+            e, f, a, q = stacked_energies_forces(
+                self.models, pos, batch["edge_index"], batch["slots"], pos[j] - pos[i] + shift,
+                batch["species"], batch["batch"], 1, cell=batch["cell"],
+                total_charge=batch.get("total_charge"), details=True)
+            energies, forces, atomic = list(np64(e[:, 0])), list(np64(f)), list(np64(a))
+            if q is not None:   # one charge head per model, shared by its energy heads
+                charges = list(np64(q)[np.cumsum([0] + n_heads[:-1])])
+        for model in self.models if not energies else ():
             heads = getattr(model, "n_heads", 1) > 1
             out = model(batch, compute_forces=True, compute_stress=want_stress,
                         head_forces=heads and self.head_forces)

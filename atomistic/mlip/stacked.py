@@ -6,8 +6,14 @@ the cost of one member: the geometry (distances, Bessel basis, angular parts and
 padded layout) is shared, and the members' radial mixing, moments and MLPs run as
 member-stacked tensor ops. Every energy head of every model is a member, as in
 ``CommitteeCalculator``. ``stackable(models)`` says whether a committee qualifies: one
-architecture (a committee from one file), no charges and no core repulsion (left to
-the model's own forward).
+architecture and one set of elements (a committee from one file).
+
+Predicted charges (``charges=True``): each member's charges come from its own charge
+head on its own features, and its long-range (Ewald/PME) energy is a function of them
+and of the positions. The PME sums run once per member (they are linear in the charges
+but their position gradients must stay apart per member: each member differentiates its
+own copy of the positions), the descriptor work stays shared. The ZBL core repulsion is
+the same fixed term in every member: computed once.
 
 Why by hand: per-member forces need per-member gradients, and one autograd pass through
 shared tensors sums them. So autograd runs only from the energies back to the moments
@@ -25,11 +31,10 @@ import math
 
 
 def stackable(models) -> bool:
-    """True if ``models`` share one architecture and elements and predict no charges (a ZBL
-    core repulsion is fine: it is the same fixed term in every member)."""
+    """True if ``models`` share one architecture and elements (heads may differ)."""
     try:
         first = {k: v for k, v in models[0].hyperparameters().items() if k != "n_heads"}
-        return all(not m.charges and list(m.elements) == list(models[0].elements)
+        return all(list(m.elements) == list(models[0].elements)
                    and {k: v for k, v in m.hyperparameters().items() if k != "n_heads"} == first
                    for m in models)
     except AttributeError:  # not a MomentPotential (e.g. a TorchScript export)
@@ -37,7 +42,7 @@ def stackable(models) -> bool:
 
 
 def stacked_energies_forces(models, positions, edge_index, slots, vec, species, frame,
-                            n_frames: int):
+                            n_frames: int, cell=None, total_charge=None, details: bool = False):
     """Energies (M, B) eV and forces (M, N, 3) eV/A of every member (model, head).
 
     Args (N atoms, E directed pairs within the cutoff, grouped by centre atom i):
@@ -45,6 +50,11 @@ def stacked_energies_forces(models, positions, edge_index, slots, vec, species, 
         positions (N, 3) Angstrom; edge_index (2, E) [i, j]; slots (E,) each pair's
         position among its centre's pairs; vec (E, 3) r_j - r_i + image shift, Angstrom;
         species (N,) species index; frame (N,) frame index; n_frames: B.
+        cell (B, 3, 3) Angstrom and total_charge (B,) e (None: neutral): models with
+        charges only (the Ewald sum's cells).
+        details: also return the members' atomic energies (M, N) eV (the short-range
+            part, as ``model(batch)["atomic_energies"]``) and charges (M, N) e (None for
+            models without charges).
     Members are ordered model by model, head by head within a model.
     """
     import torch
@@ -79,7 +89,15 @@ def stacked_energies_forces(models, positions, edge_index, slots, vec, species, 
     r_pad = radial.new_zeros(n_atoms * n_slots, M * K).index_copy_(0, row, radial)
     r_pad = r_pad.view(n_atoms, n_slots, M * K)
     moments = torch.bmm(a_pad.transpose(1, 2), r_pad)  # (N, C, M K)
-    energy, d_mom = _energies(members, moments, species, frame, n_frames)
+    long_range = None
+    if first.charges:
+        if cell is None:
+            from ..errors import InputError
+
+            raise InputError("cell: None; a model with charges needs the frames' cells")
+        long_range = (positions, cell, total_charge)
+    energy, d_mom, atomic, charges, d_pos = _energies(members, moments, species, frame,
+                                                      n_frames, long_range)
     # by hand, each member apart: moments -> radial channels and angular parts -> r, u
     d_radial = torch.bmm(a_pad, d_mom).view(-1, M * K).index_select(0, row)  # (E, M K)
     d_r = (d_radial * d_radial_dr).view(n_edges, M, K).sum(-1)  # (E, M)
@@ -96,15 +114,20 @@ def stacked_energies_forces(models, positions, edge_index, slots, vec, species, 
     d_vec = d_vec.reshape(n_edges, M * 3)
     grad = positions.new_zeros(n_atoms, M * 3).index_add(0, j, d_vec).index_add(0, i, -d_vec)
     forces = -grad.view(n_atoms, M, 3).transpose(0, 1)
+    if d_pos is not None:   # the Ewald term's own dependence on the positions
+        forces = forces - d_pos
     if first.repulsion:   # the same fixed ZBL term in every member: computed once
-        e_rep, f_rep = _repulsion(first, vec, i, j, species, frame, n_atoms, n_frames)
-        energy, forces = energy + e_rep[None], forces + f_rep[None]
+        e_rep, f_rep, a_rep = _repulsion(first, vec, i, j, species, frame, n_atoms, n_frames)
+        energy, forces, atomic = energy + e_rep[None], forces + f_rep[None], atomic + a_rep[None]
+    if details:
+        return energy, forces, atomic, charges
     return energy, forces
 
 
 def _repulsion(model, vec, i, j, species, frame, n_atoms: int, n_frames: int):
-    """The ZBL core repulsion's frame energies (B,) eV and forces (N, 3) eV/A
-    (``model.repulsion_energies``' term, differentiated through the pair vectors)."""
+    """The ZBL core repulsion's frame energies (B,) eV, forces (N, 3) eV/A and atomic
+    energies (N,) eV (``model.repulsion_energies``' term, differentiated through the pair
+    vectors)."""
     import torch
 
     with torch.enable_grad():
@@ -114,7 +137,7 @@ def _repulsion(model, vec, i, j, species, frame, n_atoms: int, n_frames: int):
         energy = atomic.new_zeros(n_frames).index_add(0, frame, atomic)
         (d_vec,) = torch.autograd.grad(energy.sum(), v)
     grad = d_vec.new_zeros(n_atoms, 3).index_add(0, j, d_vec).index_add(0, i, -d_vec)
-    return energy.detach(), -grad
+    return energy.detach(), -grad, atomic.detach()
 
 
 def _geometry(vec, model):
@@ -144,9 +167,36 @@ def _geometry(vec, model):
     return r, u, basis, d_basis, torch.cat(parts, dim=1)
 
 
-def _energies(members, moments, species, frame, n_frames):
-    """Member energies (M, B) and their gradient on the moments (N, C, M K), by autograd
-    through the invariants, standardisation and per-element MLPs (member-stacked)."""
+def _stacked_mlps(mlps, h):
+    """The same-shaped MLPs (one per member) on member-stacked inputs h (M, n, F): (M, n)."""
+    import torch
+
+    linears = [k for k, layer in enumerate(mlps[0]) if isinstance(layer, torch.nn.Linear)]
+    for k in linears:
+        weight = torch.stack([mlp[k].weight.detach() for mlp in mlps]).transpose(1, 2)
+        bias = torch.stack([mlp[k].bias.detach() for mlp in mlps])[:, None]
+        h = torch.baddbmm(bias, h, weight)
+        if k != linears[-1]:
+            h = torch.nn.functional.silu(h)
+    return h[..., 0]
+
+
+def _per_element(z, species, groups, mlps_of):
+    """Each element's stacked MLPs (``mlps_of(s)``) on that element's atoms, in atom order."""
+    import torch
+
+    outs = [_stacked_mlps(mlps_of(s), z if len(groups) == 1 else z[:, idx])
+            for s, idx in groups]
+    if len(outs) == 1:
+        return outs[0]
+    return torch.cat(outs, dim=1)[:, torch.argsort(torch.cat([idx for _, idx in groups]))]
+
+
+def _energies(members, moments, species, frame, n_frames, long_range=None):
+    """Member energies (M, B), their gradient on the moments (N, C, M K), atomic energies
+    (M, N) and, with ``long_range`` = (positions, cell, total_charge), charges (M, N) and
+    the Ewald energy's direct position gradient (M, N, 3), by autograd through the
+    invariants, standardisation, per-element MLPs and charge heads (member-stacked)."""
     import torch
 
     first = members[0][0]
@@ -173,24 +223,32 @@ def _energies(members, moments, species, frame, n_frames):
         # each element's MLPs on that element's atoms, put back in atom order
         groups = [(s, torch.nonzero(species == s).squeeze(1))
                   for s in torch.unique(species).tolist()]
-        outs = []
-        for s, idx in groups:
-            h = z if len(groups) == 1 else z[:, idx]
-            mlps = [m.mlps[head * n_el + s] for m, head in members]
-            linears = [k for k, layer in enumerate(mlps[0]) if isinstance(layer, torch.nn.Linear)]
-            for k in linears:
-                weight = torch.stack([mlp[k].weight.detach() for mlp in mlps]).transpose(1, 2)
-                bias = torch.stack([mlp[k].bias.detach() for mlp in mlps])[:, None]
-                h = torch.baddbmm(bias, h, weight)
-                if k != linears[-1]:
-                    h = torch.nn.functional.silu(h)
-            outs.append(h[..., 0])
-        out = outs[0] if len(outs) == 1 else \
-            torch.cat(outs, dim=1)[:, torch.argsort(torch.cat([idx for _, idx in groups]))]
+        out = _per_element(z, species, groups,
+                           lambda s: [m.mlps[head * n_el + s] for m, head in members])
         atomic = ref[:, species] + scale[:, None] * out
         energy = atomic.new_zeros(M, n_frames).index_add(1, frame, atomic)
-        (d_mom,) = torch.autograd.grad(energy.sum(), moments)
-    return energy.detach(), d_mom
+        charges = pos = None
+        if long_range is not None:
+            positions, cell, total_charge = long_range
+            # ChargeHead: each element's MLP output is the raw charge (index_put replaces
+            # the reference charge), then ``neutralise`` per frame, member by member
+            raw = _per_element(z, species, groups,
+                               lambda s: [m.charge_head.mlps[s] for m, _ in members])
+            counts = raw.new_zeros(n_frames).index_add(0, frame, torch.ones_like(raw[0]))
+            sums = raw.new_zeros(M, n_frames).index_add(1, frame, raw)
+            target = (raw.new_zeros(n_frames) if total_charge is None
+                      else total_charge.to(raw.dtype))
+            charges = raw - ((sums - target) / counts)[:, frame]
+            # each member differentiates its own copy of the positions
+            pos = positions.detach().expand(M, -1, -1).clone().requires_grad_(True)
+            e_lr = torch.stack([first.coulomb(pos[m], charges[m], cell, frame, n_frames)
+                                for m in range(M)])
+            energy = energy + e_lr
+        inputs = [moments] + ([pos] if pos is not None else [])
+        grads = torch.autograd.grad(energy.sum(), inputs)
+    d_pos = grads[1] if pos is not None else None
+    return (energy.detach(), grads[0], atomic.detach(),
+            None if charges is None else charges.detach(), d_pos)
 
 
 def _power_gradient(d_ang, u, l_max):
