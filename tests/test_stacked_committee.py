@@ -71,3 +71,35 @@ def test_stress_and_the_cheap_head_mode_call_the_members_in_turn():
     atoms.calc = cheap
     atoms.get_forces()
     assert "max_force_dev" not in cheap.results and "max_energy_dev" in cheap.results
+
+
+def test_a_verlet_skin_keeps_the_fresh_lists_pairs_and_the_calculators_numbers():
+    from ase import units
+    from ase.md.verlet import VelocityVerlet
+
+    from atomistic.md.velocities import thermalize
+    from atomistic.mlip.graph import VerletPairs, neighbour_pairs
+
+    models = pair((29,), n_members=2)[0].models
+    skinned = CommitteeCalculator(models, dtype="float64", skin=0.5)
+    fresh = CommitteeCalculator(models, dtype="float64", skin=0.0)
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True).repeat((2, 2, 2))
+    atoms.rattle(0.05, seed=3)
+    thermalize(atoms, 2000.0, rng=np.random.default_rng(0))   # hot: the list must renew
+    atoms.calc = skinned
+    dyn = VelocityVerlet(atoms, 2.0 * units.fs)
+    for _ in range(40):
+        dyn.run(1)
+        twin = atoms.copy()
+        twin.calc = fresh
+        # same pair set; pair order within a centre may differ: float64 round-off
+        np.testing.assert_allclose(atoms.get_forces(), twin.get_forces(), rtol=0, atol=1e-12)
+    assert 1 < skinned.pairs.rebuilds < 40   # renewed when atoms moved, not every step
+    # a moved cell or changed periodicity renews the list whatever the displacement
+    pairs = VerletPairs(4.0, skin=1.0)
+    pairs(atoms)
+    atoms.set_cell(atoms.cell * 1.01, scale_atoms=False)
+    i, j, S = pairs(atoms)
+    assert pairs.rebuilds == 2
+    fi, fj, fS = neighbour_pairs(atoms, 4.0)
+    assert sorted(zip(i, j, map(tuple, S))) == sorted(zip(fi, fj, map(tuple, fS)))

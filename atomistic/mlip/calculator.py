@@ -20,7 +20,9 @@ uncertainties, what an error bar should quote:
 Without a calibration both equal the ddof=1 spreads (scale 1). The raw
 ``max_force_dev`` is left as it is: trust levels are defined on it.
 
-Every member sees the same neighbour list, built once per call. Members of one
+Every member sees the same neighbour list: a Verlet list (``graph.VerletPairs``, skin
+0.5 A by default) kept from call to call while no atom has moved more than half the skin,
+so MD does not pay a fresh list every step. Members of one
 architecture (a committee from one file) are evaluated in one stacked pass
 (``atomistic.mlip.stacked``: the geometry shared, the members' weights as stacked
 tensors), the same numbers to round-off at a fraction of the cost of calling them in
@@ -44,7 +46,7 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
 
 from ..structures import check_atoms
-from .graph import atoms_to_graph, collate
+from .graph import VerletPairs, atoms_to_graph, collate
 
 
 def force_spread(forces):
@@ -66,6 +68,7 @@ class CommitteeCalculator(Calculator):
         stacked: evaluate the members in one stacked pass where they allow it (default);
             False: always one after another (the reference the stacked pass is tested
             against).
+        skin: Verlet skin of the neighbour list, Angstrom (0: a fresh list every call).
     """
 
     implemented_properties = ("energy", "free_energy", "forces", "stress", "energies",
@@ -74,7 +77,7 @@ class CommitteeCalculator(Calculator):
 
     def __init__(self, models, dtype: str = "float32", metadata: dict | None = None,
                  calibration: dict | None = None, head_forces: bool = True,
-                 stacked: bool = True, **kwargs):
+                 stacked: bool = True, skin: float = 0.5, **kwargs):
         super().__init__(**kwargs)
         import torch
 
@@ -92,6 +95,7 @@ class CommitteeCalculator(Calculator):
         from .stacked import stackable
 
         self.stacked = bool(stacked) and stackable(self.models)
+        self.pairs = VerletPairs(self.cutoff, skin)
 
     @property
     def members(self):
@@ -102,7 +106,8 @@ class CommitteeCalculator(Calculator):
         if len(models) < 2:
             return [self]
         return [CommitteeCalculator([m], dtype=str(self.dtype).split(".")[-1],
-                                    metadata=self.metadata) for m in models]
+                                    skin=self.pairs.skin, metadata=self.metadata)
+                for m in models]
 
     def check_state(self, atoms, tol=1e-15):
         """ASE's checks, plus the frame's total charge (``atoms.info["charge"]``, what the
@@ -121,7 +126,8 @@ class CommitteeCalculator(Calculator):
         # a NaN coordinate falls outside every cutoff and would give a finite, wrong energy
         check_atoms(atoms, "atoms given to the learned potential", min_fraction=0)
         want_stress = "stress" in properties and bool(np.all(atoms.pbc))
-        batch = collate([atoms_to_graph(atoms, self.elements, self.cutoff)], dtype=self.dtype)
+        batch = collate([atoms_to_graph(atoms, self.elements, self.cutoff, self.pairs)],
+                        dtype=self.dtype)
         total = atoms.info.get("charge")
         if total is not None:
             batch["total_charge"] = torch.as_tensor([float(total)], dtype=self.dtype)

@@ -49,9 +49,48 @@ def species_of(numbers, elements: list[int]) -> np.ndarray:
             f"(known: {known})") from None
 
 
-def atoms_to_graph(atoms, elements: list[int], cutoff: float) -> dict:
-    """One structure as numpy arrays: positions, species, cell, edge_index, shifts."""
-    i, j, S = neighbour_pairs(atoms, cutoff)
+class VerletPairs:
+    """``neighbour_pairs`` for a structure that moves a little between calls (MD).
+
+    Pairs are listed out to cutoff + ``skin`` and kept until an atom has moved more than
+    skin / 2 since (or the cell, periodicity or atom count changed), so no pair can enter
+    the cutoff unseen; each call keeps the listed pairs within the cutoff: the pair set a
+    fresh list gives, grouped by centre atom (within a centre the order may differ, which
+    changes sums only by round-off). ``skin`` = 0: a fresh list every call. ``rebuilds``
+    counts the lists built.
+    """
+
+    def __init__(self, cutoff: float, skin: float = 0.0):
+        if not skin >= 0:
+            raise InputError(f"skin: {skin!r}; expected a length >= 0 Angstrom")
+        self.cutoff, self.skin = float(cutoff), float(skin)
+        self.rebuilds = 0
+        self._key = self._listed = None
+
+    def __call__(self, atoms):
+        """(i, j, S) within the cutoff, sorted by i (stable)."""
+        pos = np.asarray(atoms.positions, dtype=np.float64)
+        key = (len(atoms), atoms.cell.array.tobytes(), tuple(bool(p) for p in atoms.pbc))
+        if (self.skin == 0 or self._key != key
+                or ((pos - self._built_at) ** 2).sum(axis=1).max(initial=0.0)
+                > (0.5 * self.skin) ** 2):
+            i, j, S = neighbour_pairs(atoms, self.cutoff + self.skin)
+            order = np.argsort(i, kind="stable")
+            self._listed = (i[order], j[order], S[order])
+            self._key, self._built_at = key, pos.copy()
+            self.rebuilds += 1
+            if self.skin == 0:
+                return self._listed
+        i, j, S = self._listed
+        vec = pos[j] - pos[i] + S @ atoms.cell.array
+        keep = np.einsum("ea,ea->e", vec, vec) < self.cutoff ** 2
+        return i[keep], j[keep], S[keep]
+
+
+def atoms_to_graph(atoms, elements: list[int], cutoff: float, pairs=None) -> dict:
+    """One structure as numpy arrays: positions, species, cell, edge_index, shifts.
+    ``pairs``: a ``VerletPairs`` to take the pairs from (default: a fresh list)."""
+    i, j, S = pairs(atoms) if pairs is not None else neighbour_pairs(atoms, cutoff)
     order = np.argsort(i, kind="stable")  # the model's padded layout needs pairs grouped by i
     i, j, S = i[order], j[order], S[order]
     counts = np.bincount(i, minlength=len(atoms))
