@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 _STARTED = time.time()   # bench scripts import this module first: wall time is measured from here
+_LOAD_START = os.getloadavg()[0]   # other work on the machine: a timing's context
 _ENGINES = ("numpy", "scipy", "ase", "torch", "gpaw", "dolfinx-solver-real", "petsc4py", "pybamm")
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
@@ -60,7 +61,10 @@ def record(name: str, command: str, body: str) -> None:
     stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     wall = time.time() - _STARTED
     section = (f"<!-- bench:{name} -->\n## {name}\n\n"
-               f"Command: `{command}`  \nMeasured: {stamp}, {machine()}, wall {wall / 60:.1f} min  \n"
+               f"Command: `{command}`  \nMeasured: {stamp}, {machine()}, wall {wall / 60:.1f} min, "
+               f"load average {_LOAD_START:.1f} at the start and {os.getloadavg()[0]:.1f} at the end "
+               f"(1 min; above the core count, other jobs shared the machine and timings are "
+               f"slower)  \n"
                f"{provenance()}\n\n"
                f"{body.rstrip()}\n<!-- /bench:{name} -->\n")
     # The flock file lives beside the bench scripts' outputs, not at the root, where a "*.lock"

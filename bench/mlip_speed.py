@@ -27,6 +27,10 @@ Frozen recipe (committed before its first run):
     0.5 A, no ASE calculator in the loop): the per-call overhead removed;
   - 3-member committee, ASE calculator (the members one after another);
   - 3-member committee, ``BatchedMD`` (one stacked pass of all members);
+  Amended 2026-12-07: ``CommitteeCalculator`` itself now takes the stacked pass and keeps a
+  Verlet list (skin 0.5 A), so "ASE calculator" is that, and a column "members in turn"
+  (``stacked=False, skin=0``) keeps the calculator as it was; the sequential walkers of
+  the batched comparison use the new calculator (the fastest sequential path there is).
   - ASE's EMT; MACE.
 - batched walkers: 8 walkers of 32 atoms, Langevin 2 fs at 300 K, the trained
   3-member committee (float32): ``BatchedMD`` against the same walkers run one after
@@ -250,6 +254,7 @@ def main():
         print(f"MACE peer: {exc}", flush=True)
         peer = None
     one = CommitteeCalculator(ours.models[:1])
+    in_turn = CommitteeCalculator(ours.models, stacked=False, skin=0.0)
     err_ours = prediction_errors(ours, test)
     err_mace = prediction_errors(peer[0], test) if peer else None
 
@@ -259,21 +264,23 @@ def main():
         n = len(atoms)
         contenders = {"one": _Calls(atoms, one), "one_md": _Steps([atoms], one),
                       "committee": _Calls(atoms, ours), "committee_md": _Steps([atoms], ours),
+                      "committee_turn": _Calls(atoms, in_turn),
                       "emt": _Calls(atoms, EMT())}
         if peer:
             contenders["mace"] = _Calls(atoms, peer[0])
         r = interleaved_rates(contenders, SECONDS)
         ratios[n] = r
         mace = r.get("mace")
-        rows.append([n, f"{r['one']:,.0f}", f"{r['one_md']:,.0f}", f"{r['committee']:,.0f}",
-                     f"{r['committee_md']:,.0f}", f"{r['emt']:,.0f}",
+        rows.append([n, f"{r['one']:,.0f}", f"{r['one_md']:,.0f}", f"{r['committee_turn']:,.0f}",
+                     f"{r['committee']:,.0f}", f"{r['committee_md']:,.0f}", f"{r['emt']:,.0f}",
                      f"{mace:,.0f}" if mace else "not installed",
                      f"{r['one_md'] / r['committee_md']:.2f}",
                      f"{r['one'] / mace:.1f}" if mace else "-"])
         print(rows[-1], flush=True)
     table = markdown_table(
         ["atoms", "ours, 1 member, ASE calculator", "ours, 1 member, BatchedMD step",
-         f"{N_MEMBERS}-member committee, ASE calculator",
+         f"{N_MEMBERS}-member committee, ASE calculator, members in turn",
+         f"{N_MEMBERS}-member committee, ASE calculator (stacked, Verlet list)",
          f"{N_MEMBERS}-member committee, BatchedMD (stacked)", "ASE EMT", "MACE",
          "committee cost / one member (BatchedMD)", "ours/MACE (ASE calculators)"], rows)
     seq, bat = walker_rates(ours, WALKER_STEPS, repeats=1 if FAST else 3)
