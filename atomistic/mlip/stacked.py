@@ -181,7 +181,7 @@ def _stacked_mlps(mlps, h):
     return h[..., 0]
 
 
-def _per_element(z, species, groups, mlps_of):
+def _per_element(z, groups, mlps_of):
     """Each element's stacked MLPs (``mlps_of(s)``) on that element's atoms, in atom order."""
     import torch
 
@@ -223,7 +223,7 @@ def _energies(members, moments, species, frame, n_frames, long_range=None):
         # each element's MLPs on that element's atoms, put back in atom order
         groups = [(s, torch.nonzero(species == s).squeeze(1))
                   for s in torch.unique(species).tolist()]
-        out = _per_element(z, species, groups,
+        out = _per_element(z, groups,
                            lambda s: [m.mlps[head * n_el + s] for m, head in members])
         atomic = ref[:, species] + scale[:, None] * out
         energy = atomic.new_zeros(M, n_frames).index_add(1, frame, atomic)
@@ -232,7 +232,7 @@ def _energies(members, moments, species, frame, n_frames, long_range=None):
             positions, cell, total_charge = long_range
             # ChargeHead: each element's MLP output is the raw charge (index_put replaces
             # the reference charge), then ``neutralise`` per frame, member by member
-            raw = _per_element(z, species, groups,
+            raw = _per_element(z, groups,
                                lambda s: [m.charge_head.mlps[s] for m, _ in members])
             counts = raw.new_zeros(n_frames).index_add(0, frame, torch.ones_like(raw[0]))
             sums = raw.new_zeros(M, n_frames).index_add(1, frame, raw)
