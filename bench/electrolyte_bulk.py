@@ -251,7 +251,9 @@ def _diffusion(prods):
         yh = [YH_XI * K_B * T_K / (6 * np.pi * eta * L) for L in Ls]
         cells = [f"{d * 1e9:.2f} ± {s * 1e9:.2f}" for d, s in zip(Ds, ses)]
         table.append([label, *cells, f"{(Ds[-1] + yh[-1]) * 1e9:.2f} ± {ses[-1] * 1e9:.2f}",
-                      f"{fit.D_inf * 1e9:.2f} ± {fit.D_inf_stderr * 1e9:.2f}",
+                      f"{fit.D_inf * 1e9:.2f} ± {fit.D_inf_stderr * 1e9:.2f}"
+                      # Yeh-Hummer: D grows with L; a fit where it falls has no physics in it
+                      + (" (D falls with L: not resolved)" if fit.slope > 0 else ""),
                       f"{fit.chi2_per_dof:.1f}"])
     eta_note = (f"the water fit's {eta * 1e3:.2f} ± {water.viscosity_stderr * 1e3:.2f} mPa s"
                 if use_fit else
