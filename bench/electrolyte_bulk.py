@@ -400,8 +400,8 @@ def main():
                      "log-log slope passes 1 between the ballistic and the caged regime, the "
                      "longest such stretch within half the run): not a diffusion coefficient"
                      + (f" ({sum(_caged(r) for k, r in diff_per.items() if isinstance(k, tuple))}"
-                        " of 9 box-species values; D target missed: the production is too short "
-                        "for blocks that reach the diffusive regime)" if any(
+                        " of 9 box-species values; D target missed: 5 ps of production is too short "
+                        "for a diffusive regime the fit can find)" if any(
                             _caged(r) for k, r in diff_per.items() if isinstance(k, tuple))
                         else "")
                      + ".\n\nMeasured at 298 K for comparison (not a target): water 2.30, "
