@@ -56,10 +56,8 @@ def test_stored_frames_train_and_held_out_frames_judge_the_potential(tmp_path):
         probe = frame.copy()
         probe.calc = calc
         errors.append(np.abs(probe.get_forces() - frame.get_forces()).mean())
-    # float32 round-off: the stage's calculator keeps a Verlet list from its MD, whose pair
-    # order within a centre differs from a fresh list's
     assert md.results["force_mae_vs_reference_meV_per_A"] == pytest.approx(
-        1000 * np.mean(errors), rel=1e-6)
+        1000 * np.mean(errors), rel=1e-9)
     assert "3 held-out frames of held_out.extxyz" in " ".join(md.results["headline"])
 
 

@@ -419,8 +419,9 @@ def test_mlip_md_killed_mid_trajectory_resumes_from_its_checkpoint(tmp_path, mon
     assert steps == 7                                     # not one step before the checkpoint again
     assert "md: resumed at MD step 13/20 from the checkpoint" in said
     assert [m for m in said if "md: MD step" in m][0] == "md: MD step 13/20"
-    # The committee is a pure function of the positions (one neighbour list per call, no state)
-    # and the thermostat's random stream is restored exactly: the same numbers bit for bit.
+    # The committee is a pure function of the positions (its Verlet list gives its pairs in one
+    # canonical order, whenever it was built) and the thermostat's random stream is restored
+    # exactly: the same numbers bit for bit.
     assert records[-1].results == whole.results
 
 

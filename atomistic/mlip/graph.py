@@ -55,9 +55,11 @@ class VerletPairs:
     Pairs are listed out to cutoff + ``skin`` and kept until an atom has moved more than
     skin / 2 since (or the cell, periodicity or atom count changed), so no pair can enter
     the cutoff unseen; each call keeps the listed pairs within the cutoff: the pair set a
-    fresh list gives, grouped by centre atom (within a centre the order may differ, which
-    changes sums only by round-off). ``skin`` = 0: a fresh list every call. ``rebuilds``
-    counts the lists built.
+    fresh list gives. Pairs come in one canonical order (by i, then j, then image shift),
+    whenever the list was built, so the sums do not depend on the list's history: an MD
+    resumed from a checkpoint gives the uninterrupted run's numbers bit for bit, and
+    ``skin`` = 0 (a fresh list every call) gives the skinned list's. ``rebuilds`` counts
+    the lists built.
     """
 
     def __init__(self, cutoff: float, skin: float = 0.0):
@@ -68,14 +70,14 @@ class VerletPairs:
         self._key = self._listed = None
 
     def __call__(self, atoms):
-        """(i, j, S) within the cutoff, sorted by i (stable)."""
+        """(i, j, S) within the cutoff, in the canonical order."""
         pos = np.asarray(atoms.positions, dtype=np.float64)
         key = (len(atoms), atoms.cell.array.tobytes(), tuple(bool(p) for p in atoms.pbc))
         if (self.skin == 0 or self._key != key
                 or ((pos - self._built_at) ** 2).sum(axis=1).max(initial=0.0)
                 > (0.5 * self.skin) ** 2):
             i, j, S = neighbour_pairs(atoms, self.cutoff + self.skin)
-            order = np.argsort(i, kind="stable")
+            order = np.lexsort((S[:, 2], S[:, 1], S[:, 0], j, i))   # i first: canonical
             self._listed = (i[order], j[order], S[order])
             self._key, self._built_at = key, pos.copy()
             self.rebuilds += 1
