@@ -20,3 +20,8 @@ def campaign_trust() -> tuple[float, float]:
     with open(DATA / "learn.toml", "rb") as fh:
         s = tomllib.load(fh)["settings"]
     return float(s["trust_lo"]), float(s["trust_hi"])
+
+
+def shown(path: Path) -> Path:
+    """A path as a report names it: relative to the repository where it lies inside it."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path

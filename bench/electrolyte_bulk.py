@@ -81,11 +81,11 @@ FAST = os.environ.get("MULTISCALE_FAST") == "1"
 #   ELECTROLYTE_POTENTIAL=data/nacl_cu/campaign/potential.mlip.pt ELECTROLYTE_RUNS=98 \
 #   .venv/bin/python bench/electrolyte_bulk.py
 from atomistic.mlip.potential import potential_digest  # noqa: E402
-from bench._nacl_cu import CANDIDATE, DATA, POTENTIAL, campaign_trust  # noqa: E402
+from bench._nacl_cu import CANDIDATE, DATA, POTENTIAL, campaign_trust, shown  # noqa: E402
 # keyed on the committee's weights (as bench/electrolyte_interface.py): a candidate's runs
 # go on, and are recorded, once that committee is shipped; a new committee starts anew
-OUT = ROOT / "bench" / "out" / (f"electrolyte_bulk_{potential_digest(POTENTIAL)[:8]}"
-                                + ("_fast" if FAST else ""))
+_HASH = potential_digest(POTENTIAL)[:8]
+OUT = ROOT / "bench" / "out" / (f"electrolyte_bulk_{_HASH}" + ("_fast" if FAST else ""))
 FIGURE = (OUT if FAST or CANDIDATE else ROOT / "bench" / "out") / "electrolyte_bulk.png"
 BOXES = {98: (32, 1), 196: (64, 2), 392: (128, 4)}     # atoms: (H2O, NaCl pairs)
 T_K = 300.0
@@ -99,10 +99,6 @@ TRUST = campaign_trust()   # (trust_lo, trust_hi) eV/A
 T_STAR_FS = 500.0
 ETA_WATER = 0.89e-3   # Pa s, water at 298 K: the fallback viscosity for the Yeh-Hummer term
 RUNS = {"98": (98, 0.0), "196": (196, 0.0), "196-field": (196, FIELD), "392": (392, 0.0)}
-
-
-def _shown(path):
-    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 CAGE_A2 = 2.0   # A^2: (1.4 A)^2, half the O-O first-shell distance; below it the MSD is
@@ -452,7 +448,7 @@ def main():
         parts.append(f"Figure: {FIGURE.relative_to(ROOT)} (g(r), MSD, 1/L fit).")
 
     body = (
-        f"Potential: `{_shown(POTENTIAL)}` (weights digest {potential_digest(POTENTIAL)[:8]}; "
+        f"Potential: `{shown(POTENTIAL)}` (weights digest {_HASH}; "
         f"3 members, committee mean). MD: {EQ_PS:g} ps "
         f"Langevin then {PROD_PS:g} ps Bussi NVT at {T_K:.0f} K, {DT_FS} fs, a frame every "
         f"{DT_FS * RECORD_EVERY:g} fs; each run one process with one torch thread, two at a time.\n\n"

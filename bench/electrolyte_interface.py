@@ -84,7 +84,7 @@ FAST = os.environ.get("MULTISCALE_FAST") == "1"
 #   ELECTROLYTE_POTENTIAL=bench/out/electrolyte_potential/ours.mlip.pt \
 #   .venv/bin/python bench/electrolyte_interface.py
 # Runs are keyed on the weights, so they go on once the same committee is shipped.
-from bench._nacl_cu import CANDIDATE, DATA, POTENTIAL, campaign_trust  # noqa: E402
+from bench._nacl_cu import CANDIDATE, DATA, POTENTIAL, campaign_trust, shown  # noqa: E402
 # keyed on the weights, not the file's bytes: a rerun of bench/electrolyte_potential.py
 # re-saves the same committee with a new timestamp, and its runs must go on
 _HASH = potential_digest(POTENTIAL)[:8]
@@ -255,7 +255,7 @@ def main():
         parts.append("Profiles, handoff, PNP and capacitance: not measured (missed): "
                      + ", ".join(n for n in RUNS if n not in prods or n in stopped)
                      + " did not complete its production (table above).")
-    body = (f"Potential: `{POTENTIAL.relative_to(ROOT) if POTENTIAL.is_relative_to(ROOT) else POTENTIAL}` (weights digest {_HASH}; 3 members, committee "
+    body = (f"Potential: `{shown(POTENTIAL)}` (weights digest {_HASH}; 3 members, committee "
             f"mean, predicted charges, PME). Cell: Cu(111) 4x4, 3 layers | {N_WATER} H2O + 2 NaCl, "
             f"{GAP_A:g} A film, 262 atoms. MD: {EQ_PS:g} ps Langevin then {PROD_PS:g} ps Bussi NVT "
             f"at {T_K:.0f} K, {DT_FS} fs, a frame every {DT_FS * RECORD_EVERY:g} fs, the first "

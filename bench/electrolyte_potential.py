@@ -115,7 +115,7 @@ def _ours(train, folder):
             n_par = sum(p.numel() for p in calc.models[0].parameters())
             return calc, n_par, float(meta["train_seconds"])
     t0 = time.perf_counter()
-    calc = train_committee(train, OURS, path=folder / "ours.mlip.pt",
+    calc = train_committee(train, OURS, path=done,
                            checkpoint_dir=folder / "ours.ckpt", progress=not FAST)
     n_par = sum(p.numel() for p in calc.models[0].parameters())
     return calc, n_par, time.perf_counter() - t0

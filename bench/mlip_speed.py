@@ -27,11 +27,11 @@ Frozen recipe (committed before its first run):
     0.5 A, no ASE calculator in the loop): the per-call overhead removed;
   - 3-member committee, ASE calculator (the members one after another);
   - 3-member committee, ``BatchedMD`` (one stacked pass of all members);
+  - ASE's EMT; MACE.
   Amended 2026-12-07: ``CommitteeCalculator`` itself now takes the stacked pass and keeps a
   Verlet list (skin 0.5 A), so "ASE calculator" is that, and a column "members in turn"
   (``stacked=False, skin=0``) keeps the calculator as it was; the sequential walkers of
   the batched comparison use the new calculator (the fastest sequential path there is).
-  - ASE's EMT; MACE.
 - batched walkers: 8 walkers of 32 atoms, Langevin 2 fs at 300 K, the trained
   3-member committee (float32): ``BatchedMD`` against the same walkers run one after
   another through ASE's ``Langevin`` with the ``CommitteeCalculator``, 200 steps each,

@@ -138,11 +138,12 @@ class CommitteeCalculator(Calculator):
         if self.stacked and not want_stress and (self.head_forces or max(n_heads) == 1):
             from .stacked import stacked_energies_forces
 
-            pos, (i, j) = batch["positions"], batch["edge_index"]
-            # the pair vectors as the model's descriptors build them
-            shift = torch.einsum("ea,eab->eb", batch["shifts"], batch["cell"][batch["batch"][i]])
+            from .model import pair_vectors
+
+            vec = pair_vectors(batch["positions"], batch["edge_index"], batch["shifts"],
+                               batch["cell"], batch["batch"])
             e, f, a, q = stacked_energies_forces(
-                self.models, pos, batch["edge_index"], batch["slots"], pos[j] - pos[i] + shift,
+                self.models, batch["positions"], batch["edge_index"], batch["slots"], vec,
                 batch["species"], batch["batch"], 1, cell=batch["cell"],
                 total_charge=batch.get("total_charge"), details=True)
             energies, forces, atomic = list(np64(e[:, 0])), list(np64(f)), list(np64(a))

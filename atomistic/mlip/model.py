@@ -75,6 +75,13 @@ def pair_slots(i, n_atoms: int):
     return torch.arange(i.shape[0], device=i.device) - first[i]
 
 
+def pair_vectors(positions, edge_index, shifts, cell, batch):
+    """r_j - r_i + S @ cell of each directed pair (E, 3), Angstrom, with its frame's cell.
+    A free function, so TorchScript (atomistic.mlip.export) compiles the same code."""
+    i, j = edge_index[0], edge_index[1]
+    return positions[j] - positions[i] + torch.einsum("ea,eab->eb", shifts, cell[batch[i]])
+
+
 class MomentPotential(nn.Module):
     """Energy, forces and stress of atomic structures from a batch of graphs.
 
@@ -175,8 +182,7 @@ class MomentPotential(nn.Module):
         i, j = edge_index[0], edge_index[1]
         if strain is not None:
             positions, cell = self.strained(positions, cell, strain, batch)
-        frame = batch[i]
-        vec = positions[j] - positions[i] + torch.einsum("ea,eab->eb", shifts, cell[frame])
+        vec = pair_vectors(positions, edge_index, shifts, cell, batch)
         r = torch.linalg.vector_norm(vec, dim=1)
         u = vec / r[:, None]
         n = torch.arange(1, self.n_basis + 1, dtype=r.dtype, device=r.device)
@@ -225,7 +231,7 @@ class MomentPotential(nn.Module):
         if not self.repulsion:
             return positions.new_zeros(positions.shape[0])
         i, j = edge_index[0], edge_index[1]
-        vec = positions[j] - positions[i] + torch.einsum("ea,eab->eb", shifts, cell[batch[i]])
+        vec = pair_vectors(positions, edge_index, shifts, cell, batch)
         pair_type = species[i] * len(self.elements) + species[j]
         return self.core(torch.linalg.vector_norm(vec, dim=1), pair_type, i, positions.shape[0])
 
