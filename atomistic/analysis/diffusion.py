@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 
@@ -51,7 +52,11 @@ class DiffusionResult:
     D: total (isotropic average over the given directions); D_per_direction: (n_dim,);
     stderr / stderr_per_direction: block standard errors; fit_window: (t_start, t_end)
     in the time unit of dt; slope: log-log MSD slope in the window; msd: (n_frames, n_dim);
-    yeh_hummer: the added correction (0 if not applied).
+    yeh_hummer: the added correction (0 if not applied). diffusive: whether the fit
+    window lies beyond the cage (``cage_onset``) and the MSD is straight over it (its rate
+    in the window's two halves within 10 %); False means the trajectory (or each of its blocks) is too short to reach the
+    diffusive regime and D is the slope of a sub- or super-diffusive MSD, not a
+    self-diffusion coefficient (a warning says so).
     """
     D: float
     stderr: float
@@ -63,19 +68,49 @@ class DiffusionResult:
     lag_time: np.ndarray
     n_blocks: int
     yeh_hummer: float = 0.0
+    diffusive: bool = True
     method: str = "MSD (FFT, all time origins), linear fit in diffusive window, block-averaged error"
 
 
+def _log_slope(t, msd, n):
+    """d ln MSD / d ln t at lags 1 .. n-1."""
+    return np.gradient(np.log(np.maximum(msd[1:n], 1e-300)), np.log(t[1:n]))
+
+
+def cage_onset(t: np.ndarray, msd: np.ndarray, tol: float = 0.1) -> int:
+    """The first lag index at which a ballistic MSD (log-slope above 1 + tol) has turned
+    sub-diffusive (below 1 - tol): where a liquid's cage begins. 1 when the MSD has no
+    such turn (Brownian motion, or frames too far apart to see the ballistic regime).
+
+    On its way from 2 (ballistic) down to the cage the slope passes through 1, a stretch
+    that looks diffusive and is not; diffusion can only be read beyond this lag. A slope
+    that stays within tol of 1 for more than half a decade of lag time before it first
+    dips is diffusion (Langevin: ballistic, then diffusive), and a later dip is noise.
+    """
+    slope = _log_slope(t, msd, len(t) // 2)
+    lag = t[1:len(t) // 2]
+    below = np.flatnonzero(slope < 1 - tol)
+    if not below.size or not np.any(slope[:below[0]] > 1 + tol):
+        return 1
+    near = np.flatnonzero(np.abs(slope[:below[0]] - 1) < tol)
+    if near.size and lag[below[0]] > 10 ** 0.5 * lag[near[0]]:
+        return 1
+    return int(below[0]) + 1
+
+
 def diffusive_window(t: np.ndarray, msd: np.ndarray, tol: float = 0.1) -> tuple[int, int]:
-    """Indices [i0, i1) of the longest stretch where d ln MSD / d ln t is within tol of 1.
+    """Indices [i0, i1) of the longest stretch where d ln MSD / d ln t is within tol of 1,
+    beyond the cage's onset (``cage_onset``).
 
     Lags beyond half the trajectory are excluded (too few origins). Falls back to the
-    second half of that range if no stretch qualifies.
+    second half of that range if no stretch qualifies (``self_diffusion`` then says the
+    result is not diffusive).
     """
     n = len(t) // 2
     i = np.arange(1, n)
-    slope = np.gradient(np.log(np.maximum(msd[1:n], 1e-300)), np.log(t[1:n]))
+    slope = _log_slope(t, msd, n)
     ok = np.abs(slope - 1) < tol
+    ok[:cage_onset(t, msd, tol) - 1] = False
     best, start, cur = (0, 0), None, 0
     for k, good in enumerate(ok):
         if good and start is None:
@@ -141,6 +176,22 @@ def self_diffusion(positions, dt: float, *, n_blocks: int = 5, window=None,
     se_d = blocks.std(axis=0, ddof=1) / math.sqrt(n_blocks)
     se = blocks.mean(axis=1).std(ddof=1) / math.sqrt(n_blocks)
     slope = float(np.polyfit(np.log(t[i0:i1]), np.log(tot[i0:i1]), 1)[0])
+    # Diffusion makes the MSD a straight line (an offset from the ballistic start or the
+    # cage is fine; a log-slope of 1 is not needed): its rate over the window's two halves
+    # agrees to 10 %. Inside the cage, or across the fall from ballistic to caged, it does not.
+    onset = cage_onset(t, tot)
+    mid = (i0 + i1) // 2
+    rates = [np.polyfit(t[a:b], tot[a:b], 1)[0] for a, b in ((i0, mid + 1), (mid, i1))]
+    bend = rates[1] / rates[0] - 1 if rates[0] > 0 else math.inf
+    diffusive = bool(i0 >= onset and abs(bend) < 0.1)
+    if not diffusive:
+        warnings.warn(f"self_diffusion: over the fit window {t[i0]:.4g}..{t[i1 - 1]:.4g} (time "
+                      f"unit of dt) the MSD is not a straight line (its rate changes by "
+                      f"{bend * 100:+.0f} % from the first half to the second"
+                      + (f"; the window starts inside the cage, onset {t[onset]:.4g}" if i0 < onset
+                         else "") + f"): the trajectory or its {n_blocks} blocks are too short "
+                      "for the diffusive regime, and D is not a self-diffusion coefficient",
+                      stacklevel=2)
     D = float(Dd.mean())
     yh = 0.0
     if viscosity is not None and box_length is not None and temperature is not None:
@@ -148,7 +199,7 @@ def self_diffusion(positions, dt: float, *, n_blocks: int = 5, window=None,
         D += yh
     return DiffusionResult(D=D, stderr=float(se), D_per_direction=Dd, stderr_per_direction=se_d,
                            fit_window=(float(t[i0]), float(t[i1 - 1])), slope=slope, msd=msd,
-                           lag_time=t, n_blocks=n_blocks, yeh_hummer=yh)
+                           lag_time=t, n_blocks=n_blocks, yeh_hummer=yh, diffusive=diffusive)
 
 
 @dataclasses.dataclass
