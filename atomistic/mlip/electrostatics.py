@@ -33,6 +33,7 @@ fully periodic cells: an Ewald sum needs a cell; put a molecule in a box.
 """
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 import torch
@@ -112,3 +113,98 @@ class LongRangeCoulomb(nn.Module):
             potential = self.calculator(q, cell[b], positions[mask], empty_i, empty_d)
             energies.append((q * potential).sum())
         return torch.stack(energies)
+
+    @torch.no_grad()
+    def members(self, positions, charges, cell, batch, n_frames: int):
+        """Every committee member's energy and its gradients at once, without autograd
+        through the mesh: ``charges`` (M, N), one row per member, on shared positions (N, 3).
+
+        Returns energies (M, B) eV, dE/dq (M, N) eV/e and dE/dr (M, N, 3) eV/A. The
+        energy is quadratic in the charges, E = q.A(r).q / 2 (self and background terms
+        included), so dE/dq = A q, twice torch-pme's per-atom potential. With PME one
+        spreading and one FFT serve all members (the charges are the mesh's channels), and
+        since A is symmetric, dE/dr_i = q_i d/dr_i of the interpolated mesh potential
+        with the mesh held fixed: only the interpolation is differentiated, and that by
+        hand (``_mesh_gradient``). The same numbers as M separate ``forward`` calls
+        differentiated by autograd, to float round-off (tests/test_electrostatics.py).
+        """
+        M, n_atoms = charges.shape
+        energies = charges.new_zeros(M, n_frames)
+        d_q = torch.zeros_like(charges)
+        d_r = positions.new_zeros(M, n_atoms, 3)
+        pme = getattr(self.calculator, "mesh_interpolator", None) is not None
+        for b in range(n_frames):
+            mask = batch == b
+            if float(torch.linalg.det(cell[b]).abs()) < 1e-6:
+                raise InputError("charges: a frame without a periodic cell: the long-range "
+                                 "term is an Ewald sum; put the structure in a box with "
+                                 "pbc=True")
+            q, r = charges[:, mask].T.contiguous(), positions[mask]      # (n, M), (n, 3)
+            if not pme:          # Ewald: autograd, member by member
+                for m in range(M):
+                    with torch.enable_grad():
+                        qm = q[:, m:m + 1].clone().requires_grad_(True)
+                        rm = r.clone().requires_grad_(True)
+                        e = (qm * self.calculator(qm, cell[b], rm, *self._empty(r))).sum()
+                        gq, gr = torch.autograd.grad(e, (qm, rm))
+                    energies[m, b], d_q[m, mask], d_r[m, mask] = e.detach(), gq[:, 0], gr
+                continue
+            potential, mesh = self._pme(q, cell[b], r)
+            energies[:, b] = (q * potential).sum(0)
+            d_q[:, mask] = 2 * potential.T
+            ivolume = torch.linalg.det(cell[b]).abs().reciprocal()
+            d_r[:, mask] = q.T[..., None] * self._mesh_gradient(mesh, r) * ivolume
+        return energies, d_q, d_r
+
+    def _mesh_gradient(self, mesh, positions):
+        """d/dr of the mesh's channels interpolated at ``positions`` (n, 3), the mesh held
+        fixed: (M, n, 3). The interpolation is a product of 1D Lagrange weights of each
+        fractional coordinate (torch-pme's ``method="Lagrange"``, nodes at the mesh points
+        around it); its gradient swaps one factor for that factor's derivative, with the
+        indices torch-pme's ``compute_weights`` just set (``_pme``, on these positions)."""
+        interp = self.calculator.mesh_interpolator
+        nodes = self.calculator.interpolation_nodes
+        rel = interp.ns_mesh * (positions @ interp.inverse_cell)
+        even = nodes % 2 == 0
+        x = rel - (torch.floor(rel) + 0.5 if even else torch.round(rel))     # (n, 3)
+        # the nodes' offsets from the point's base, in torch-pme's order
+        t = [k - 0.5 * even for k in range(1 - (nodes + 1) // 2, 1 + nodes // 2)]
+        w, dw = [], []
+        for k, tk in enumerate(t):
+            others = [tj for j, tj in enumerate(t) if j != k]
+            norm = math.prod(tk - tj for tj in others)
+            factors = [x - tj for tj in others]
+            w.append(math.prod(factors) / norm)
+            dw.append(sum(math.prod(f for i, f in enumerate(factors) if i != l)
+                          for l in range(len(factors))) / norm)
+        w, dw = torch.stack(w), torch.stack(dw)                  # (nodes, n, 3) each
+        shape = (-1, nodes, nodes, nodes, positions.shape[0])
+        g = mesh[:, interp.x_indices, interp.y_indices, interp.z_indices].reshape(shape)
+        d_frac = torch.stack([
+            torch.einsum("mabcn,an,bn,cn->mn", g, dw[..., 0], w[..., 1], w[..., 2]),
+            torch.einsum("mabcn,an,bn,cn->mn", g, w[..., 0], dw[..., 1], w[..., 2]),
+            torch.einsum("mabcn,an,bn,cn->mn", g, w[..., 0], w[..., 1], dw[..., 2])], dim=-1)
+        # frac = ns * (r @ inverse_cell): dV/dr = (dV/dfrac * ns) @ inverse_cell^T
+        return (d_frac * interp.ns_mesh) @ interp.inverse_cell.T
+
+    def _empty(self, like):
+        return (torch.zeros((0, 2), dtype=torch.long, device=like.device), like.new_zeros(0))
+
+    def _pme(self, charges, cell, positions):
+        """torch-pme's ``PMECalculator._compute_kspace`` (1.x) for channels ``charges`` (n, M),
+        keeping the mesh potential: (per-atom potential (n, M), mesh (M, ...))."""
+        from torchpme.lib import get_ns_mesh
+
+        calc = self.calculator
+        ns = get_ns_mesh(cell, calc.mesh_spacing)
+        calc.mesh_interpolator.update(cell, ns)
+        calc.kspace_filter.update(cell, ns)
+        calc.mesh_interpolator.compute_weights(positions)
+        mesh = calc.kspace_filter.forward(calc.mesh_interpolator.points_to_mesh(
+            particle_weights=charges))
+        ivolume = torch.abs(cell.det()).pow(-1)
+        potential = calc.mesh_interpolator.mesh_to_points(mesh) * ivolume
+        potential -= charges * calc.potential.self_contribution()
+        potential -= 2 * calc.potential.background_correction() * charges.sum(0) * ivolume
+        potential += calc.potential.pbc_correction(None, positions, cell, charges)
+        return potential / 2, mesh

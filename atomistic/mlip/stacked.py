@@ -10,9 +10,9 @@ architecture and one set of elements (a committee from one file).
 
 Predicted charges (``charges=True``): each member's charges come from its own charge
 head on its own features, and its long-range (Ewald/PME) energy is a function of them
-and of the positions. The PME sums run once per member (they are linear in the charges
-but their position gradients must stay apart per member: each member differentiates its
-own copy of the positions), the descriptor work stays shared. The ZBL core repulsion is
+and of the positions. The Ewald energies of all members come from one mesh (the members' charges are
+its channels) with their gradients written out (``LongRangeCoulomb.members``); the
+descriptor work stays shared. The ZBL core repulsion is
 the same fixed term in every member: computed once.
 
 Why by hand: per-member forces need per-member gradients, and one autograd pass through
@@ -227,7 +227,6 @@ def _energies(members, moments, species, frame, n_frames, long_range=None):
                            lambda s: [m.mlps[head * n_el + s] for m, head in members])
         atomic = ref[:, species] + scale[:, None] * out
         energy = atomic.new_zeros(M, n_frames).index_add(1, frame, atomic)
-        charges = pos = None
         if long_range is not None:
             positions, cell, total_charge = long_range
             # ChargeHead: each element's MLP output is the raw charge (index_put replaces
@@ -239,16 +238,15 @@ def _energies(members, moments, species, frame, n_frames, long_range=None):
             target = (raw.new_zeros(n_frames) if total_charge is None
                       else total_charge.to(raw.dtype))
             charges = raw - ((sums - target) / counts)[:, frame]
-            # each member differentiates its own copy of the positions
-            pos = positions.detach().expand(M, -1, -1).clone().requires_grad_(True)
-            e_lr = torch.stack([first.coulomb(pos[m], charges[m], cell, frame, n_frames)
-                                for m in range(M)])
-            energy = energy + e_lr
-        inputs = [moments] + ([pos] if pos is not None else [])
-        grads = torch.autograd.grad(energy.sum(), inputs)
-    d_pos = grads[1] if pos is not None else None
-    return (energy.detach(), grads[0], atomic.detach(),
-            None if charges is None else charges.detach(), d_pos)
+            # all members' Ewald energies with their charge and position gradients, one
+            # mesh for all (LongRangeCoulomb.members); the charge gradient goes on through
+            # the charge heads by autograd, the position gradient comes back as it is
+            e_lr, d_q, pos = first.coulomb.members(positions.detach(), charges.detach(), cell,
+                                                   frame, n_frames)
+            (grad,) = torch.autograd.grad(energy.sum() + (charges * d_q).sum(), moments)
+            return (energy.detach() + e_lr, grad, atomic.detach(), charges.detach(), pos)
+        (grad,) = torch.autograd.grad(energy.sum(), moments)
+    return energy.detach(), grad, atomic.detach(), None, None
 
 
 def _power_gradient(d_ang, u, l_max):
