@@ -5,7 +5,8 @@ handoff -> plain and MD-informed PNP at the MD's surface charge -> capacitance.
     .venv/bin/python bench/electrolyte_interface.py            (hours on 2 cores; resumable)
     MULTISCALE_FAST=1 .venv/bin/python bench/electrolyte_interface.py   (smoke run, nothing recorded)
 
-Kill it at any moment and run it again: both MD runs continue from their last checkpoint
+A recorded run ships its handoffs and a start frame to data/nacl_cu/interface/, which the
+default demo's transport branch reads (``ship``). Kill it at any moment and run it again: both MD runs continue from their last checkpoint
 (``atomistic.md.production``; bench/out/electrolyte_interface_<potential hash>/), so a
 new shipped potential starts new runs instead of extending old ones.
 
@@ -249,7 +250,8 @@ def main():
              + markdown_table(["run", "field (V/A)", "production reached (ps)", "mean T (K)",
                                "median max_force_dev (eV/A)", f"frames > {trust_lo}",
                                f"frames > {trust_hi}", "outcome", "wall (min)"], trust_rows)]
-    if len(prods) == len(RUNS) and not stopped:
+    chained = len(prods) == len(RUNS) and not stopped
+    if chained:
         parts += _chain(prods)
     else:
         parts.append("Profiles, handoff, PNP and capacitance: not measured (missed): "
@@ -266,7 +268,31 @@ def main():
         print(f"candidate {POTENTIAL}: not recorded (output in {OUT})")
     elif not FAST:
         record("electrolyte_interface", ".venv/bin/python bench/electrolyte_interface.py", body)
+        if chained:
+            ship(prods["pzc"])
     (OUT / "summary.json").write_text(json.dumps({"walls": walls, "stopped": stopped}, indent=1))
+
+
+def ship(pzc):
+    """What the default demo's transport branch reads (examples/demo/demo.toml) becomes
+    data/nacl_cu/interface/: both interfaces' handoffs, and the zero-field run's last frame
+    (wrapped into the cell), from which the demo runs its short MD."""
+    from ase import Atoms
+    from ase.io import write
+
+    from foundation.files import atomic_path, write_text
+
+    dest = DATA / "interface"
+    dest.mkdir(exist_ok=True)
+    for side in ("lower", "upper"):
+        write_text(dest / f"handoff_{side}.toml", (OUT / f"handoff_{side}.toml").read_text())
+    atoms = Atoms(pzc.symbols, positions=pzc.positions[-1], cell=pzc.cell, pbc=True)
+    atoms.wrap()
+    atoms.info.update(source=f"bench/electrolyte_interface.py, pzc run, t = "
+                             f"{pzc.time_fs[-1] / 1000:.1f} ps, potential {_HASH}")
+    with atomic_path(dest / "start.extxyz") as tmp:
+        write(tmp, atoms, format="extxyz")
+    print(f"shipped: {shown(dest)}/handoff_lower.toml, handoff_upper.toml, start.extxyz")
 
 
 def _chain(prods):
@@ -276,8 +302,7 @@ def _chain(prods):
     from atomistic.analysis.charge_fluctuations import fluctuation_capacitance
     from atomistic.analysis.electrode_cell import film_coordinates
     from atomistic.analysis.profiles import E_CHARGE, perpendicular_permittivity
-    from couplers.md_to_pnp import (compare_profiles, interface_handoff, pnp_at_surface_charge,
-                                    pnp_capacitance)
+    from couplers.md_to_pnp import interface_handoff, pnp_at_md_charge
 
     res = {n: _analyse(p, RUNS[n]) for n, p in prods.items()}
     pzc, chg = res["pzc"], res["charged"]
@@ -313,6 +338,10 @@ def _chain(prods):
     c_md = {}
     for side in ("lower", "upper"):
         s = chg.side(side)
+        c_md[side] = ((s.sigma - sigma0) / (s.delta_phi - dphi0),
+                      abs((s.sigma - sigma0) / (s.delta_phi - dphi0)) * np.hypot(
+                          np.hypot(s.sigma_stderr, sigma0_se) / abs(s.sigma - sigma0),
+                          np.hypot(s.delta_phi_stderr, dphi0_se) / abs(s.delta_phi - dphi0)))
         prof = {k: cut(getattr(s, k)) for k in ("bound_charge", "free_charge", "potential")}
         dens = {sp: cut(s.density[sp]) for sp in s.density}
         eps = perpendicular_permittivity(
@@ -334,15 +363,22 @@ def _chain(prods):
                       reference=(f"x from the {side} Cu(111) surface plane (mean z of its outer "
                                  "layer); phi against the film's middle"),
                       method="lateral MSD, relative to the slab's centre of mass")
+        # the MD's own double layer rides along: what a PNP must carry and match
+        double_layer = dict(potential=[s.delta_phi - dphi0], capacitance=[c_md[side][0]],
+                            capacitance_stderr=[c_md[side][1]],
+                            surface_charge=[s.sigma - sigma0], first_layer_end=x_min)
+        notes = (f"bench/electrolyte_interface.py: potential {_HASH}, the {side} interface of "
+                 f"the {FIELD:g} V/A run, {PROD_PS - DISCARD_PS:g} ps analysed; structure (W_i, "
+                 "eps_perp) from the zero-field run")
         h = interface_handoff(mean_force_potentials=pmf, permittivity=(eps.epsilon, eps.stderr),
-                              slab_diffusivities=slab, **common)
+                              slab_diffusivities=slab, double_layer=double_layer, notes=notes,
+                              **common)
         h.save(OUT / f"handoff_{side}.toml")
+        both = pnp_at_md_charge(h, bracket=(-2.0, 2.0))
         out = {}
         for informed in (False, True):
-            psi, r = pnp_at_surface_charge(h, s.sigma - sigma0, informed=informed,
-                                           bracket=(-2.0, 2.0))
-            cmp = compare_profiles(h, r, x_min=x_min)
-            cap = pnp_capacitance(h, psi, informed=informed)
+            c = both["informed" if informed else "plain"]
+            psi, r, cmp, cap = c["potential"], c["result"], c["profiles"], c["capacitance"]
             out[informed] = (psi, r, cmp, cap)
             for sp in CHARGES:
                 m = cmp[sp]
@@ -356,10 +392,6 @@ def _chain(prods):
                              "(reported)"])
         comparisons[side] = out
         figs[side] = (dens, out, eps, prof["potential"])
-        c_md[side] = ((s.sigma - sigma0) / (s.delta_phi - dphi0),
-                      abs((s.sigma - sigma0) / (s.delta_phi - dphi0)) * np.hypot(
-                          np.hypot(s.sigma_stderr, sigma0_se) / abs(s.sigma - sigma0),
-                          np.hypot(s.delta_phi_stderr, dphi0_se) / abs(s.delta_phi - dphi0)))
     # the period: constant E0 = constant voltage E0 L_z per period
     lz = prods["pzc"].cell[2, 2]
     area_a2 = pzc.area * 1e20

@@ -213,6 +213,8 @@ class DoubleLayerData(_Strict):
     pybamm_parameters: ready to ``update`` a pybamm.ParameterValues, e.g.
     {"Negative electrode double-layer capacity [F.m-2]": C(reference_potential)}
     (use with the model option {"surface form": "differential"}).
+    first_layer_end (m, on the profiles' grid): where an MD interface's first adsorption
+    layer ends; continuum profiles are judged against the MD's beyond it.
     """
     electrode: str = "negative"
     potential: list[float]
@@ -227,6 +229,7 @@ class DoubleLayerData(_Strict):
     committee_members: int = 1
     calibration_rms_z: Optional[float] = None
     pybamm_parameters: dict[str, float] = {}
+    first_layer_end: Optional[float] = Field(None, ge=0)
 
     @field_validator("potential", "capacitance", "capacitance_stderr", "surface_charge", "coverage",
                      "work_function_shift")

@@ -214,7 +214,8 @@ def interface_handoff(*, temperature: float, species: dict, bulk_concentrations:
                       diffusivities: dict, epsilon_r: float, x, concentrations: dict | None = None,
                       mean_force_potentials: dict | None = None, permittivity=None,
                       slab_diffusivities: dict | None = None, charge_density=None, potential=None,
-                      reference: str, method: str = "", code_version: str = "") -> Handoff:
+                      reference: str, method: str = "", code_version: str = "",
+                      double_layer: dict | None = None, notes: str = "") -> Handoff:
     """A transport handoff for one electrode | electrolyte interface, from plain MD numbers.
 
     SI throughout: x (m) from the electrode's surface plane (bin centres); species {name:
@@ -225,6 +226,9 @@ def interface_handoff(*, temperature: float, species: dict, bulk_concentrations:
     ``epsilon_r``; clipped to [1, EPS_PERP_MAX], see EPS_PERP_MAX); slab_diffusivities {name:
     (D, stderr)} m^2/s (NaN: the bulk D); charge_density, potential: (values, stderr) in
     C/m^3 and V. ``reference`` says where x = 0 is and what phi is measured against.
+    double_layer: the MD's own double-layer numbers (``couplers.handoff.DoubleLayerData``
+    fields: potential vs the pzc, capacitance, surface_charge, first_layer_end), which
+    ``pnp_at_md_charge`` reads; notes: where the numbers came from (the provenance).
     What was replaced (NaN, clipped) is counted in each profile's name, so nobody mistakes a
     filled value for a measured one.
     """
@@ -281,8 +285,8 @@ def interface_handoff(*, temperature: float, species: dict, bulk_concentrations:
         diffusivities=[dict(species=n, value=float(diffusivities[n][0]),
                             stderr=float(diffusivities[n][1]), unit="m^2/s", method=method)
                        for n in names],
-        profiles=profiles,
-        provenance=Provenance(code_version=code_version,
+        profiles=profiles, double_layer=double_layer,
+        provenance=Provenance(code_version=code_version, notes=notes,
                               created=_dt.datetime.now(_dt.timezone.utc).isoformat()).model_dump()))
 
 
@@ -320,3 +324,77 @@ def pnp_capacitance(handoff: Handoff, potential: float, *, informed: bool, step:
     hi = pnp_open_cell(handoff, potential + step, informed=informed, **kwargs)[1].surface_charge
     lo = pnp_open_cell(handoff, potential - step, informed=informed, **kwargs)[1].surface_charge
     return (hi - lo) / (2 * step)
+
+
+def pnp_at_md_charge(handoff: Handoff, *, bracket=(-2.0, 2.0), **kwargs) -> dict:
+    """Plain and MD-informed PNP at the surface charge the handoff's MD measured, each judged
+    against the MD's ion profiles beyond its first adsorption layer.
+
+    Reads ``handoff.double_layer``: surface_charge[0] (C/m^2, what the PNP electrode must
+    carry), first_layer_end (m; profiles are compared beyond it, all bins when unset) and,
+    when present, the MD's capacitance[0] (F/m^2) with its stderr. Returns {"plain": ...,
+    "informed": ...}, each {"potential" (V vs the bulk), "result" (PNPResult), "profiles"
+    (``compare_profiles``), "capacitance" (F/m^2, ``pnp_capacitance``), "capacitance_ratio"
+    (PNP / MD, NaN without an MD capacitance)}.
+    """
+    dl = handoff.double_layer
+    if dl is None or not dl.surface_charge:
+        raise InputError("handoff: no double_layer.surface_charge; expected the MD's surface "
+                         "charge (couplers.md_to_pnp.interface_handoff(double_layer=...))")
+    md_cap = dl.capacitance[0] if dl.capacitance else float("nan")
+    out = {}
+    for informed in (False, True):
+        psi, r = pnp_at_surface_charge(handoff, dl.surface_charge[0], informed=informed,
+                                       bracket=bracket, **kwargs)
+        cap = pnp_capacitance(handoff, psi, informed=informed, **kwargs)
+        out["informed" if informed else "plain"] = {
+            "potential": psi, "result": r, "capacitance": cap,
+            "capacitance_ratio": cap / md_cap if md_cap else float("nan"),
+            "profiles": compare_profiles(handoff, r, x_min=dl.first_layer_end)}
+    return out
+
+
+def plot_md_charge_comparison(handoff: Handoff, comparison: dict, path) -> None:
+    """MD ion profiles (points, 2 SE bars) against the plain (thin) and informed (thick) PNP
+    of ``pnp_at_md_charge``, with the first adsorption layer shaded, and the MD structure
+    the informed PNP was handed (1/eps_perp, W_i / RT); a PNG at ``path``."""
+    from matplotlib.figure import Figure
+    from scipy.constants import R
+
+    from foundation.files import save_figure
+
+    dl = handoff.double_layer
+    fig = Figure(figsize=(11, 4))
+    ax, bx = fig.subplots(1, 2)
+    for k, s in enumerate(handoff.species):
+        zg, cm, se = _concentration_profile(handoff, s.name).si()
+        line = ax.errorbar(zg * 1e10, cm / 1e3, yerr=None if se is None else 2 * se / 1e3, fmt="o",
+                           ms=3, alpha=0.6, label=f"MD {s.name} (2 SE)")
+        color = line[0].get_color()
+        for label, lw in (("plain", 0.9), ("informed", 2.0)):
+            r = comparison[label]["result"]
+            ax.plot(r.x * 1e10, r.c[k] / 1e3, color=color, lw=lw, label=f"{label} PNP {s.name}")
+        w = handoff.profile("mean_force_potential", s.name)
+        if w is not None:
+            zw, vw, _ = w.si()
+            bx.plot(zw * 1e10, vw / (R * handoff.temperature), ":", color=color,
+                    label=f"W_{s.name} / RT")
+    top = max(zg.max() * 1e10, 1.0)
+    if dl is not None and dl.first_layer_end:
+        ax.axvspan(0, dl.first_layer_end * 1e10, color="0.9", zorder=0,
+                   label="first adsorption layer (not judged)")
+    ax.set(xlim=(0, top), xlabel="x from the electrode's surface plane (A)",
+           ylabel="concentration (mol/L)",
+           title=f"at the MD's surface charge ({dl.surface_charge[0] * 100:+.2f} uC/cm^2)"
+           if dl is not None and dl.surface_charge else "")
+    ax.legend(fontsize=6)
+    eps = handoff.profile("permittivity")
+    if eps is not None:
+        ze, ve, _ = eps.si()
+        bx.plot(ze * 1e10, 1 / ve, "k", label="1/eps_perp")
+    bx.axhline(0, color="0.7", lw=0.6)
+    bx.set(xlim=(0, top), ylim=(-3, 6), xlabel="x (A)",
+           title="MD structure handed to the informed PNP")
+    bx.legend(fontsize=7)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=120)

@@ -67,3 +67,32 @@ def test_a_start_frame_the_file_does_not_hold_is_an_error_naming_it(tmp_path):
     with pytest.raises(StageFailed, match=r"stage\.md\.start_frame: frame 99 of .*stored\.extxyz, "
                                           r"which holds 7"):
         run_pipeline(config(tmp_path, start_frame=99), tmp_path / "out")
+
+
+@pytest.mark.slow                     # trains a committee, then runs two MD stages
+def test_a_stored_potential_runs_md_without_a_training_stage(tmp_path):
+    import shutil
+
+    torch.set_num_threads(1)
+    trained = {r.name: r for r in run_pipeline(config(tmp_path), tmp_path / "out")}
+    shutil.copy(trained["train"].dir / "potential.mlip.pt", tmp_path / "shipped.mlip.pt")
+    md = {"kind": "mlip_md", "potential_file": "shipped.mlip.pt", "steps": 10, "timestep_fs": 1.0,
+          "start_file": "stored.extxyz", "start_frame": -1, "check_file": "held_out.extxyz"}
+    (record,) = run_pipeline(parse_config({"run": {"name": "shipped"}, "stage": {"md": md}},
+                                          tmp_path / "run.toml"), tmp_path / "out2")
+    # the same weights judged on the same held-out labels: the same figure, to round-off
+    assert record.results["force_mae_vs_reference_meV_per_A"] == pytest.approx(
+        trained["md"].results["force_mae_vs_reference_meV_per_A"], rel=1e-9)
+
+
+@pytest.mark.parametrize("needs, path", [([], None), (["train"], "shipped.mlip.pt")])
+def test_md_takes_one_potential_a_trained_or_a_stored_one(tmp_path, needs, path):
+    from multiscale.config import ConfigError
+
+    stages = {"data": {"kind": "mlip_data", "file": "stored.extxyz"},
+              "train": {"kind": "mlip_train", "needs": ["data"]},
+              "md": {"kind": "mlip_md", "needs": needs, "steps": 10}}
+    if path:
+        stages["md"]["potential_file"] = path
+    with pytest.raises(ConfigError, match="either potential_file or needs"):
+        parse_config({"run": {"name": "x"}, "stage": stages}, tmp_path / "run.toml")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ..config import StageParams, refuse_large, stage_kind
 
@@ -157,6 +157,9 @@ def mlip_train(ctx) -> dict:
 
 
 class MLIPMDParams(StageParams):
+    potential_file: str | None = Field(None, description="a stored potential (.mlip.pt, e.g. "
+                                       "data/nacl_cu/potential.mlip.pt) instead of the one "
+                                       "an mlip_train stage in `needs` made")
     element: str = "Cu"
     temperature_K: float = Field(600.0, gt=0)
     steps: int = Field(200, ge=10, le=10 ** 9)
@@ -170,6 +173,14 @@ class MLIPMDParams(StageParams):
                                    "MD frames with EMT (which knows only a few metals)")
     check_frames: int = Field(5, ge=1, le=1000,
                               description="MD frames re-labelled with EMT to check the potential")
+
+    @model_validator(mode="after")
+    def _one_potential(self):
+        if (self.potential_file is None) == (len(self.needs) != 1):
+            raise ValueError("expected either potential_file or needs = [one mlip_train stage], "
+                             f"not {'both' if self.potential_file else 'neither'} (needs = "
+                             f"{self.needs})")
+        return self
 
     def estimates(self):
         atoms = 100 if self.start_file is not None else 4 * self.size ** 3   # a typical cell
@@ -188,8 +199,11 @@ def mlip_md(ctx) -> dict:
     from atomistic.mlip.potential import load_potential
 
     p = ctx.params
-    (train,) = p.needs
-    calc = load_potential(ctx.input_dirs[train] / ctx.inputs[train]["potential"])
+    if p.potential_file is not None:
+        calc = load_potential(ctx.resolve(p.potential_file))
+    else:
+        (train,) = p.needs
+        calc = load_potential(ctx.input_dirs[train] / ctx.inputs[train]["potential"])
     if p.start_file is not None:
         from ase.io import read
 

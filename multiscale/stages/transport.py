@@ -1,10 +1,16 @@
-"""Stage ``md_to_pnp``: electrolyte MD -> D and profiles -> handoff file -> FEniCSx PNP -> comparison.
+"""Transport stages: MD -> handoff file -> FEniCSx PNP -> compared back against the MD.
 
-The MD is the primitive-model Brownian dynamics of :mod:`atomistic.md.brownian`
-(implicit solvent, mean-field electrostatics between two electrodes); the
-diffusivities and ion profiles measured from it go into a typed handoff file,
-which parametrises a closed-cell PNP solve whose profiles are compared back
-against the MD ones.
+``interface_pnp``: an atomistic interface handoff (``couplers.md_to_pnp.interface_handoff``,
+e.g. data/nacl_cu/interface/, written by bench/electrolyte_interface.py from learned-potential
+MD of NaCl(aq) at Cu(111)) -> the plain PNP (bulk D and permittivity) and the MD-informed
+PNP (eps_perp(x), the ions' potentials of mean force, D(x)) at the MD's surface charge ->
+each against the MD's ion profiles beyond the first adsorption layer, and both PNPs'
+capacitance against the MD's.
+
+``md_to_pnp``: a solver consistency check, not a measurement. Primitive-model Brownian
+dynamics (:mod:`atomistic.md.brownian`: implicit solvent, mean-field electrostatics between
+two electrodes) holds exactly PNP's physics and takes D as its input; its diffusivities and
+ion profiles go through a handoff file into a closed-cell PNP solve that must reproduce them.
 """
 from __future__ import annotations
 
@@ -79,6 +85,48 @@ def md_to_pnp(ctx) -> dict:
             "diffusivities": {d.species: {"value": d.value, "stderr": d.stderr}
                               for d in handoff.diffusivities},
             "profile_metrics": metrics, "figures": ["md_vs_pnp.png"], "headline": headline}
+
+
+class InterfacePNPParams(StageParams):
+    handoff_file: str = Field(description="an interface handoff with the MD's double_layer "
+                              "(couplers.md_to_pnp.interface_handoff), .toml or .json")
+    bracket: float = Field(2.0, gt=0, le=20, description="the PNP electrode potential is "
+                           "searched in +- this many V (vs the bulk)")
+    pnp_cells: int = Field(400, ge=20, le=10 ** 8)
+
+    def estimates(self):
+        return [("PNP cells", float(self.pnp_cells), PNP_CELLS_LIMIT)]
+
+
+@stage_kind("interface_pnp", InterfacePNPParams)
+def interface_pnp(ctx) -> dict:
+    from couplers.handoff import Handoff
+    from couplers.md_to_pnp import plot_md_charge_comparison, pnp_at_md_charge
+
+    p = ctx.params
+    handoff = Handoff.load(ctx.resolve(p.handoff_file))
+    ctx.progress("plain and MD-informed PNP at the MD's surface charge (FEniCSx)")
+    cmp = pnp_at_md_charge(handoff, bracket=(-p.bracket, p.bracket), n_cells=p.pnp_cells)
+    plot_md_charge_comparison(handoff, cmp, ctx.dir / "interface_pnp.png")
+    dl = handoff.double_layer
+    md_cap = ("not measured" if not dl.capacitance else f"{dl.capacitance[0] * 100:.1f}"
+              + (f" ± {dl.capacitance_stderr[0] * 100:.1f}" if dl.capacitance_stderr else ""))
+    x_min = dl.first_layer_end
+    headline = {"MD": (handoff.provenance.notes or "an interface handoff")
+                + f"; surface charge {dl.surface_charge[0] * 100:+.2f} uC/cm^2"}
+    for label, c in cmp.items():
+        headline[f"{label} PNP, ions within 2 SE of MD"
+                 + (f" beyond {x_min * 1e10:.1f} A" if x_min else "")] = ", ".join(
+            f"{sp} {m['within_2se'] * 100:.0f} % of {m['bins']} bins" for sp, m in c["profiles"].items())
+    headline["capacitance (uF/cm^2)"] = (f"MD {md_cap}; " + "; ".join(
+        f"{label} PNP {c['capacitance'] * 100:.1f} ({c['capacitance_ratio']:.2f} x MD)"
+        for label, c in cmp.items()))
+    return {"handoff_file": str(p.handoff_file), "surface_charge_C_per_m2": dl.surface_charge[0],
+            "md_capacitance_F_per_m2": dl.capacitance[0] if dl.capacitance else None,
+            **{label: {"potential_V": c["potential"], "capacitance_F_per_m2": c["capacitance"],
+                       "capacitance_ratio": c["capacitance_ratio"], "profiles": c["profiles"]}
+               for label, c in cmp.items()},
+            "figures": ["interface_pnp.png"], "headline": headline}
 
 
 def _version() -> str:
