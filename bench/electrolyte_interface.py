@@ -79,6 +79,7 @@ warnings.filterwarnings("ignore")
 
 from atomistic.mlip.potential import potential_digest  # noqa: E402
 from bench._record import markdown_table, record  # noqa: E402
+from foundation.files import write_json  # noqa: E402
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
 # A candidate committee runs before it is shipped (nothing recorded):
@@ -141,16 +142,81 @@ def run_one(name: str) -> dict:
                 "stopped": f"in the equilibration: {exc}"}
     if RUNS[name]:
         calc = UniformField(calc, RUNS[name], direction=(0, 0, 1))
+    # The chain needs both runs: once one has stopped (here, or in an earlier attempt: its
+    # marker), the other ends at its next checkpoint, and neither is resumed.
+    if _stopped():
+        return {"name": name, "seconds": 0.0, "stopped": _stopped().get(name) or _partner(name)}
+
+    def say_or_end(done, total):
+        say(done, total)
+        if _stopped():
+            raise _PartnerStopped(_partner(name))
+
     try:
         run_production(atoms, calc, OUT / f"{name}.npz", steps=int(PROD_PS * 1000 / DT_FS),
                        timestep_fs=DT_FS, temperature_K=T_K, thermostat="bussi", taut_fs=100.0,
                        record_every=RECORD_EVERY, checkpoint_every=100 * RECORD_EVERY, seed=2,
-                       trust_limit=trust_hi, trust_patience=10, progress=say)
+                       trust_limit=trust_hi, trust_patience=10, progress=say_or_end)
         stopped = None
     except MDBlowUp as exc:       # a measured miss: reported, not a crash of the benchmark
         stopped = str(exc)
+        write_json(OUT / f"{name}.stopped.json", {"stopped": stopped})
         print(f"{name}: stopped: {stopped}", flush=True)
+    except _PartnerStopped as exc:
+        stopped = str(exc)
+        print(f"{name}: ended: {stopped}", flush=True)
     return {"name": name, "seconds": time.perf_counter() - t0, "stopped": stopped}
+
+
+def _where_untrusted(name, prod, n_spread=30, n_last=10) -> str:
+    """Where the committee disagreed in a run that left its trust: the atom with the largest
+    force spread in n_spread frames spread over the run and in its last n_last frames,
+    by element and by its distance from the nearest metal atom (what to label next)."""
+    import torch
+    from ase import Atoms
+
+    from atomistic.mlip.potential import load_potential
+
+    torch.set_num_threads(2)
+    calc = load_potential(POTENTIAL)
+    sym = np.array(prod.symbols)
+    metal = np.flatnonzero(sym == "Cu")
+    n = len(prod.positions)
+    out = {}
+    for label, frames in (("over the run", np.linspace(0, n - n_last - 1, n_spread).astype(int)),
+                          ("in its last frames", np.arange(n - n_last, n))):
+        worst = []
+        for k in frames:
+            atoms = Atoms(prod.symbols, positions=prod.positions[k], cell=prod.cell, pbc=True)
+            atoms.calc = calc
+            spread = calc.get_property("forces_std", atoms)      # per atom, eV/A
+            i = int(np.argmax(spread))
+            d = np.linalg.norm(atoms.get_distances(i, metal, mic=True, vector=True), axis=1)
+            worst.append((sym[i], float(d[d > 0].min()), float(spread[i])))
+        els = {e: sum(w[0] == e for w in worst) for e in dict.fromkeys(w[0] for w in worst)}
+        out[label] = (f"{label} ({len(frames)} frames): the most uncertain atom is "
+                      + ", ".join(f"{e} in {c}" for e, c in sorted(els.items(), key=lambda x: -x[1]))
+                      + f", at a median {np.median([w[1] for w in worst]):.2f} A from the nearest "
+                      f"Cu (its spread {np.median([w[2] for w in worst]):.2f} eV/A)")
+    return (f"Where the committee disagreed in the {name} run, " + "; ".join(out.values())
+            + ". The campaign's labels of ions at Cu (data/nacl_cu/learn.toml) are what the "
+            "next potential needs.")
+
+
+class _PartnerStopped(Exception):
+    """The other run has stopped; this one ends at its checkpoint."""
+
+
+def _stopped() -> dict:
+    """{run: why} of the runs that left the committee's trust (their marker files)."""
+    return {n: json.loads((OUT / f"{n}.stopped.json").read_text())["stopped"]
+            for n in RUNS if (OUT / f"{n}.stopped.json").exists()}
+
+
+def _partner(name: str) -> str:
+    other = ", ".join(n for n in _stopped() if n != name)
+    return (f"ended by the benchmark after the {other} run left trust (the chain needs both "
+            "runs)")
 
 
 def _analyse(prod, field):
@@ -231,7 +297,8 @@ def main():
     for name in RUNS:
         f, feq = OUT / f"{name}.npz", OUT / f"{name}_eq.npz"
         p = read_production(f) if f.exists() else None
-        last = p or (read_production(feq) if feq.exists() else None)
+        eq = read_production(feq) if feq.exists() else None
+        last = p or eq
         if p is not None:
             prods[name] = p
         if last is None:
@@ -243,7 +310,9 @@ def main():
                            f"{np.median(dev):.2f}", f"{np.mean(dev > trust_lo) * 100:.0f} %",
                            f"{np.mean(dev > trust_hi) * 100:.1f} %",
                            stopped.get(name, "completed").replace("|", "/")[:160],
-                           f"{walls.get(name, last.wall_s) / 60:.0f}"])
+                           # the MD's own wall time over every attempt (a resumed or an
+                           # ended run's process lasts only its last stretch)
+                           f"{sum(r.wall_s for r in (p, eq) if r is not None) / 60:.0f}"])
     parts = ["Runs and the committee's trust (max_force_dev against the campaign's trust levels "
              f"{trust_lo} / {trust_hi} eV/A, over the production, or the equilibration where no "
              "production exists):\n\n"
@@ -257,6 +326,7 @@ def main():
         parts.append("Profiles, handoff, PNP and capacitance: not measured (missed): "
                      + ", ".join(n for n in RUNS if n not in prods or n in stopped)
                      + " did not complete its production (table above).")
+        parts += [_where_untrusted(n, prods[n]) for n in _stopped() if n in prods]
     body = (f"Potential: `{shown(POTENTIAL)}` (weights digest {_HASH}; 3 members, committee "
             f"mean, predicted charges, PME). Cell: Cu(111) 4x4, 3 layers | {N_WATER} H2O + 2 NaCl, "
             f"{GAP_A:g} A film, 262 atoms. MD: {EQ_PS:g} ps Langevin then {PROD_PS:g} ps Bussi NVT "
