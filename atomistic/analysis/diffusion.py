@@ -53,8 +53,9 @@ class DiffusionResult:
     stderr / stderr_per_direction: block standard errors; fit_window: (t_start, t_end)
     in the time unit of dt; slope: log-log MSD slope in the window; msd: (n_frames, n_dim);
     yeh_hummer: the added correction (0 if not applied). diffusive: whether the fit
-    window lies beyond the cage (``cage_onset``) and the MSD is straight over it (its rate
-    in the window's two halves within 10 %); False means the trajectory (or each of its blocks) is too short to reach the
+    window lies beyond the cage (``cage_onset``), spans a factor of 2 in lag at least, and
+    the MSD is straight over it (its rate in the window's two halves within 10 %); False
+    means the trajectory (or each of its blocks) is too short to reach the
     diffusive regime and D is the slope of a sub- or super-diffusive MSD, not a
     self-diffusion coefficient (a warning says so).
     """
@@ -183,15 +184,16 @@ def self_diffusion(positions, dt: float, *, n_blocks: int = 5, window=None,
     mid = (i0 + i1) // 2
     rates = [np.polyfit(t[a:b], tot[a:b], 1)[0] for a, b in ((i0, mid + 1), (mid, i1))]
     bend = rates[1] / rates[0] - 1 if rates[0] > 0 else math.inf
-    diffusive = bool(i0 >= onset and abs(bend) < 0.1)
+    # and over a factor of 2 in lag at least: a short stretch of a noisy MSD is straight too
+    diffusive = bool(i0 >= onset and abs(bend) < 0.1 and t[i1 - 1] >= 2 * t[i0])
     if not diffusive:
-        warnings.warn(f"self_diffusion: over the fit window {t[i0]:.4g}..{t[i1 - 1]:.4g} (time "
-                      f"unit of dt) the MSD is not a straight line (its rate changes by "
-                      f"{bend * 100:+.0f} % from the first half to the second"
-                      + (f"; the window starts inside the cage, onset {t[onset]:.4g}" if i0 < onset
-                         else "") + f"): the trajectory or its {n_blocks} blocks are too short "
-                      "for the diffusive regime, and D is not a self-diffusion coefficient",
-                      stacklevel=2)
+        warnings.warn(f"self_diffusion: the fit window {t[i0]:.4g}..{t[i1 - 1]:.4g} (time unit "
+                      f"of dt) is not the diffusive regime (the MSD's rate changes by "
+                      f"{bend * 100:+.0f} % from its first half to its second"
+                      + (f"; it starts inside the cage, onset {t[onset]:.4g}" if i0 < onset else "")
+                      + ("; it spans less than a factor of 2 in lag" if t[i1 - 1] < 2 * t[i0]
+                         else "") + f"): the trajectory or its {n_blocks} blocks are too short, "
+                      "and D is not a self-diffusion coefficient", stacklevel=2)
     D = float(Dd.mean())
     yh = 0.0
     if viscosity is not None and box_length is not None and temperature is not None:
