@@ -47,8 +47,15 @@ DEFAULT_SMEARING_A = 1.0
 
 
 class ChargeHead(nn.Module):
-    """Raw atomic charges (N,) from standardised features: q0[element] (the training
-    set's mean reference charge, set before training) plus one small MLP per element."""
+    """Raw atomic charges (N,) from standardised features: one small MLP per element,
+    whose output is the raw charge.
+
+    ``reference_charges`` (q0, the training set's mean reference charge per element) is
+    set before training and stored, but ``forward`` puts each MLP's output in its place
+    rather than adding it: q0 was meant as an offset the MLPs learn around. Every saved
+    potential (the shipped one included) was trained this way, so making q0 an offset
+    would change their predictions; it needs a flag in the saved hyperparameters first.
+    """
 
     def __init__(self, n_features: int, n_elements: int, hidden: int = 32):
         super().__init__()
