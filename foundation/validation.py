@@ -89,7 +89,9 @@ def _line(err: dict, where: str, words: list[str], loc: tuple) -> str:
             return f"{where}.{tag}: required key is missing (it names the entry's type)"
         return f"{where}.{tag}: {ctx.get('tag')!r}: unknown {tag} (known: {ctx.get('expected_tags', '?')})"
     value = err.get("input")
-    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    if isinstance(value, dict):   # a whole section's check: its message names the keys
+        return f"{where}: {err['msg'].removeprefix('Value error, ')}"
+    shown = repr(value) if not isinstance(value, list) else "list"
     if kind in _BOUNDS:
         return f"{where}: {shown}: {_bound_text(err)}"
     return f"{where}: {shown}: {err['msg'].removeprefix('Value error, ')}"

@@ -69,7 +69,8 @@ def test_absurd_counts_are_refused_at_parse_time_in_well_under_a_second(stage, f
 @pytest.mark.parametrize("stage, what, estimate, limit", [
     ({"kind": "md_to_pnp", "pnp_cells": 50_000}, "PNP cells", "5e+04", "2e+04"),
     ({"kind": "md_to_pnp", "steps": 10 ** 8}, "Brownian ion-steps", "7.52e+10", "5e+08"),
-    ({"kind": "mlip_md", "steps": 10 ** 6, "size": 3}, "MD atom-steps", "1.08e+08", "1e+07"),
+    ({"kind": "mlip_md", "steps": 10 ** 6, "size": 3, "potential_file": "p.mlip.pt"},
+     "MD atom-steps", "1.08e+08", "1e+07"),
     ({"kind": "mlip_data", "frames_per_temperature": 10 ** 5, "interval": 100}, "EMT atom-steps",
      "6.4e+08", "1e+08"),
     ({"kind": "mlip_train", "settings": {"n_members": 8, "epochs": 10 ** 4}}, "member-epochs",
