@@ -218,10 +218,19 @@ SLOPE_LAGS_PS = (1.0, 5.0, 10.0, 20.0)
 def _msd_slope(r, lag_ps) -> str:
     """d ln MSD / d ln t of the whole run at ``lag_ps`` ("-" beyond half the run)."""
     t, msd = r.lag_time, r.msd.sum(axis=1)
-    k = int(np.searchsorted(t, lag_ps * 1000))
-    if k < 2 or k + 1 >= len(t) // 2:
+    # across 0.8-1.25 x the lag: neighbouring lags 5 fs apart differ by noise alone
+    lo, hi = (int(np.searchsorted(t, f * lag_ps * 1000)) for f in (0.8, 1.25))
+    if lo < 1 or hi >= len(t) // 2:
         return "-"
-    return f"{np.log(msd[k + 1] / msd[k - 1]) / np.log(t[k + 1] / t[k - 1]):.2f}"
+    return f"{np.log(msd[hi] / msd[lo]) / np.log(t[hi] / t[lo]):.2f}"
+
+
+def _md_wall(name) -> float:
+    """Seconds of MD (equilibration and production, every attempt) of run ``name``."""
+    from atomistic.md.production import read_production
+
+    return sum(read_production(f).wall_s for f in (OUT / f"{name}_eq.npz", OUT / f"{name}.npz")
+               if f.exists())
 
 
 def _first(prod, ps):
@@ -297,7 +306,8 @@ def _diffusion(prods):
         sp = {"water (O)": "O", "Na+": "Na", "Cl-": "Cl"}[label]
         cells = [f"{d * 1e9:.2f} ± {s * 1e9:.2f}" + ("*" if _caged(per[(sp, n)]) else "")
                  for d, s, n in zip(Ds, ses, BOXES)]
-        table.append([label, *cells, f"{(Ds[-1] + yh[-1]) * 1e9:.2f} ± {ses[-1] * 1e9:.2f}",
+        table.append([label, *cells, f"{(Ds[-1] + yh[-1]) * 1e9:.2f} ± {ses[-1] * 1e9:.2f}"
+                      + ("*" if _caged(per[(sp, list(BOXES)[-1])]) else ""),
                       f"{fit.D_inf * 1e9:.2f} ± {fit.D_inf_stderr * 1e9:.2f}"
                       # Yeh-Hummer: D grows with L; a fit where it falls has no physics in it
                       + (" (D falls with L: not resolved)" if fit.slope > 0 else ""),
@@ -417,7 +427,9 @@ def main():
         trust_rows.append([name, len(p.symbols), f"{prod_ps:.2f}", f"{np.mean(p.temperature_K[1:]):.0f}",
                            f"{np.median(dev):.3f}", f"{np.mean(dev > TRUST[0]) * 100:.1f} %",
                            f"{np.mean(dev > TRUST[1]) * 100:.1f} %", f"{_intact(p):.2f}",
-                           why.replace("|", "/")[:160], f"{walls.get(name, p.wall_s) / 60:.1f}"])
+                           # the MD's own wall time over every attempt (a resumed run's
+                           # process lasts only its last stretch)
+                           why.replace("|", "/")[:160], f"{_md_wall(name) / 60:.1f}"])
     parts = []
     boxes_ok = all(str(n) in ok for n in BOXES)
     if boxes_ok:
