@@ -6,7 +6,8 @@ handoff -> plain and MD-informed PNP at the MD's surface charge -> capacitance.
     MULTISCALE_FAST=1 .venv/bin/python bench/electrolyte_interface.py   (smoke run, nothing recorded)
 
 A recorded run ships its handoffs and a start frame to data/nacl_cu/interface/, which the
-default demo's transport branch reads (``ship``). Kill it at any moment and run it again: both MD runs continue from their last checkpoint
+default demo's transport branch reads (``ship``). Kill it at any moment and run it again:
+both MD runs continue from their last checkpoint
 (``atomistic.md.production``; bench/out/electrolyte_interface_<potential hash>/), so a
 new shipped potential starts new runs instead of extending old ones.
 
@@ -144,8 +145,9 @@ def run_one(name: str) -> dict:
         calc = UniformField(calc, RUNS[name], direction=(0, 0, 1))
     # The chain needs both runs: once one has stopped (here, or in an earlier attempt: its
     # marker), the other ends at its next checkpoint, and neither is resumed.
-    if _stopped():
-        return {"name": name, "seconds": 0.0, "stopped": _stopped().get(name) or _partner(name)}
+    ended = _stopped()
+    if ended:
+        return {"name": name, "seconds": 0.0, "stopped": ended.get(name) or _partner(name)}
 
     def say_or_end(done, total):
         say(done, total)

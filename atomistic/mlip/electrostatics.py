@@ -83,6 +83,16 @@ def neutralise(raw, batch, n_frames: int, total_charge: Optional[torch.Tensor] =
     return raw - ((sums - target) / counts)[batch]
 
 
+def _volume(cell):
+    """|det cell| (A^3) of one frame's cell, or an InputError if it has none."""
+    volume = torch.linalg.det(cell).abs()
+    if float(volume.detach()) < 1e-6:
+        raise InputError("charges: a frame without a periodic cell: the long-range "
+                         "term is an Ewald sum; put the structure in a box with "
+                         "pbc=True")
+    return volume
+
+
 class LongRangeCoulomb(nn.Module):
     """Ewald reciprocal-space energy (B,) eV of Gaussian charges; see the module docstring."""
 
@@ -111,11 +121,7 @@ class LongRangeCoulomb(nn.Module):
         empty_d = positions.new_zeros(0)
         for b in range(n_frames):
             mask = batch == b
-            volume = torch.linalg.det(cell[b]).abs()
-            if float(volume.detach()) < 1e-6:
-                raise InputError("charges: a frame without a periodic cell: the long-range "
-                                 "term is an Ewald sum; put the structure in a box with "
-                                 "pbc=True")
+            _volume(cell[b])
             q = charges[mask][:, None]
             potential = self.calculator(q, cell[b], positions[mask], empty_i, empty_d)
             energies.append((q * potential).sum())
@@ -142,24 +148,21 @@ class LongRangeCoulomb(nn.Module):
         pme = getattr(self.calculator, "mesh_interpolator", None) is not None
         for b in range(n_frames):
             mask = batch == b
-            if float(torch.linalg.det(cell[b]).abs()) < 1e-6:
-                raise InputError("charges: a frame without a periodic cell: the long-range "
-                                 "term is an Ewald sum; put the structure in a box with "
-                                 "pbc=True")
+            ivolume = _volume(cell[b]).reciprocal()
             q, r = charges[:, mask].T.contiguous(), positions[mask]      # (n, M), (n, 3)
             if not pme:          # Ewald: autograd, member by member
                 for m in range(M):
                     with torch.enable_grad():
                         qm = q[:, m:m + 1].clone().requires_grad_(True)
                         rm = r.clone().requires_grad_(True)
-                        e = (qm * self.calculator(qm, cell[b], rm, *self._empty(r))).sum()
+                        e = self.forward(rm, qm[:, 0], cell[b][None],
+                                         torch.zeros_like(qm[:, 0], dtype=torch.long), 1)[0]
                         gq, gr = torch.autograd.grad(e, (qm, rm))
                     energies[m, b], d_q[m, mask], d_r[m, mask] = e.detach(), gq[:, 0], gr
                 continue
-            potential, mesh = self._pme(q, cell[b], r)
+            potential, mesh = self._pme(q, cell[b], r, ivolume)
             energies[:, b] = (q * potential).sum(0)
             d_q[:, mask] = 2 * potential.T
-            ivolume = torch.linalg.det(cell[b]).abs().reciprocal()
             d_r[:, mask] = q.T[..., None] * self._mesh_gradient(mesh, r) * ivolume
         return energies, d_q, d_r
 
@@ -194,12 +197,10 @@ class LongRangeCoulomb(nn.Module):
         # frac = ns * (r @ inverse_cell): dV/dr = (dV/dfrac * ns) @ inverse_cell^T
         return (d_frac * interp.ns_mesh) @ interp.inverse_cell.T
 
-    def _empty(self, like):
-        return (torch.zeros((0, 2), dtype=torch.long, device=like.device), like.new_zeros(0))
-
-    def _pme(self, charges, cell, positions):
+    def _pme(self, charges, cell, positions, ivolume):
         """torch-pme's ``PMECalculator._compute_kspace`` (1.x) for channels ``charges`` (n, M),
-        keeping the mesh potential: (per-atom potential (n, M), mesh (M, ...))."""
+        keeping the mesh potential: (per-atom potential (n, M), mesh (M, ...)); ``ivolume``:
+        1 / the cell's volume."""
         from torchpme.lib import get_ns_mesh
 
         calc = self.calculator
@@ -209,7 +210,6 @@ class LongRangeCoulomb(nn.Module):
         calc.mesh_interpolator.compute_weights(positions)
         mesh = calc.kspace_filter.forward(calc.mesh_interpolator.points_to_mesh(
             particle_weights=charges))
-        ivolume = torch.abs(cell.det()).pow(-1)
         potential = calc.mesh_interpolator.mesh_to_points(mesh) * ivolume
         potential -= charges * calc.potential.self_contribution()
         potential -= 2 * calc.potential.background_correction() * charges.sum(0) * ivolume

@@ -10,10 +10,10 @@ architecture and one set of elements (a committee from one file).
 
 Predicted charges (``charges=True``): each member's charges come from its own charge
 head on its own features, and its long-range (Ewald/PME) energy is a function of them
-and of the positions. The Ewald energies of all members come from one mesh (the members' charges are
-its channels) with their gradients written out (``LongRangeCoulomb.members``); the
-descriptor work stays shared. The ZBL core repulsion is
-the same fixed term in every member: computed once.
+and of the positions. The Ewald energies of all members come from one mesh (the members'
+charges are its channels) with their gradients written out (``LongRangeCoulomb.members``);
+the descriptor work stays shared. The ZBL core repulsion is the same fixed term in every
+member: computed once.
 
 Why by hand: per-member forces need per-member gradients, and one autograd pass through
 shared tensors sums them. So autograd runs only from the energies back to the moments
