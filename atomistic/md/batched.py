@@ -348,6 +348,7 @@ class _BatchEvaluator:
         from ..mlip.stacked import stackable
 
         self.stacked = stackable(self.models)
+        self.n_members = sum(getattr(m, "n_heads", 1) for m in self.models)
 
     def _update_lists(self, pos):
         """Rebuild the Verlet lists of the walkers that moved too far; True if any was."""
@@ -380,12 +381,14 @@ class _BatchEvaluator:
         self._candidates = (i, j, S, shift)
         return True
 
-    def pairs(self, pos):
-        """Pairs within the cutoff at ``pos`` (N, 3): (positions tensor, i, j, S, slot, vec)."""
+    def pairs(self, pos, update: bool = True):
+        """Pairs within the cutoff at ``pos`` (N, 3): (positions tensor, i, j, S, slot, vec);
+        ``update=False``: the lists as they are (the caller has just updated them)."""
         from ..mlip.model import pair_slots
 
         torch = self._torch
-        self._update_lists(pos)
+        if update:
+            self._update_lists(pos)
         i, j, S, shift = self._candidates
         pos_t = torch.as_tensor(pos, dtype=self.dtype)
         vec = pos_t[j] - pos_t[i] + shift
@@ -396,11 +399,19 @@ class _BatchEvaluator:
 
     def __call__(self, pos):
         """(forces (N, 3) eV/A, energies (B,) eV, max_force_dev (B,) eV/A, per-atom spread
-        (N,) eV/A), float64 numpy."""
+        (N,) eV/A), float64 numpy; on one torch thread for small batches
+        (``atomistic.mlip.threads``)."""
+        from ..mlip.threads import threads_for
+
+        self._update_lists(pos)
+        with threads_for(len(self._candidates[0]) * self.n_members):
+            return self._call(pos)
+
+    def _call(self, pos):
         from ..mlip.calculator import force_spread
 
         torch = self._torch
-        pos_t, i, j, S, slot, vec = self.pairs(pos)
+        pos_t, i, j, S, slot, vec = self.pairs(pos, update=False)
         if self.stacked:
             from ..mlip.stacked import stacked_energies_forces
 

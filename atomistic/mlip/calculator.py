@@ -47,6 +47,7 @@ from ase.stress import full_3x3_to_voigt_6_stress
 
 from ..structures import check_atoms
 from .graph import VerletPairs, atoms_to_graph, collate
+from .threads import threads_for
 
 
 def force_spread(forces):
@@ -131,6 +132,14 @@ class CommitteeCalculator(Calculator):
         total = atoms.info.get("charge")
         if total is not None:
             batch["total_charge"] = torch.as_tensor([float(total)], dtype=self.dtype)
+        n_members = sum(getattr(m, "n_heads", 1) for m in self.models)
+        with threads_for(self.pairs.listed * n_members):
+            self._evaluate(batch, want_stress)
+
+    def _evaluate(self, batch, want_stress):
+        """Every member's energy, forces (and stress) on the one-frame ``batch``: results."""
+        import torch
+
         energies, forces, stresses, atomic, charges = [], [], [], [], []
         np64 = lambda t: t.detach().to(torch.float64).numpy()  # noqa: E731
         cheap = False

@@ -67,6 +67,7 @@ class VerletPairs:
             raise InputError(f"skin: {skin!r}; expected a length >= 0 Angstrom")
         self.cutoff, self.skin = float(cutoff), float(skin)
         self.rebuilds = 0
+        self.listed = 0     # pairs in the current list (out to cutoff + skin)
         self._key = self._listed = None
 
     def __call__(self, atoms):
@@ -81,6 +82,7 @@ class VerletPairs:
             self._listed = (i[order], j[order], S[order])
             self._key, self._built_at = key, pos.copy()
             self.rebuilds += 1
+            self.listed = len(i)
             if self.skin == 0:
                 return self._listed
         i, j, S = self._listed
