@@ -19,6 +19,20 @@ from pathlib import Path
 
 _STARTED = time.time()   # bench scripts import this module first: wall time is measured from here
 _LOAD_START = os.getloadavg()[0]   # other work on the machine: a timing's context
+
+
+def _head():
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"],
+                              cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+# the code a run imported is the commit it started at: a commit made while it ran (a long
+# benchmark on a shared machine) is named as well, not silently taken for the run's
+_HEAD_START = _head()
 _ENGINES = ("numpy", "scipy", "ase", "torch", "gpaw", "dolfinx-solver-real", "petsc4py", "pybamm")
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
@@ -45,6 +59,8 @@ def provenance() -> str:
             paths = [line[3:] for line in dirty.splitlines() if line.strip()]
             folders = sorted({p if "/" not in p else p.rsplit("/", 1)[0] + "/" for p in paths})
             commit += "+dirty (" + ", ".join(folders[:4]) + (", ..." if len(folders) > 4 else "") + ")"
+        if _HEAD_START and not commit.startswith(_HEAD_START):
+            commit += f" (the run started at {_HEAD_START})"
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
     versions = []
