@@ -430,7 +430,7 @@ class _BatchEvaluator:
         mean_f, f_std = force_spread(forces)
         with np.errstate(invalid="ignore"):
             dev = np.maximum.reduceat(f_std, self._starts)
-        return mean_f, energies.mean(axis=0), dev, f_std
+        return mean_f, energies.sum(axis=0) / len(energies), dev, f_std   # = mean, cheaper
 
     def _model_by_model(self, batch):
         """Each model's forward over the whole batch; every head a member."""

@@ -53,8 +53,11 @@ from .threads import threads_for
 def force_spread(forces):
     """Members' forces (M, N, 3) -> (mean forces (N, 3), per-atom spread (N,)
     sqrt(<|F_i - <F_i>|^2>)): the spread whose maximum is ``max_force_dev``."""
-    mean_f = forces.mean(axis=0)
-    return mean_f, np.sqrt(((forces - mean_f) ** 2).sum(axis=2).mean(axis=0))
+    # sums / M, not .mean(): the same numbers (numpy's mean is that sum divided), without
+    # its ~10 us of bookkeeping per call, a few % of a 32-atom MD step
+    m = forces.shape[0]
+    mean_f = forces.sum(axis=0) / m
+    return mean_f, np.sqrt(((forces - mean_f) ** 2).sum(axis=2).sum(axis=0) / m)
 
 
 class CommitteeCalculator(Calculator):
