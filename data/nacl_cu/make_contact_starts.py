@@ -25,36 +25,40 @@ HERE = Path(__file__).resolve().parent
 HEIGHT_A = {"Na": 2.3, "Cl": 2.0}
 
 
+def in_contact(film, ion: str):
+    """``film`` (a make_film_starts-style cell) with its first ``ion`` moved onto an fcc
+    hollow of the top Cu layer, HEIGHT_A[ion] above it, and the waters in its way removed."""
+    atoms = film.copy()
+    height = HEIGHT_A[ion]
+    sym = np.array(atoms.get_chemical_symbols())
+    cu = np.flatnonzero(sym == "Cu")
+    z = atoms.positions[cu, 2]
+    top = cu[np.isclose(z, z.max(), atol=0.1)]
+    below = cu[np.isclose(z, np.sort(np.unique(np.round(z, 1)))[-3], atol=0.1)]
+    # an fcc hollow: above an atom of the third layer from the top
+    site = atoms.positions[below[0]].copy()
+    site[2] = atoms.positions[top, 2].mean() + height
+    i = int(np.flatnonzero(sym == ion)[0])
+    atoms.positions[i] = site
+    # the waters in the ion's way go (any of whose atoms is within 2.2 A of the site):
+    # a swapped-in water clashes with the ion's old solvation shell
+    d = np.linalg.norm(atoms.get_distances(i, range(len(atoms)), mic=True, vector=True),
+                       axis=1)
+    gone = {k for k in np.flatnonzero(sym == "O")
+            if (d[[k, k + 1, k + 2]] < 2.2).any()}
+    del atoms[[j for k in sorted(gone) for j in (k, k + 1, k + 2)]]
+    atoms.wrap()
+    atoms.info.update(system="interface", start_label=f"20 A film, {ion} in contact")
+    return atoms
+
+
 def contact_starts():
     import sys
 
     sys.path.insert(0, str(HERE))
     from make_film_starts import film_starts
 
-    cells = []
-    for ion, height in HEIGHT_A.items():
-        atoms = film_starts()[0]
-        sym = np.array(atoms.get_chemical_symbols())
-        cu = np.flatnonzero(sym == "Cu")
-        z = atoms.positions[cu, 2]
-        top = cu[np.isclose(z, z.max(), atol=0.1)]
-        below = cu[np.isclose(z, np.sort(np.unique(np.round(z, 1)))[-3], atol=0.1)]
-        # an fcc hollow: above an atom of the third layer from the top
-        site = atoms.positions[below[0]].copy()
-        site[2] = atoms.positions[top, 2].mean() + height
-        i = int(np.flatnonzero(sym == ion)[0])
-        atoms.positions[i] = site
-        # the waters in the ion's way go (any of whose atoms is within 2.2 A of the site):
-        # a swapped-in water clashes with the ion's old solvation shell
-        d = np.linalg.norm(atoms.get_distances(i, range(len(atoms)), mic=True, vector=True),
-                           axis=1)
-        gone = {k for k in np.flatnonzero(sym == "O")
-                if (d[[k, k + 1, k + 2]] < 2.2).any()}
-        del atoms[[j for k in sorted(gone) for j in (k, k + 1, k + 2)]]
-        atoms.wrap()
-        atoms.info.update(system="interface", start_label=f"20 A film, {ion} in contact")
-        cells.append(atoms)
-    return cells
+    return [in_contact(film_starts()[0], ion) for ion in HEIGHT_A]
 
 
 def main():
