@@ -324,3 +324,25 @@ def test_bad_step_count_names_steps(calc):
     md = BatchedMD(copper_walkers(1), calc, DT_FS)
     with pytest.raises(InputError, match="^steps"):
         md.run(-1)
+
+
+def test_stacked_charges_of_a_charged_walker_equal_the_members_in_turn():
+    # the stacked pass's written-out chain rule runs the Ewald energy's charge gradient back
+    # through the neutralisation to the frame's total charge and the charge heads
+    calc = committee((29, 79), n_members=2, seed=4, charges=True)
+    charged, neutral = copper(5, (1, 2, 2)), copper(6, (1, 2, 2))
+    charged.numbers[[0, 3]] = 79
+    charged.info["charge"] = 1.0
+    md = BatchedMD([charged, neutral], calc, DT_FS, temperature_K=T_K)
+    md.run(0)
+    by_member = CommitteeCalculator(calc.models, dtype="float64", stacked=False)
+    for k, atoms in enumerate((charged, neutral)):
+        single = atoms.copy()
+        single.calc = by_member
+        assert md.energies[k] == pytest.approx(single.get_potential_energy(), rel=1e-12,
+                                               abs=1e-12)  # float64 round-off
+        np.testing.assert_allclose(md.forces(k), single.get_forces(), rtol=0, atol=1e-12)
+    assert by_member.results["charges"].sum() == pytest.approx(0.0, abs=1e-12)
+    single = charged.copy()
+    single.calc = by_member
+    assert single.get_charges().sum() == pytest.approx(1.0, abs=1e-12)  # the frame's charge
