@@ -52,6 +52,12 @@ Frozen recipe (written before the first production run; bench/README.md):
   marked as not diffusion when ``self_diffusion`` says so (``DiffusionResult.diffusive``:
   the window beyond the cage's onset with a straight MSD) or its MSD is below CAGE_A2 at
   the window's end.
+- amended 2026-12-07 evening (after the v2 record: no diffusive regime in 50 ps at 300 K;
+  a 10 ps pilot of the 98-atom box at 400 K, outside this script, arrested too): a
+  diagnostic run "98-400K", the 98-atom start at HOT_K for HOT_PS (same seeds, same
+  protocol), and for every production the water O's MSD at a 1 ps lag in its first and
+  last fifth, which tells a liquid (equal) from water that arrests as it runs (smaller
+  later). No D target is judged on the 400 K run.
 - diffusion: ``self_diffusion`` of water O, Na and Cl per box, positions relative to the
   system's centre of mass (FFT MSD, automatic
   diffusive window, 5 blocks); ``finite_size_extrapolation`` (Yeh & Hummer's 1/L law)
@@ -110,7 +116,18 @@ FIELD = 0.2        # V/A
 TRUST = campaign_trust()   # (trust_lo, trust_hi) eV/A
 T_STAR_FS = 500.0
 ETA_WATER = 0.89e-3   # Pa s, water at 298 K: the fallback viscosity for the Yeh-Hummer term
-RUNS = {"98": (98, 0.0), "196": (196, 0.0), "196-field": (196, FIELD), "392": (392, 0.0)}
+# recipe v2 amendment (2026-12-07 evening): the 98-atom box at HOT_K for HOT_PS, a
+# diagnostic: does the potential's water, arrested at 300 K, diffuse at the top of the
+# campaign's temperatures? (PBE water melts near 417 K, Yoo, Zeng & Xantheas, J. Chem.
+# Phys. 130, 221102 (2009); the campaign labels 300 and 400 K.)
+HOT_K = 400.0
+HOT_PS = 0.25 if FAST else 10.0
+RUNS = {"98": (98, 0.0), "196": (196, 0.0), "196-field": (196, FIELD), "392": (392, 0.0),
+        "98-400K": (98, 0.0)}
+
+
+def _temperature(name: str) -> float:
+    return HOT_K if name.endswith("-400K") else T_K
 
 
 CAGE_A2 = 2.0   # A^2: (1.4 A)^2, half the O-O first-shell distance; below it the MSD is
@@ -181,7 +198,7 @@ def run_one(name: str) -> dict:
     t0 = time.perf_counter()
     try:
         run_production(atoms, calc, OUT / f"{name}_eq.npz", steps=int(EQ_PS * 1000 / DT_FS),
-                       timestep_fs=DT_FS, temperature_K=T_K, thermostat="langevin",
+                       timestep_fs=DT_FS, temperature_K=_temperature(name), thermostat="langevin",
                        friction=0.01, record_every=RECORD_EVERY,
                        checkpoint_every=20 * RECORD_EVERY, seed=1, trust_limit=TRUST[1],
                        trust_patience=10)
@@ -195,14 +212,15 @@ def run_one(name: str) -> dict:
                     "stopped": "not run: the potential predicts no atomic charges, so it "
                                "cannot feel the field"}
         calc = UniformField(calc, field, direction=(0, 0, 1))
-    steps = int((PROD_PS if field else DIFFUSION_PS) * 1000 / DT_FS)
+    steps = int((PROD_PS if field else HOT_PS if name.endswith("-400K") else DIFFUSION_PS)
+                * 1000 / DT_FS)
 
     def say(done, total):
         print(f"{name}: {done}/{total} steps ({time.perf_counter() - t0:.0f} s)", flush=True)
 
     try:
         run_production(atoms, calc, OUT / f"{name}.npz", steps=steps, timestep_fs=DT_FS,
-                       temperature_K=T_K, thermostat="bussi", taut_fs=100.0,
+                       temperature_K=_temperature(name), thermostat="bussi", taut_fs=100.0,
                        record_every=RECORD_EVERY, checkpoint_every=100 * RECORD_EVERY, seed=2,
                        trust_limit=TRUST[1], trust_patience=10, progress=say)
         stopped = None
@@ -223,6 +241,22 @@ def _msd_slope(r, lag_ps) -> str:
     if lo < 1 or hi >= len(t) // 2:
         return "-"
     return f"{np.log(msd[hi] / msd[lo]) / np.log(t[hi] / t[lo]):.2f}"
+
+
+def _arrest(prod, lag_ps=1.0) -> str:
+    """Water O's MSD (A^2, centre of mass removed) at ``lag_ps`` in the first and the last
+    fifth of the production: a liquid gives the same twice, a freezing one less later."""
+    from ase.data import atomic_masses, atomic_numbers
+
+    m = np.array([atomic_masses[atomic_numbers[s]] for s in prod.symbols])
+    com = (prod.positions * m[None, :, None]).sum(axis=1) / m.sum()
+    x = prod.positions[:, _index(prod, "O")] - com[:, None]
+    k = int(round(lag_ps * 1000 / prod.frame_dt_fs))
+    n = len(x) // 5
+    if n <= k:
+        return "-"
+    part = [x[:n], x[-n:]]
+    return " -> ".join(f"{((p[k:] - p[:-k]) ** 2).sum(-1).mean():.2f}" for p in part)
 
 
 def _md_wall(name) -> float:
@@ -400,7 +434,7 @@ def main():
     from atomistic.md.production import read_production
 
     OUT.mkdir(parents=True, exist_ok=True)
-    order = ["392", "196", "196-field", "98"]          # longest first: two workers finish together
+    order = ["392", "196", "196-field", "98", "98-400K"]   # longest first: two workers finish together
     if os.environ.get("ELECTROLYTE_RUNS"):
         order = [n for n in order if n in os.environ["ELECTROLYTE_RUNS"].split(",")]
     with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
@@ -431,6 +465,13 @@ def main():
                            # process lasts only its last stretch)
                            why.replace("|", "/")[:160], f"{_md_wall(name) / 60:.1f}"])
     parts = []
+    arrest = [f"{name} ({_temperature(name):.0f} K, {ok[name].steps_done * DT_FS / 1000:g} ps) "
+              f"{_arrest(ok[name])}" for name in RUNS if name in ok and not RUNS[name][1]]
+    if arrest:
+        parts.append("Is the water still liquid? Water O's mean square displacement at a 1 ps "
+                     "lag (A^2, centre of mass removed) in the first and the last fifth of each "
+                     "production (equal in a liquid; smaller later where the water arrests): "
+                     + "; ".join(arrest) + ".")
     boxes_ok = all(str(n) in ok for n in BOXES)
     if boxes_ok:
         diff_table, eta_note, diff_per = _diffusion(ok)
@@ -510,7 +551,8 @@ def main():
         f"Potential: `{shown(POTENTIAL)}` (weights digest {_HASH}; "
         f"3 members, committee mean). MD: {EQ_PS:g} ps "
         f"Langevin then {DIFFUSION_PS:g} ps (the field run {PROD_PS:g} ps) Bussi NVT at "
-        f"{T_K:.0f} K, {DT_FS} fs, a frame every "
+        f"{T_K:.0f} K (the diagnostic 98-400K run: {HOT_PS:g} ps at {HOT_K:.0f} K), "
+        f"{DT_FS} fs, a frame every "
         f"{DT_FS * RECORD_EVERY:g} fs; each run one process with one torch thread, two at a time.\n\n"
         "Runs and the committee's trust (max_force_dev against the campaign's trust levels "
         f"{TRUST[0]} / {TRUST[1]} eV/A, over the production, or the equilibration where no production "
