@@ -256,7 +256,7 @@ def _energies(members, moments, species, frame, n_frames, long_range=None):
             feats.append(gram[..., first.pair_k[0], first.pair_k[1]])
         else:
             feats.append((block ** 2).sum(1))
-        blocks.append(block)
+        blocks.append((start, block))
         start += 3 ** l
     z = (torch.cat(feats, dim=-1).transpose(0, 1) - mean) / std  # (M, N, F)
     # each element's MLPs on that element's atoms, put back in atom order
@@ -292,17 +292,17 @@ def _energies(members, moments, species, frame, n_frames, long_range=None):
     grad = torch.empty_like(mom)
     grad[:, 0] = g[..., :K]
     col = K
-    for l, block in enumerate(blocks, start=1):
-        lo = 1 + sum(3 ** k for k in range(1, l))
+    for lo, block in blocks:   # block l: columns lo .. lo + 3^l of the moments
+        width = block.shape[-1] if first.coupling else block.shape[1]
         if first.coupling:   # f_ab = sum_c B_ac B_bc (a <= b): df/dB = (G + G^T) B
             n_pairs = first.pair_k.shape[1]
             G = g.new_zeros(n_atoms, M, K, K)
             G[..., first.pair_k[0], first.pair_k[1]] = g[..., col:col + n_pairs]
             d_block = torch.matmul(G + G.transpose(2, 3), block)   # (N, M, K, 3^l)
-            grad[:, lo:lo + 3 ** l] = d_block.permute(0, 3, 1, 2)
+            grad[:, lo:lo + width] = d_block.permute(0, 3, 1, 2)
             col += n_pairs
         else:                # f_k = sum_c B_ck^2: df/dB = 2 B
-            grad[:, lo:lo + 3 ** l] = 2.0 * block * g[:, None, :, col:col + K]
+            grad[:, lo:lo + width] = 2.0 * block * g[:, None, :, col:col + K]
             col += K
     return (energy, grad.view(n_atoms, C, M * K), atomic, charges, d_pos)
 
