@@ -96,3 +96,25 @@ def test_md_takes_one_potential_a_trained_or_a_stored_one(tmp_path, needs, path)
         stages["md"]["potential_file"] = path
     with pytest.raises(ConfigError, match="either potential_file or needs"):
         parse_config({"run": {"name": "x"}, "stage": stages}, tmp_path / "run.toml")
+
+
+def _data_only(tmp_path, **data):
+    write_frames(labelled(7, 0), tmp_path / "stored.extxyz")
+    return parse_config({"run": {"name": "stored"}, "stage": {
+        "data": {"kind": "mlip_data", "file": "stored.extxyz", **data}}}, tmp_path / "run.toml")
+
+
+def test_first_pins_the_frames_of_a_file_that_grows(tmp_path):
+    # a running campaign appends to its file: `first` keeps the same frames, spread over them
+    (data,) = run_pipeline(_data_only(tmp_path, first=5, frames=3), tmp_path / "out")
+    used = read_frames(data.dir / "frames.extxyz")
+    assert [a.info["n"] for a in used] == [0, 2, 4]
+    assert "3 of the first 5 labelled frames" in data.results["headline"]["reference frames"]
+
+
+def test_first_beyond_the_file_is_an_error_naming_it(tmp_path):
+    from multiscale.errors import StageFailed
+
+    with pytest.raises(StageFailed, match=r"stage\.data\.first: 99 frames of .*stored\.extxyz, "
+                                          r"which holds 7"):
+        run_pipeline(_data_only(tmp_path, first=99), tmp_path / "out")

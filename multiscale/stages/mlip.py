@@ -31,6 +31,9 @@ class MLIPDataParams(StageParams):
                              "and forces); when given, the EMT settings below are not used")
     frames: int | None = Field(None, ge=1, le=10 ** 6, description="with file: this many "
                                "frames, spread evenly over the file (None: all)")
+    first: int | None = Field(None, ge=1, le=10 ** 7, description="with file: only its first "
+                              "this many frames (an append-only file that grows, like a "
+                              "running campaign's, then gives the same frames; None: all)")
     element: str = "Cu"
     calculator: Literal["emt"] = "emt"
     size: int = Field(2, ge=1, le=4, description="fcc conventional cells per edge")
@@ -100,6 +103,13 @@ def _stored_frames(ctx) -> dict:
     p = ctx.params
     path = ctx.resolve(p.file)
     frames = read_frames(path)   # names the file and the frame when labels are missing
+    if p.first is not None:
+        if p.first > len(frames):
+            from ..config import ConfigError
+
+            raise ConfigError(f"stage.{ctx.name}.first: {p.first} frames of {path}, which "
+                              f"holds {len(frames)}; expected at most {len(frames)}")
+        frames = frames[:p.first]
     total = len(frames)
     if p.frames is not None and p.frames < total:
         # evenly spread, not the first n: a campaign's file is in the order it was labelled,
@@ -109,8 +119,9 @@ def _stored_frames(ctx) -> dict:
     formulas = sorted({a.get_chemical_formula() for a in frames})
     return {"frames": "frames.extxyz", "n_frames": len(frames),
             "atoms_per_frame": int(np.median([len(a) for a in frames])),
-            "headline": {"reference frames": f"{len(frames)} of the {total} labelled frames of "
-                                              f"{p.file} ({', '.join(formulas[:4])}"
+            "headline": {"reference frames": f"{len(frames)} of the "
+                                              f"{'first ' if p.first else ''}{total} labelled "
+                                              f"frames of {p.file} ({', '.join(formulas[:4])}"
                                               f"{', ...' if len(formulas) > 4 else ''})"}}
 
 
