@@ -49,8 +49,9 @@ def provenance() -> str:
     from importlib import metadata
     root = BENCHMARKS.parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
-                                text=True, check=True).stdout.strip()
+        commit = _head()
+        if commit is None:
+            raise OSError("git rev-parse failed")
         # BENCHMARKS.md itself does not count: an earlier section of the same `make bench` run
         # has just rewritten it.
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",

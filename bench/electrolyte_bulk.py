@@ -198,7 +198,8 @@ def run_one(name: str) -> dict:
     t0 = time.perf_counter()
     try:
         run_production(atoms, calc, OUT / f"{name}_eq.npz", steps=int(EQ_PS * 1000 / DT_FS),
-                       timestep_fs=DT_FS, temperature_K=_temperature(name), thermostat="langevin",
+                       timestep_fs=DT_FS, temperature_K=_temperature(name),
+                       thermostat="langevin",
                        friction=0.01, record_every=RECORD_EVERY,
                        checkpoint_every=20 * RECORD_EVERY, seed=1, trust_limit=TRUST[1],
                        trust_patience=10)
@@ -434,7 +435,8 @@ def main():
     from atomistic.md.production import read_production
 
     OUT.mkdir(parents=True, exist_ok=True)
-    order = ["392", "196", "196-field", "98", "98-400K"]   # longest first: two workers finish together
+    # longest first: the two workers finish together
+    order = ["392", "196", "196-field", "98", "98-400K"]
     if os.environ.get("ELECTROLYTE_RUNS"):
         order = [n for n in order if n in os.environ["ELECTROLYTE_RUNS"].split(",")]
     with ProcessPoolExecutor(2, mp_context=get_context("spawn")) as pool:
@@ -466,7 +468,8 @@ def main():
                            why.replace("|", "/")[:160], f"{_md_wall(name) / 60:.1f}"])
     parts = []
     arrest = [f"{name} ({_temperature(name):.0f} K, {ok[name].steps_done * DT_FS / 1000:g} ps) "
-              f"{_arrest(ok[name])}" for name in RUNS if name in ok and not RUNS[name][1]]
+              f"{_arrest(ok[name])}"
+              for name in RUNS if name in ok and not RUNS[name][1]]   # the field run: 5 ps
     if arrest:
         parts.append("Is the water still liquid? Water O's mean square displacement at a 1 ps "
                      "lag (A^2, centre of mass removed) in the first and the last fifth of each "
