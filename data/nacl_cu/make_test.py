@@ -219,9 +219,10 @@ def _ion_cu(frames) -> str:
         for ion in ("Na", "Cl"):
             idx = [k for k, x in enumerate(sym) if x == ion]
             if cu and idx:
-                parts.append(f"{ion} {min(a.get_distances(k, cu, mic=True).min() for k in idx):.1f}")
+                nearest = min(a.get_distances(k, cu, mic=True).min() for k in idx)
+                parts.append(f"{ion} {nearest:.1f}")
         out.append("/".join(parts) or "-")
-    return ", ".join(out) or "-"
+    return "-" if all(x == "-" for x in out) else ", ".join(out)
 
 
 def _describe(name: str, spec: TestSet) -> str:
