@@ -268,18 +268,6 @@ def _md_wall(name) -> float:
                if f.exists())
 
 
-def _first(prod, ps):
-    """The production's frames within its first ``ps`` picoseconds."""
-    import dataclasses
-
-    keep = prod.time_fs - prod.time_fs[0] <= ps * 1000 + 1e-6
-    return dataclasses.replace(
-        prod, time_fs=prod.time_fs[keep], positions=prod.positions[keep],
-        potential_energy=prod.potential_energy[keep], temperature_K=prod.temperature_K[keep],
-        max_force_dev=prod.max_force_dev[keep],
-        charges=None if prod.charges is None else prod.charges[keep])
-
-
 def _intact(prod) -> float:
     """Share of O atoms with exactly two H within 1.25 A in the last recorded frame."""
     from ase import Atoms
@@ -529,7 +517,7 @@ def main():
     if rdfs is not None and "196" in ok and "196-field" in ok:
         r_cut = {"Na": rdfs[("Na", "O")][0].first_minimum(), "Cl": rdfs[("Cl", "O")][0].first_minimum()}
         # like for like: the no-field run's first PROD_PS against the field run's PROD_PS
-        shells = {name: _shells(_first(ok[name], PROD_PS), r_cut) for name in ("196", "196-field")}
+        shells = {name: _shells(ok[name].first(PROD_PS), r_cut) for name in ("196", "196-field")}
         shell_rows = []
         for ion in ("Na", "Cl"):
             row = [f"{ion}-O (r_cut {r_cut[ion]:.2f} A)"]

@@ -99,17 +99,6 @@ def _measure(prod):
     return (*half, *whole, float(g.r[i]), float(g.g[i]))
 
 
-def _first(prod, ps):
-    import dataclasses
-
-    keep = prod.time_fs - prod.time_fs[0] <= ps * 1000 + 1e-6
-    return dataclasses.replace(
-        prod, time_fs=prod.time_fs[keep], positions=prod.positions[keep],
-        potential_energy=prod.potential_energy[keep], temperature_K=prod.temperature_K[keep],
-        max_force_dev=prod.max_force_dev[keep],
-        charges=None if prod.charges is None else prod.charges[keep])
-
-
 def main():
     import torch
 
@@ -140,7 +129,7 @@ def main():
                           timestep_fs=DT_FS, temperature_K=T_K, thermostat="bussi",
                           taut_fs=100.0, record_every=RECORD_EVERY,
                           checkpoint_every=100 * RECORD_EVERY, seed=2, progress=say)
-    ours = _first(read_production(ours_file), PROD_PS)
+    ours = read_production(ours_file).first(PROD_PS)
     rows = []
     for name, prod in ((f"MACE (the size-matched peer, {model.parent.name})", mace),
                        ("ours (the shipped committee, first "

@@ -40,6 +40,15 @@ def test_a_continued_run_is_the_uninterrupted_run(tmp_path):
     assert np.all(np.isnan(cont.max_force_dev)) and cont.charges is None  # EMT: no committee, no charges
 
 
+def test_the_first_picoseconds_of_a_run_are_its_opening_frames(tmp_path):
+    kw = dict(timestep_fs=2.0, temperature_K=500.0, record_every=5, checkpoint_every=10, seed=3)
+    run = run_production(cell(), EMT(), tmp_path / "md.npz", steps=40, **kw)   # 80 fs, 9 frames
+    head = run.first(0.04)                        # 40 fs: the frames at 0, 10, ..., 40 fs
+    assert head.time_fs.tolist() == run.time_fs[:5].tolist()
+    assert np.array_equal(head.positions, run.positions[:5]) and len(head.temperature_K) == 5
+    assert head.symbols == run.symbols and head.frame_dt_fs == run.frame_dt_fs
+
+
 def test_a_file_of_other_settings_is_refused(tmp_path):
     run_production(cell(), EMT(), tmp_path / "md.npz", steps=10, timestep_fs=2.0, temperature_K=300.0,
                    record_every=5, checkpoint_every=10)

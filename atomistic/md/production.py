@@ -68,6 +68,18 @@ class Production:
     def frame_dt_fs(self) -> float:
         return float(self.settings["timestep_fs"] * self.settings["record_every"])
 
+    def first(self, ps: float) -> "Production":
+        """The frames within the run's first ``ps`` picoseconds (its start included), for
+        comparing runs of different lengths like for like; the rest is as recorded."""
+        import dataclasses
+
+        keep = self.time_fs - self.time_fs[0] <= ps * 1000 + 1e-6
+        return dataclasses.replace(
+            self, time_fs=self.time_fs[keep], positions=self.positions[keep],
+            potential_energy=self.potential_energy[keep],
+            temperature_K=self.temperature_K[keep], max_force_dev=self.max_force_dev[keep],
+            charges=None if self.charges is None else self.charges[keep])
+
 
 def _load(path: Path):
     with np.load(path, allow_pickle=False) as z:
