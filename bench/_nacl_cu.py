@@ -25,3 +25,13 @@ def campaign_trust() -> tuple[float, float]:
 def shown(path: Path) -> Path:
     """A path as a report names it: relative to the repository where it lies inside it."""
     return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
+def water_msd(x, frame_dt_fs: float, lag_ps: float) -> float:
+    """Mean square displacement (A^2) of positions ``x`` (frames, atoms, 3) at ``lag_ps``,
+    over every time origin; nan when the stretch is no longer than the lag. ``x``: a
+    production's water O, ``Production.com_free_positions()[:, oxygens]``."""
+    k = int(round(lag_ps * 1000 / frame_dt_fs))
+    if len(x) <= k:
+        return float("nan")
+    return float(((x[k:] - x[:-k]) ** 2).sum(-1).mean())

@@ -213,8 +213,8 @@ def run_one(name: str) -> dict:
                     "stopped": "not run: the potential predicts no atomic charges, so it "
                                "cannot feel the field"}
         calc = UniformField(calc, field, direction=(0, 0, 1))
-    steps = int((PROD_PS if field else HOT_PS if name.endswith("-400K") else DIFFUSION_PS)
-                * 1000 / DT_FS)
+    hot = _temperature(name) == HOT_K
+    steps = int((PROD_PS if field else HOT_PS if hot else DIFFUSION_PS) * 1000 / DT_FS)
 
     def say(done, total):
         print(f"{name}: {done}/{total} steps ({time.perf_counter() - t0:.0f} s)", flush=True)
@@ -247,17 +247,12 @@ def _msd_slope(r, lag_ps) -> str:
 def _arrest(prod, lag_ps=1.0) -> str:
     """Water O's MSD (A^2, centre of mass removed) at ``lag_ps`` in the first and the last
     fifth of the production: a liquid gives the same twice, a freezing one less later."""
-    from ase.data import atomic_masses, atomic_numbers
+    from bench._nacl_cu import water_msd
 
-    m = np.array([atomic_masses[atomic_numbers[s]] for s in prod.symbols])
-    com = (prod.positions * m[None, :, None]).sum(axis=1) / m.sum()
-    x = prod.positions[:, _index(prod, "O")] - com[:, None]
-    k = int(round(lag_ps * 1000 / prod.frame_dt_fs))
+    x = prod.com_free_positions()[:, _index(prod, "O")]
     n = len(x) // 5
-    if n <= k:
-        return "-"
-    part = [x[:n], x[-n:]]
-    return " -> ".join(f"{((p[k:] - p[:-k]) ** 2).sum(-1).mean():.2f}" for p in part)
+    msd = [water_msd(part, prod.frame_dt_fs, lag_ps) for part in (x[:n], x[-n:])]
+    return "-" if np.isnan(msd).any() else " -> ".join(f"{v:.2f}" for v in msd)
 
 
 def _md_wall(name) -> float:
@@ -281,17 +276,6 @@ def _intact(prod) -> float:
     return float(np.mean(n_h == 2))
 
 
-def _frames(prod, every=1):
-    from ase import Atoms
-
-    out = []
-    for x in prod.positions[::every]:
-        a = Atoms(prod.symbols, positions=x, cell=prod.cell, pbc=True)
-        a.wrap()
-        out.append(a)
-    return out
-
-
 def _index(prod, symbol):
     return [i for i, s in enumerate(prod.symbols) if s == symbol]
 
@@ -299,15 +283,9 @@ def _index(prod, symbol):
 def _diffusion(prods):
     from atomistic.analysis.diffusion import K_B, YH_XI, finite_size_extrapolation, self_diffusion
 
-    from ase.data import atomic_masses, atomic_numbers
-
     rows, per = [], {}
-    unwrapped = {}
-    for n in BOXES:   # relative to the centre of mass: the Langevin start leaves it drifting
-        p = prods[str(n)]
-        m = np.array([atomic_masses[atomic_numbers[s]] for s in p.symbols])
-        com = (p.positions * m[None, :, None]).sum(axis=1) / m.sum()
-        unwrapped[n] = p.positions - com[:, None, :]
+    # relative to the centre of mass: the Langevin start leaves it drifting
+    unwrapped = {n: prods[str(n)].com_free_positions() for n in BOXES}
     for sp, label in (("O", "water (O)"), ("Na", "Na+"), ("Cl", "Cl-")):
         Ls, Ds, ses = [], [], []
         for n in BOXES:
@@ -357,7 +335,7 @@ def _rdfs(prod, ref):
     from atomistic.analysis.rdf import compare_rdf, rdf
 
     r_max = 0.49 * prod.cell[0, 0]
-    frames = _frames(prod)          # built once for the four pairs
+    frames = prod.frames()          # built once for the four pairs
     out = {}
     for pair in (("O", "O"), ("Na", "O"), ("Cl", "H"), ("Cl", "O")):
         ours = rdf(frames, r_max, n_bins=60, pair=pair, n_blocks=5 if FAST else 10)

@@ -64,36 +64,17 @@ def _mace():
     return MACECalculator(model_paths=str(found[0]), device="cpu", default_dtype="float32"), found[0]
 
 
-def _com_free_oxygens(prod):
-    from ase.data import atomic_masses, atomic_numbers
-
-    m = np.array([atomic_masses[atomic_numbers[s]] for s in prod.symbols])
-    com = (prod.positions * m[None, :, None]).sum(axis=1) / m.sum()
-    oxygens = [i for i, s in enumerate(prod.symbols) if s == "O"]
-    return prod.positions[:, oxygens] - com[:, None]
-
-
-def _msd(x, lag_frames):
-    return float(((x[lag_frames:] - x[:-lag_frames]) ** 2).sum(-1).mean())
-
-
 def _measure(prod):
     """(1 ps MSD first half, last half, whole-run MSD at 1 and 2 ps, O-O first peak r, g);
     halves, not the bulk benchmark's fifths: a fifth of PROD_PS is no longer than the lag."""
-    from ase import Atoms
-
     from atomistic.analysis.rdf import rdf
+    from bench._nacl_cu import water_msd
 
-    x = _com_free_oxygens(prod)
-    k1 = int(round(1000 / prod.frame_dt_fs))
+    x = prod.com_free_positions()[:, [i for i, s in enumerate(prod.symbols) if s == "O"]]
     n = len(x) // 2
-    half = [_msd(p, k1) if len(p) > k1 else float("nan") for p in (x[:n], x[-n:])]
-    whole = [_msd(x, k) if len(x) > k else float("nan") for k in (k1, 2 * k1)]
-    frames = []
-    for pos in prod.positions[::4]:
-        a = Atoms(prod.symbols, positions=pos, cell=prod.cell, pbc=True)
-        a.wrap()
-        frames.append(a)
+    half = [water_msd(p, prod.frame_dt_fs, 1.0) for p in (x[:n], x[-n:])]
+    whole = [water_msd(x, prod.frame_dt_fs, lag) for lag in (1.0, 2.0)]
+    frames = prod.frames(every=4)
     g = rdf(frames, 0.49 * prod.cell[0, 0], n_bins=60, pair=("O", "O"), n_blocks=5)
     i = int(np.argmax(g.g))
     return (*half, *whole, float(g.r[i]), float(g.g[i]))
@@ -141,7 +122,7 @@ def main():
     body = (
         "Recipe: bench/water_arrest.py (docstring). 32 H2O + NaCl (98 atoms), the bulk "
         f"benchmark's start, 300 K: {EQ_PS:g} ps Langevin then {PROD_PS:g} ps Bussi NVT, "
-        f"0.5 fs. MACE MD wall {read_production(OUT / 'mace_98.npz').wall_s / 60:.1f} min "
+        f"0.5 fs. MACE MD wall {mace.wall_s / 60:.1f} min "
         "(one thread).\n\n"
         + markdown_table(["model", "mean T (K)",
                           "water O MSD at 1 ps, first -> last half (A^2)",

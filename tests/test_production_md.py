@@ -49,6 +49,24 @@ def test_the_first_picoseconds_of_a_run_are_its_opening_frames(tmp_path):
     assert head.symbols == run.symbols and head.frame_dt_fs == run.frame_dt_fs
 
 
+def test_positions_about_the_centre_of_mass_carry_no_drift(tmp_path):
+    a = cell()
+    a.set_velocities(np.tile([0.05, 0.0, 0.0], (len(a), 1)))   # ~0.005 A/fs, all along x
+    run = run_production(a, EMT(), tmp_path / "md.npz", steps=20, timestep_fs=2.0,
+                         temperature_K=300.0, thermostat="bussi", record_every=5,
+                         checkpoint_every=10, seed=1)
+    assert run.positions.mean(axis=1)[-1, 0] - run.positions.mean(axis=1)[0, 0] > 0.05  # it flew
+    free = run.com_free_positions()
+    # one element: the centre of mass is the mean position, and it stays at the origin
+    np.testing.assert_allclose(free.mean(axis=1), 0.0, atol=1e-12)   # float64 round-off
+    np.testing.assert_allclose(free[-1] - free[0], (run.positions[-1] - run.positions[0])
+                               - (run.positions[-1] - run.positions[0]).mean(axis=0), atol=1e-12)
+    frames = run.frames(every=2)
+    assert len(frames) == 3 and frames[0].get_chemical_symbols() == run.symbols
+    assert np.all(frames[-1].get_scaled_positions(wrap=False) >= -1e-12)   # wrapped
+    assert np.all(frames[-1].get_scaled_positions(wrap=False) < 1.0)
+
+
 def test_a_file_of_other_settings_is_refused(tmp_path):
     run_production(cell(), EMT(), tmp_path / "md.npz", steps=10, timestep_fs=2.0, temperature_K=300.0,
                    record_every=5, checkpoint_every=10)

@@ -68,6 +68,26 @@ class Production:
     def frame_dt_fs(self) -> float:
         return float(self.settings["timestep_fs"] * self.settings["record_every"])
 
+    def com_free_positions(self) -> np.ndarray:
+        """``positions`` (frames, atoms, 3) relative to each frame's centre of mass: what
+        diffusion is measured on when a Langevin start leaves the whole system drifting."""
+        from ase.data import atomic_masses, atomic_numbers
+
+        m = np.array([atomic_masses[atomic_numbers[s]] for s in self.symbols])
+        com = (self.positions * m[None, :, None]).sum(axis=1) / m.sum()
+        return self.positions - com[:, None, :]
+
+    def frames(self, every: int = 1) -> list:
+        """Every ``every``-th recorded frame as ``ase.Atoms``, wrapped into the cell."""
+        from ase import Atoms
+
+        out = []
+        for x in self.positions[::every]:
+            a = Atoms(self.symbols, positions=x, cell=self.cell, pbc=True)
+            a.wrap()
+            out.append(a)
+        return out
+
     def first(self, ps: float) -> "Production":
         """The frames within the run's first ``ps`` picoseconds (its start included), for
         comparing runs of different lengths like for like; the rest is as recorded."""
