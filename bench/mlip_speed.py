@@ -140,19 +140,17 @@ class _Steps:
 
 
 class _OneThread:
-    """A contender called with torch on one thread (the process's 2 restored after)."""
+    """A contender called with torch on one thread (the process's 2 restored after):
+    ``threads_for`` with no work is the library's own one-thread switch."""
 
     def __init__(self, call):
         self.call = call
 
     def __call__(self):
-        import torch
+        from atomistic.mlip.threads import threads_for
 
-        torch.set_num_threads(1)
-        try:
+        with threads_for(0):
             return self.call()
-        finally:
-            torch.set_num_threads(2)
 
 
 def interleaved_rates(contenders: dict, seconds: float) -> dict:
