@@ -16,7 +16,8 @@ __all__ = ["EXTRAS", "engine_importer"]
 # top-level module -> the pyproject extra that installs it
 EXTRAS = {"torch": "ml", "matscipy": "ml", "pymatgen": "ml", "phonopy": "ml", "gpaw": "dft",
           "dolfinx": "fem", "basix": "fem", "ufl": "fem", "petsc4py": "fem", "pybamm": "battery",
-          "dask": "parallel", "distributed": "parallel", "chgnet": "universal", "torchpme": "ml"}
+          "dask": "parallel", "distributed": "parallel", "chgnet": "universal", "torchpme": "ml",
+          "dftd3": "dft"}
 _FENICS = ("dolfinx", "petsc4py", "basix", "ufl")
 
 
