@@ -35,3 +35,51 @@ def water_msd(x, frame_dt_fs: float, lag_ps: float) -> float:
     if len(x) <= k:
         return float("nan")
     return float(((x[k:] - x[:-k]) ** 2).sum(-1).mean())
+
+
+def arrest_measures(prod) -> tuple:
+    """Is a water production still liquid? (1 ps MSD of water O in the first half, in the last
+    half, the whole run's MSD at 1 and 2 ps (A^2), the O-O g(r) first peak's r (A) and g).
+    Halves, not fifths: over a 5 ps run a fifth is no longer than the 1 ps lag."""
+    import numpy as np
+
+    from atomistic.analysis.rdf import rdf
+
+    x = prod.com_free_positions()[:, [i for i, s in enumerate(prod.symbols) if s == "O"]]
+    n = len(x) // 2
+    half = [water_msd(p, prod.frame_dt_fs, 1.0) for p in (x[:n], x[-n:])]
+    whole = [water_msd(x, prod.frame_dt_fs, lag) for lag in (1.0, 2.0)]
+    g = rdf(prod.frames(every=4), 0.49 * prod.cell[0, 0], n_bins=60, pair=("O", "O"), n_blocks=5)
+    i = int(np.argmax(g.g))
+    return (*half, *whole, float(g.r[i]), float(g.g[i]))
+
+
+def equilibrate_and_produce(atoms, calc, out: Path, name: str, t_k: float, eq_ps: float,
+                            prod_ps: float, dt_fs: float = 0.5, record_every: int = 10):
+    """The NaCl/Cu benchmarks' bulk protocol: ``eq_ps`` of Langevin (0.01/fs, seed 1), then
+    ``prod_ps`` of Bussi NVT (tau 100 fs, seed 2), under the campaign's trust guard (trust_hi
+    for 10 recorded frames); out/<name>_eq.npz and out/<name>.npz, resumed after a kill.
+    Returns (Production, None), or (None, why it stopped): a stop is a measured outcome."""
+    import time
+
+    from atomistic.md.guards import MDBlowUp
+    from atomistic.md.production import run_production
+
+    guard = dict(trust_limit=campaign_trust()[1], trust_patience=10)
+    t0 = time.perf_counter()
+
+    def say(done, total):
+        print(f"{name}: {done}/{total} steps ({time.perf_counter() - t0:.0f} s)", flush=True)
+
+    try:
+        run_production(atoms, calc, out / f"{name}_eq.npz", steps=int(eq_ps * 1000 / dt_fs),
+                       timestep_fs=dt_fs, temperature_K=t_k, thermostat="langevin",
+                       friction=0.01, record_every=record_every,
+                       checkpoint_every=20 * record_every, seed=1, **guard)
+        return run_production(atoms, calc, out / f"{name}.npz", steps=int(prod_ps * 1000 / dt_fs),
+                              timestep_fs=dt_fs, temperature_K=t_k, thermostat="bussi",
+                              taut_fs=100.0, record_every=record_every,
+                              checkpoint_every=100 * record_every, seed=2, progress=say,
+                              **guard), None
+    except MDBlowUp as exc:
+        return None, str(exc)

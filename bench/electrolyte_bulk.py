@@ -280,22 +280,24 @@ def _index(prod, symbol):
     return [i for i, s in enumerate(prod.symbols) if s == symbol]
 
 
-def _diffusion(prods):
+def diffusion_table(boxes: dict, t_k: float):
+    """D of water O, Na+ and Cl- in each box of ``boxes`` (atoms -> Production, at ``t_k``),
+    the Yeh-Hummer correction and the 1/L fit: (table rows, viscosity note, per-fit
+    results keyed (species, atoms) and species)."""
     from atomistic.analysis.diffusion import K_B, YH_XI, finite_size_extrapolation, self_diffusion
 
     rows, per = [], {}
     # relative to the centre of mass: the Langevin start leaves it drifting
-    unwrapped = {n: prods[str(n)].com_free_positions() for n in BOXES}
+    unwrapped = {n: p.com_free_positions() for n, p in boxes.items()}
     for sp, label in (("O", "water (O)"), ("Na", "Na+"), ("Cl", "Cl-")):
         Ls, Ds, ses = [], [], []
-        for n in BOXES:
-            p = prods[str(n)]
+        for n, p in boxes.items():
             r = self_diffusion(unwrapped[n][:, _index(p, sp)], p.frame_dt_fs, n_blocks=5)
             Ls.append(p.cell[0, 0] * 1e-10)
             Ds.append(r.D * 1e-5)          # A^2/fs -> m^2/s
             ses.append(max(r.stderr * 1e-5, 1e-15))
             per[(sp, n)] = r
-        fit = finite_size_extrapolation(Ls, Ds, ses, T_K)
+        fit = finite_size_extrapolation(Ls, Ds, ses, t_k)
         per[sp] = fit
         rows.append((label, Ls, Ds, ses, fit))
     water = per["O"]
@@ -303,12 +305,12 @@ def _diffusion(prods):
     eta = water.viscosity if use_fit else ETA_WATER
     table = []
     for label, Ls, Ds, ses, fit in rows:
-        yh = [YH_XI * K_B * T_K / (6 * np.pi * eta * L) for L in Ls]
+        yh = [YH_XI * K_B * t_k / (6 * np.pi * eta * L) for L in Ls]
         sp = {"water (O)": "O", "Na+": "Na", "Cl-": "Cl"}[label]
         cells = [f"{d * 1e9:.2f} ± {s * 1e9:.2f}" + ("*" if _caged(per[(sp, n)]) else "")
-                 for d, s, n in zip(Ds, ses, BOXES)]
+                 for d, s, n in zip(Ds, ses, boxes)]
         table.append([label, *cells, f"{(Ds[-1] + yh[-1]) * 1e9:.2f} ± {ses[-1] * 1e9:.2f}"
-                      + ("*" if _caged(per[(sp, list(BOXES)[-1])]) else ""),
+                      + ("*" if _caged(per[(sp, list(boxes)[-1])]) else ""),
                       f"{fit.D_inf * 1e9:.2f} ± {fit.D_inf_stderr * 1e9:.2f}"
                       # Yeh-Hummer: D grows with L; a fit where it falls has no physics in it
                       + (" (D falls with L: not resolved)" if fit.slope > 0 else ""),
@@ -375,23 +377,29 @@ def _plot(rdfs, prods, diff_per, path):
         ax.errorbar(ref.r, ref.g + off, yerr=ref.g_err, fmt=".", ms=3, label=f"{pair[0]}-{pair[1]} reference")
     axs[0].set(xlabel="r (A)", ylabel="g(r) (offset by 2 per pair)", title="g(r), 98 atoms, 300 K")
     axs[0].legend(fontsize=6)
-    for sp in ("O", "Na", "Cl"):
-        r = diff_per[(sp, 392)]
-        axs[1].plot(r.lag_time / 1000, r.msd.sum(axis=1), label=f"{sp} (392 atoms)")
-        lo, hi = r.fit_window
-        axs[1].axvspan(lo / 1000, hi / 1000, alpha=0.05)
-    axs[1].set(xlabel="lag (ps)", ylabel="MSD (A^2)", title="MSD and fit windows")
-    axs[1].legend(fontsize=7)
-    for sp, c in (("O", "C0"), ("Na", "C1"), ("Cl", "C2")):
-        fit = diff_per[sp]
-        x = 1 / (fit.box_lengths * 1e9)
-        axs[2].errorbar(x, fit.D * 1e9, yerr=fit.stderr * 1e9, fmt="o", color=c, label=sp)
-        xx = np.linspace(0, x.max() * 1.05, 20)
-        axs[2].plot(xx, (fit.D_inf + fit.slope * xx * 1e9) * 1e9, color=c, lw=0.8)
-    axs[2].set(xlabel="1/L (1/nm)", ylabel="D (1e-9 m^2/s)", title="finite-size (Yeh-Hummer) fit")
-    axs[2].legend(fontsize=7)
+    diffusion_panels(axs[1], axs[2], diff_per, 392)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def diffusion_panels(ax_msd, ax_fit, per, box: int) -> None:
+    """The MSDs of the ``box``-atom run with their fit windows, and D against 1/L with the
+    Yeh-Hummer fit (``per``: the third value of ``diffusion_table``)."""
+    for sp in ("O", "Na", "Cl"):
+        r = per[(sp, box)]
+        ax_msd.plot(r.lag_time / 1000, r.msd.sum(axis=1), label=f"{sp} ({box} atoms)")
+        lo, hi = r.fit_window
+        ax_msd.axvspan(lo / 1000, hi / 1000, alpha=0.05)
+    ax_msd.set(xlabel="lag (ps)", ylabel="MSD (A^2)", title="MSD and fit windows")
+    ax_msd.legend(fontsize=7)
+    for sp, c in (("O", "C0"), ("Na", "C1"), ("Cl", "C2")):
+        fit = per[sp]
+        x = 1 / (fit.box_lengths * 1e9)
+        ax_fit.errorbar(x, fit.D * 1e9, yerr=fit.stderr * 1e9, fmt="o", color=c, label=sp)
+        xx = np.linspace(0, x.max() * 1.05, 20)
+        ax_fit.plot(xx, (fit.D_inf + fit.slope * xx * 1e9) * 1e9, color=c, lw=0.8)
+    ax_fit.set(xlabel="1/L (1/nm)", ylabel="D (1e-9 m^2/s)", title="finite-size (Yeh-Hummer) fit")
+    ax_fit.legend(fontsize=7)
 
 
 def main():
@@ -443,7 +451,7 @@ def main():
                      + "; ".join(arrest) + ".")
     boxes_ok = all(str(n) in ok for n in BOXES)
     if boxes_ok:
-        diff_table, eta_note, diff_per = _diffusion(ok)
+        diff_table, eta_note, diff_per = diffusion_table({n: ok[str(n)] for n in BOXES}, T_K)
         parts.append("Self-diffusion (1e-9 m^2/s; block standard errors, 5 blocks; relative to the "
                      f"centre of mass). Yeh-Hummer correction with {eta_note}. D_inf: weighted fit "
                      "of D against 1/L over the three boxes.\n\n"

@@ -64,22 +64,6 @@ def _mace():
     return MACECalculator(model_paths=str(found[0]), device="cpu", default_dtype="float32"), found[0]
 
 
-def _measure(prod):
-    """(1 ps MSD first half, last half, whole-run MSD at 1 and 2 ps, O-O first peak r, g);
-    halves, not the bulk benchmark's fifths: a fifth of PROD_PS is no longer than the lag."""
-    from atomistic.analysis.rdf import rdf
-    from bench._nacl_cu import water_msd
-
-    x = prod.com_free_positions()[:, [i for i, s in enumerate(prod.symbols) if s == "O"]]
-    n = len(x) // 2
-    half = [water_msd(p, prod.frame_dt_fs, 1.0) for p in (x[:n], x[-n:])]
-    whole = [water_msd(x, prod.frame_dt_fs, lag) for lag in (1.0, 2.0)]
-    frames = prod.frames(every=4)
-    g = rdf(frames, 0.49 * prod.cell[0, 0], n_bins=60, pair=("O", "O"), n_blocks=5)
-    i = int(np.argmax(g.g))
-    return (*half, *whole, float(g.r[i]), float(g.g[i]))
-
-
 def main():
     import torch
 
@@ -88,7 +72,7 @@ def main():
 
     from atomistic.md.production import read_production, run_production
     from atomistic.mlip.potential import potential_digest
-    from bench._nacl_cu import POTENTIAL
+    from bench._nacl_cu import POTENTIAL, arrest_measures
 
     bulk = ROOT / "bench" / "out" / f"electrolyte_bulk_{potential_digest(POTENTIAL)[:8]}"
     start, ours_file = bulk / "start_98.extxyz", bulk / "98.npz"
@@ -115,7 +99,7 @@ def main():
     for name, prod in ((f"MACE (the size-matched peer, {model.parent.name})", mace),
                        ("ours (the shipped committee, first "
                         f"{PROD_PS:g} ps of the bulk benchmark's 98-atom run)", ours)):
-        m = _measure(prod)
+        m = arrest_measures(prod)
         rows.append([name, f"{np.mean(prod.temperature_K[1:]):.0f}", f"{m[0]:.2f} -> {m[1]:.2f}",
                      f"{m[2]:.2f} / {m[3]:.2f}", f"{m[4]:.2f} / {m[5]:.2f}"])
         print(rows[-1], flush=True)
