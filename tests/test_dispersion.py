@@ -30,6 +30,9 @@ def test_two_waters_attract_and_the_attraction_falls_off_as_r_to_the_minus_six()
         return e_d3(water_dimer(r)) - 2 * monomer
 
     e8, e16 = binding(8.0), binding(16.0)
+    d = water_dimer(8.0)
+    d.calc = D3(EMT())   # asked for by name, as any other property
+    assert d.calc.get_property("dispersion_energy", d) - 2 * monomer == pytest.approx(e8)
     assert e8 < 0 and e16 < 0
     # beyond the damping radius E = -C6/r^6 - C8/r^8 (the C8 term ~ 1/16 of C6's at 8 A):
     # doubling r divides it by 64, within the C8 term's share

@@ -50,7 +50,7 @@ class D3(Calculator):
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)
-        wanted = set(properties) | {"energy", "forces"}
+        wanted = (set(properties) - {"dispersion_energy"}) | {"energy", "forces"}
         self.base.calculate(self.atoms, list(wanted), system_changes)
         self.results = dict(self.base.results)
         disp = self.atoms.copy()
