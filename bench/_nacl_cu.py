@@ -1,4 +1,6 @@
-"""What the NaCl(aq) | Cu(111) benchmarks share: the data folder and the potential they run.
+"""What the NaCl(aq) | Cu(111) benchmarks share: the data folder, the potential they run, the
+bulk MD protocol (``equilibrate_and_produce``) and the measures of whether water is still
+liquid (``water_msd``, ``arrest_measures``).
 
 The potential is the shipped one (data/nacl_cu/potential.mlip.pt), or a candidate committee
 given by ``ELECTROLYTE_POTENTIAL=path``: a benchmark tries a candidate before it is shipped
