@@ -1,6 +1,6 @@
 """What the NaCl(aq) | Cu(111) benchmarks share: the data folder, the potential they run, the
 bulk MD protocol (``equilibrate_and_produce``) and the measures of whether water is still
-liquid (``water_msd``, ``arrest_measures``).
+liquid (``water_msd``, ``liquid_msd``, ``arrest_measures``).
 
 The potential is the shipped one (data/nacl_cu/potential.mlip.pt), or a candidate committee
 given by ``ELECTROLYTE_POTENTIAL=path``: a benchmark tries a candidate before it is shipped
@@ -39,21 +39,26 @@ def water_msd(x, frame_dt_fs: float, lag_ps: float) -> float:
     return float(((x[k:] - x[:-k]) ** 2).sum(-1).mean())
 
 
-def arrest_measures(prod) -> tuple:
+def liquid_msd(prod) -> tuple:
     """Is a water production still liquid? (1 ps MSD of water O in the first half, in the last
-    half, the whole run's MSD at 1 and 2 ps (A^2), the O-O g(r) first peak's r (A) and g).
-    Halves, not fifths: over a 5 ps run a fifth is no longer than the 1 ps lag."""
-    import numpy as np
-
-    from atomistic.analysis.rdf import rdf
-
+    half, the whole run's MSD at 1 and 2 ps, A^2, centre of mass removed). Halves, not
+    fifths: over a 5 ps run a fifth is no longer than the 1 ps lag."""
     x = prod.com_free_positions()[:, [i for i, s in enumerate(prod.symbols) if s == "O"]]
     n = len(x) // 2
     half = [water_msd(p, prod.frame_dt_fs, 1.0) for p in (x[:n], x[-n:])]
     whole = [water_msd(x, prod.frame_dt_fs, lag) for lag in (1.0, 2.0)]
+    return (*half, *whole)
+
+
+def arrest_measures(prod) -> tuple:
+    """``liquid_msd`` and the O-O g(r) first peak's r (A) and g."""
+    import numpy as np
+
+    from atomistic.analysis.rdf import rdf
+
     g = rdf(prod.frames(every=4), 0.49 * prod.cell[0, 0], n_bins=60, pair=("O", "O"), n_blocks=5)
     i = int(np.argmax(g.g))
-    return (*half, *whole, float(g.r[i]), float(g.g[i]))
+    return (*liquid_msd(prod), float(g.r[i]), float(g.g[i]))
 
 
 def equilibrate_and_produce(atoms, calc, out: Path, name: str, t_k: float, eq_ps: float,

@@ -102,7 +102,7 @@ def main():
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    from bench._nacl_cu import CANDIDATE, POTENTIAL, arrest_measures, campaign_trust, shown
+    from bench._nacl_cu import CANDIDATE, POTENTIAL, campaign_trust, liquid_msd, shown
     from bench.electrolyte_bulk import CAGE_A2, _caged, diffusion_table
 
     out = _out()
@@ -116,7 +116,7 @@ def main():
             rows.append([n, "-", "-", "-", f"stopped: {stopped}"[:160].replace("|", "/"), "-"])
             continue
         ok[n] = prod
-        m = arrest_measures(prod)
+        m = liquid_msd(prod)   # the MSD halves only: no g(r) of 10,000 frames
         rows.append([n, f"{np.mean(prod.temperature_K[1:]):.0f}",
                      f"{np.median(prod.max_force_dev):.2f}",
                      f"{np.mean(prod.max_force_dev > trust[1]) * 100:.1f} %",
