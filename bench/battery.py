@@ -1,18 +1,40 @@
 """Benchmark: HybridSPMe (SPMe + learned residual) vs DFN, validation and untouched test sets.
 
-Frozen recipe, version 2, written 2026-12-07 before the test set was generated.
-The recipe is ``TrainingConfig(temperatures=[278.15, 288.15, 308.15,
-318.15])`` with every other field at the library's defaults, which are:
-CC discharge 0.25, 0.5, 0.75, 1, 1.5, 2C and charge 0.5, 1C; 1C and 2C
-pulse trains; pulse-train drive cycles seeds 0-5, 7, 8; drive cycles with
-regen bursts and rests (``regen_rests=True``) seeds 0-15; tanh MLP 9-48-48-1,
-Adam 1000 full-batch epochs (lr 5e-3, cosine), 60 L-BFGS steps, float32,
-runs thinned to <= 300 samples, bound 0.1 V. 136 training runs. Three
-training seeds (0, 1, 2); the tables give seed 0 and the spread.
+Frozen recipe, version 3, written 2026-12-07 (night) before its test set was generated.
+The recipe is ``RECIPE`` below: ``TrainingConfig`` with the four training
+temperatures, CC discharge every 0.25C from 0.25 to 2.25C and charge 0.5, 1C;
+1C and 2C pulse trains; pulse-train drive cycles seeds 0-5, 7, 8; drive
+cycles with regen bursts and rests seeds 0-15; tanh MLP 9-48-48-1, Adam 1000
+full-batch epochs (lr 5e-3, cosine), 200 L-BFGS steps, float32, runs thinned
+to <= 300 samples, bound 0.1 V. 148 training runs. These are now the
+library's defaults too. Three training seeds (0, 1, 2); the tables give seed
+0 and the spread.
 
-How it was chosen (validation split only, seed 0 unless said; RMSE mV,
-pooled per group: pulse-train drive cycles / regen+rests drive cycles /
-CC; SPMe alone 3.20 / 1.21 / 4.59):
+Why version 3. Version 2 (below) missed one target on its test set: CC
+1.25C/1.75C discharge, max error 6.25 mV (target 5). That test set is spent.
+The miss was reproduced on the validation split first, with a denser CC
+validation group (discharge 0.4, 0.9, 1.1, 1.3, 1.4, 1.8, 1.9C, charge 0.4,
+0.6, 0.9C at the validation temperatures, now in ``VALIDATION``): version 2
+gave max 6.19 mV there, at the end-of-discharge knee of the 1.8C runs, and
+its own 2C training runs were fitted no better than 9-11 mV at the knee.
+Variants, seed 0 unless said, RMSE / max mV on that group (pulse-train and
+regen-rest drive-cycle RMSE in brackets):
+- version 2: 0.76 / 6.19 (0.56, 0.28);
+- 200 L-BFGS steps: 0.71 / 6.45 (0.53, 0.19): fits the 1.5C training runs to
+  1 mV but not the knee between 1.5C and 2C;
+- 64-64 + 200 L-BFGS steps: 0.60 / 6.58 (0.52, 0.21);
+- CC every 0.25C to 2.25C, 60 L-BFGS steps: 0.88 / 6.14 (0.74, 0.37);
+- CC every 0.25C to 2.25C + 200 L-BFGS steps (chosen): 0.56 / 4.33
+  (0.55, 0.22); seed 1: 0.55 / 4.53 (0.60, 0.31); seed 2: 0.43 / 4.23
+  (0.55, 0.19).
+The test set below was drawn after this choice, from temperatures, seeds and
+C-rates that neither version's training, validation or test touched.
+
+Version 2 (frozen 2026-12-07, morning; its record is in git history, BENCHMARKS.md at
+24488fe): the same family with CC discharge 0.25, 0.5, 0.75, 1, 1.5, 2C
+and 60 L-BFGS steps, chosen as follows (validation split only, seed 0 unless
+said; RMSE mV, pooled per group: pulse-train drive cycles / regen+rests drive
+cycles / CC; SPMe alone 3.20 / 1.21 / 4.59):
 - V0, recipe v1's drive cycles (pulse-train seeds 0-3 only), 48-48 + L-BFGS:
   0.91 / 2.24 / 1.27 -- worse than SPMe on cycles with regen and rests
   (max 14.3 mV): the network had never seen a charge burst after driving
@@ -26,21 +48,23 @@ CC; SPMe alone 3.20 / 1.21 / 4.59):
   (less repeatable across seeds than 48-48, so 48-48 stays).
 - V7, 32-32 without the L-BFGS polish: 1.15 / 0.66 / 2.21 (max 14 mV), so
   the polish stays.
-No feature was changed for recipe v2.
+Its test set (temperatures 293.15 and 303.15 K; drive cycles seeds 1000-1007
+and 1100-1103, CC 1.25C, 1.75C, -0.75C, 3C): met everywhere but CC 1.25C /
+1.75C, max 6.25 mV.
 
 Protocol. Three disjoint families of runs (Chen2020, paired SPMe/DFN,
 ``continuum.battery_data``):
 - training: ``training_jobs(RECIPE)``;
 - validation (every recipe choice above was made on these figures only):
   drive cycles seeds 50-54 (pulse-train family) and 55-59 (regen + rests
-  family), CC 0.6C, 1.6C discharge and 0.25C charge, each at 283.15 and
-  298.15 K (temperatures not trained on);
-- test, drawn once after the recipe was frozen, from seeds and conditions
-  no part of the recipe touched: drive cycles with regen bursts and rests
-  seeds 1000-1007, pulse-train drive cycles: the first four seeds from
-  1100 up whose cycle opens with discharge (one opening with regen at 95 %
-  SOC starts above 4.2 V and cannot be solved), CC 1.25C and
-  1.75C discharge, 0.75C charge, all at 293.15 and 303.15 K; plus CC 3C
+  family), CC 0.6C, 1.6C discharge and 0.25C charge, and (version 3) the
+  denser CC group, each at 283.15 and 298.15 K (temperatures not trained on);
+- test (version 3), drawn once after the recipe was frozen, from seeds and
+  conditions no part of any version touched: drive cycles with regen bursts
+  and rests seeds 2000-2007, pulse-train drive cycles: the first four seeds
+  from 2100 up whose cycle opens with discharge (one opening with regen at
+  95 % SOC starts above 4.2 V and cannot be solved), CC 1.15C, 1.45C and
+  1.85C discharge, 0.7C charge, all at 285.65 and 310.65 K; plus CC 3C
   (extrapolation, where SPMe itself collapses) at the same temperatures.
   The table records a hash of the test jobs (profile steps + temperature).
 Under current control the correction does not feed back into the SPMe
@@ -80,7 +104,14 @@ from couplers.battery_compare import compare_to_dfn, plot_comparison  # noqa: E4
 from couplers.battery_train import TrainingConfig, train_residual, training_jobs  # noqa: E402
 
 TRAIN_T = [278.15, 288.15, 308.15, 318.15]
-RECIPE = TrainingConfig(temperatures=TRAIN_T)   # everything else: the library's defaults
+# Version 3, every choice spelled out (the library's defaults were set to these afterwards, so
+# the frozen recipe does not move when a default does)
+RECIPE = TrainingConfig(
+    temperatures=TRAIN_T,
+    cc_c_rates=[0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, -0.5, -1.0],
+    pulse_c_rates=[1.0, 2.0], drive_cycle_seeds=[0, 1, 2, 3, 4, 5, 7, 8],
+    regen_drive_cycle_seeds=list(range(16)), hidden=[48, 48], epochs=1000, lr=5e-3,
+    lbfgs_steps=200, max_per_run=300, bound_V=0.1)
 N_SEEDS = 3
 
 VAL_T = (283.15, 298.15)
@@ -90,27 +121,31 @@ VALIDATION = {
     "drive cycles, regen + rests, seeds 55-59": [
         (drive_cycle_profile(s, regen_rests=True), T) for s in range(55, 60) for T in VAL_T],
     "CC 0.6C, 1.6C, -0.25C": [(cc_profile(c), T) for c in (0.6, 1.6, -0.25) for T in VAL_T],
+    # version 3: where version 2's test miss was first reproduced on validation data
+    "CC 0.4-1.9C discharge, 0.4-0.9C charge": [
+        (cc_profile(c), T) for c in (0.4, 0.9, 1.1, 1.3, 1.4, 1.8, 1.9, -0.4, -0.6, -0.9)
+        for T in VAL_T],
 }
 
-TEST_T = (293.15, 303.15)
+TEST_T = (285.65, 310.65)   # version 3's; version 2's test used 293.15 and 303.15 K
 DRIVE_TARGET = "RMSE <= 1.5"
 CC_TARGET = "RMSE <= 1.5, max <= 5"
 
 
 def draw_test_sets():
     """The test jobs and their targets; called only by a full run, after the recipe froze."""
-    # The first four seeds from 1100 whose cycle opens with discharge: one opening with regen
+    # The first four seeds from 2100 whose cycle opens with discharge: one opening with regen
     # at 95 % SOC starts above the 4.2 V cut-off (decided from the profile alone).
-    pulse = [s for s in range(1100, 1200) if drive_cycle_profile(s).steps[0][1] >= 0][:4]
+    pulse = [s for s in range(2100, 2200) if drive_cycle_profile(s).steps[0][1] >= 0][:4]
     sets = {
-        "drive cycles, regen + rests, seeds 1000-1007": (
-            [(drive_cycle_profile(s, regen_rests=True), T) for s in range(1000, 1008)
+        "drive cycles, regen + rests, seeds 2000-2007": (
+            [(drive_cycle_profile(s, regen_rests=True), T) for s in range(2000, 2008)
              for T in TEST_T], DRIVE_TARGET),
         f"drive cycles, pulse train, seeds {', '.join(map(str, pulse))}": (
             [(drive_cycle_profile(s), T) for s in pulse for T in TEST_T], DRIVE_TARGET),
-        "CC 1.25C, 1.75C discharge": (
-            [(cc_profile(c), T) for c in (1.25, 1.75) for T in TEST_T], CC_TARGET),
-        "CC 0.75C charge": ([(cc_profile(-0.75), T) for T in TEST_T], CC_TARGET),
+        "CC 1.15C, 1.45C, 1.85C discharge": (
+            [(cc_profile(c), T) for c in (1.15, 1.45, 1.85) for T in TEST_T], CC_TARGET),
+        "CC 0.7C charge": ([(cc_profile(-0.7), T) for T in TEST_T], CC_TARGET),
         "CC 3C (extrapolation)": ([(cc_profile(3.0), T) for T in TEST_T], "Hybrid <= SPMe"),
     }
     return sets
@@ -258,7 +293,7 @@ def main(validate_only=False):
                  f"1 thread, load average {os.getloadavg()[0]:.1f} at the end).")
 
     # A test drive cycle solved by the HybridSPMe PyBaMM model itself.
-    prof, T = sets["drive cycles, regen + rests, seeds 1000-1007"][0][0]
+    prof, T = sets["drive cycles, regen + rests, seeds 2000-2007"][0][0]
     cmp = compare_to_dfn(res, prof, T)
     lines.append(f"\nTest drive cycle {prof.name} at {T} K solved with the HybridSPMe model: "
                  f"RMSE {cmp['rmse_hybrid_mV']:.2f} mV vs DFN (SPMe {cmp['rmse_spme_mV']:.2f} mV; "
