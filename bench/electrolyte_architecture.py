@@ -30,7 +30,7 @@ warnings.filterwarnings("ignore")
 
 FAST = os.environ.get("MULTISCALE_FAST") == "1"
 DATA = ROOT / "data" / "nacl_cu" / "campaign" / "dataset.extxyz"
-OUT = ROOT / "bench" / "out" / "electrolyte_architecture"
+OUT = ROOT / "bench" / "out" / ("electrolyte_architecture" + ("_fast" if FAST else ""))
 EPOCHS = 3 if FAST else 120
 BASE = {"charges": True, "cutoff": 5.0, "n_basis": 8, "l_max": 2, "hidden": [64, 64],
         "n_members": 1, "epochs": EPOCHS, "batch_size": 4, "learning_rate": 5e-3,

@@ -39,9 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 warnings.filterwarnings("ignore")
 
-from bench.electrolyte_potential import DATA, FAST, OURS, _speed  # noqa: E402
-
-OUT = ROOT / "bench" / "out" / "electrolyte_potential"
+# the potential benchmark's folder (its trained members), "_fast" for a smoke run
+from bench.electrolyte_potential import DATA, FAST, OUT, OURS, _speed  # noqa: E402
 
 
 def _measures(calc, frames, keys):
