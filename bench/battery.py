@@ -1,14 +1,33 @@
 """Benchmark: HybridSPMe (SPMe + learned residual) vs DFN, validation and untouched test sets.
 
-Frozen recipe, version 3, written 2026-12-07 (night) before its test set was generated.
+Frozen recipe, version 4, written 2026-12-07 (night) before its test set was generated.
 The recipe is ``RECIPE`` below: ``TrainingConfig`` with the four training
-temperatures, CC discharge every 0.25C from 0.25 to 2.25C and charge 0.5, 1C;
-1C and 2C pulse trains; pulse-train drive cycles seeds 0-5, 7, 8; drive
-cycles with regen bursts and rests seeds 0-15; tanh MLP 9-48-48-1, Adam 1000
-full-batch epochs (lr 5e-3, cosine), 200 L-BFGS steps, float32, runs thinned
-to <= 300 samples, bound 0.1 V. 148 training runs. These are now the
-library's defaults too. Three training seeds (0, 1, 2); the tables give seed
-0 and the spread.
+temperatures, CC discharge every 0.25C from 0.25 to 2.25C and charge every
+0.25C from 0.25 to 1.25C; 1C and 2C pulse trains; pulse-train drive cycles
+seeds 0-5, 7, 8; drive cycles with regen bursts and rests seeds 0-15; tanh
+MLP 9-48-48-1, Adam 1000 full-batch epochs (lr 5e-3, cosine), 200 L-BFGS
+steps, float32, runs thinned to <= 300 samples, bound 0.1 V. 160 training
+runs. These are now the library's defaults too. Three training seeds (0, 1,
+2); the tables give seed 0 and the spread.
+
+Why version 4. Version 3 (below) met every target on its test set but one:
+a 0.7C charge at 310.65 K, max error 5.28 mV (target 5), at the end of
+charge. That test set is spent, and its charge runs, with version 2's spent
+0.75C charge runs (293.15 and 303.15 K), became a validation group, beside a
+new one of charges at 303.15 K; version 3 gave max 5.28 and 2.63 mV there
+(RMSE 1.02 and 0.65): it had seen charging at 0.5C and 1C only. Charging
+every 0.25C from 0.25 to 1.25C (seed 0; seeds 1 and 2 in brackets): max
+0.97 (0.62, 0.45) and 1.01 (0.63, 0.60) mV there, RMSE 0.19 and 0.23; the
+other groups held (pulse-train cycles RMSE 0.54 (0.57, 0.53), regen + rests
+0.26 (0.26, 0.25), the dense CC group max 4.30 (4.40, 4.27)).
+The test set below was drawn after this choice, from temperatures, seeds and
+C-rates that no version's training, validation or test touched.
+
+Version 3 (frozen 2026-12-07, night; its record: BENCHMARKS.md at 8144c58):
+version 4 with charge at 0.5C and 1C only. Its test set (285.65 and 310.65 K;
+drive cycles seeds 2000-2007 and 2100-2103, CC 1.15C, 1.45C, 1.85C, -0.7C,
+3C): drive cycles 0.28 / 0.66 mV RMSE, CC discharge max 4.34 mV, met; 0.7C
+charge max 5.28 mV, missed.
 
 Why version 3. Version 2 (below) missed one target on its test set: CC
 1.25C/1.75C discharge, max error 6.25 mV (target 5). That test set is spent.
@@ -27,7 +46,7 @@ regen-rest drive-cycle RMSE in brackets):
 - CC every 0.25C to 2.25C + 200 L-BFGS steps (chosen): 0.56 / 4.33
   (0.55, 0.22); seed 1: 0.55 / 4.53 (0.60, 0.31); seed 2: 0.43 / 4.23
   (0.55, 0.19).
-The test set below was drawn after this choice, from temperatures, seeds and
+Its test set was drawn after this choice, from temperatures, seeds and
 C-rates that neither version's training, validation or test touched.
 
 Version 2 (frozen 2026-12-07, morning; its record is in git history, BENCHMARKS.md at
@@ -59,13 +78,15 @@ Protocol. Three disjoint families of runs (Chen2020, paired SPMe/DFN,
   drive cycles seeds 50-54 (pulse-train family) and 55-59 (regen + rests
   family), CC 0.6C, 1.6C discharge and 0.25C charge, and (version 3) the
   denser CC group, each at 283.15 and 298.15 K (temperatures not trained on);
-- test (version 3), drawn once after the recipe was frozen, from seeds and
+  (version 4) the charge runs of the spent test sets and charges at 303.15 K;
+- test (version 4), drawn once after the recipe was frozen, from seeds and
   conditions no part of any version touched: drive cycles with regen bursts
-  and rests seeds 2000-2007, pulse-train drive cycles: the first four seeds
-  from 2100 up whose cycle opens with discharge (one opening with regen at
-  95 % SOC starts above 4.2 V and cannot be solved), CC 1.15C, 1.45C and
-  1.85C discharge, 0.7C charge, all at 285.65 and 310.65 K; plus CC 3C
-  (extrapolation, where SPMe itself collapses) at the same temperatures.
+  and rests seeds 3000-3007, pulse-train drive cycles: the first four seeds
+  from 3100 up whose cycle opens with discharge (one opening with regen at
+  95 % SOC starts above 4.2 V and cannot be solved), CC 1.05C, 1.35C and
+  1.7C discharge, 0.55C, 0.85C and 1.1C charge, all at 290.65 and 315.65 K;
+  plus CC 3C (extrapolation, where SPMe itself collapses) at the same
+  temperatures.
   The table records a hash of the test jobs (profile steps + temperature).
 Under current control the correction does not feed back into the SPMe
 states, so Hybrid voltage = SPMe voltage + correction(SPMe features)
@@ -108,7 +129,8 @@ TRAIN_T = [278.15, 288.15, 308.15, 318.15]
 # the frozen recipe does not move when a default does)
 RECIPE = TrainingConfig(
     temperatures=TRAIN_T,
-    cc_c_rates=[0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, -0.5, -1.0],
+    cc_c_rates=[0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25,
+                -0.25, -0.5, -0.75, -1.0, -1.25],
     pulse_c_rates=[1.0, 2.0], drive_cycle_seeds=[0, 1, 2, 3, 4, 5, 7, 8],
     regen_drive_cycle_seeds=list(range(16)), hidden=[48, 48], epochs=1000, lr=5e-3,
     lbfgs_steps=200, max_per_run=300, bound_V=0.1)
@@ -125,27 +147,33 @@ VALIDATION = {
     "CC 0.4-1.9C discharge, 0.4-0.9C charge": [
         (cc_profile(c), T) for c in (0.4, 0.9, 1.1, 1.3, 1.4, 1.8, 1.9, -0.4, -0.6, -0.9)
         for T in VAL_T],
+    # version 4: the spent test sets' charge runs (v2's and v3's), and charging at 303.15 K
+    "charge: 0.75C at 293.15/303.15 K, 0.7C at 285.65/310.65 K (spent tests)": [
+        (cc_profile(-0.75), T) for T in (293.15, 303.15)] + [
+        (cc_profile(-0.7), T) for T in (285.65, 310.65)],
+    "charge 0.4, 0.6, 0.9C at 303.15 K": [(cc_profile(c), 303.15) for c in (-0.4, -0.6, -0.9)],
 }
 
-TEST_T = (285.65, 310.65)   # version 3's; version 2's test used 293.15 and 303.15 K
+TEST_T = (290.65, 315.65)   # version 4's (v3: 285.65/310.65 K, v2: 293.15/303.15 K)
 DRIVE_TARGET = "RMSE <= 1.5"
 CC_TARGET = "RMSE <= 1.5, max <= 5"
 
 
 def draw_test_sets():
     """The test jobs and their targets; called only by a full run, after the recipe froze."""
-    # The first four seeds from 2100 whose cycle opens with discharge: one opening with regen
+    # The first four seeds from 3100 whose cycle opens with discharge: one opening with regen
     # at 95 % SOC starts above the 4.2 V cut-off (decided from the profile alone).
-    pulse = [s for s in range(2100, 2200) if drive_cycle_profile(s).steps[0][1] >= 0][:4]
+    pulse = [s for s in range(3100, 3200) if drive_cycle_profile(s).steps[0][1] >= 0][:4]
     sets = {
-        "drive cycles, regen + rests, seeds 2000-2007": (
-            [(drive_cycle_profile(s, regen_rests=True), T) for s in range(2000, 2008)
+        "drive cycles, regen + rests, seeds 3000-3007": (
+            [(drive_cycle_profile(s, regen_rests=True), T) for s in range(3000, 3008)
              for T in TEST_T], DRIVE_TARGET),
         f"drive cycles, pulse train, seeds {', '.join(map(str, pulse))}": (
             [(drive_cycle_profile(s), T) for s in pulse for T in TEST_T], DRIVE_TARGET),
-        "CC 1.15C, 1.45C, 1.85C discharge": (
-            [(cc_profile(c), T) for c in (1.15, 1.45, 1.85) for T in TEST_T], CC_TARGET),
-        "CC 0.7C charge": ([(cc_profile(-0.7), T) for T in TEST_T], CC_TARGET),
+        "CC 1.05C, 1.35C, 1.7C discharge": (
+            [(cc_profile(c), T) for c in (1.05, 1.35, 1.7) for T in TEST_T], CC_TARGET),
+        "CC 0.55C, 0.85C, 1.1C charge": (
+            [(cc_profile(c), T) for c in (-0.55, -0.85, -1.1) for T in TEST_T], CC_TARGET),
         "CC 3C (extrapolation)": ([(cc_profile(3.0), T) for T in TEST_T], "Hybrid <= SPMe"),
     }
     return sets
@@ -293,7 +321,7 @@ def main(validate_only=False):
                  f"1 thread, load average {os.getloadavg()[0]:.1f} at the end).")
 
     # A test drive cycle solved by the HybridSPMe PyBaMM model itself.
-    prof, T = sets["drive cycles, regen + rests, seeds 2000-2007"][0][0]
+    prof, T = sets["drive cycles, regen + rests, seeds 3000-3007"][0][0]
     cmp = compare_to_dfn(res, prof, T)
     lines.append(f"\nTest drive cycle {prof.name} at {T} K solved with the HybridSPMe model: "
                  f"RMSE {cmp['rmse_hybrid_mV']:.2f} mV vs DFN (SPMe {cmp['rmse_spme_mV']:.2f} mV; "
