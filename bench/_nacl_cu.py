@@ -1,6 +1,7 @@
 """What the NaCl(aq) | Cu(111) benchmarks share: the data folder, the potential they run, the
-bulk MD protocol (``equilibrate_and_produce``) and the measures of whether water is still
-liquid (``water_msd``, ``liquid_msd``, ``arrest_measures``).
+starting configurations (``universal_start``), the bulk MD protocol
+(``equilibrate_and_produce``) and the measures of whether water is still liquid
+(``water_msd``, ``liquid_msd``, ``arrest_measures``).
 
 The potential is the shipped one (data/nacl_cu/potential.mlip.pt), or a candidate committee
 given by ``ELECTROLYTE_POTENTIAL=path``: a benchmark tries a candidate before it is shipped
@@ -59,6 +60,36 @@ def arrest_measures(prod) -> tuple:
     g = rdf(prod.frames(every=4), 0.49 * prod.cell[0, 0], n_bins=60, pair=("O", "O"), n_blocks=5)
     i = int(np.argmax(g.g))
     return (*liquid_msd(prod), float(g.r[i]), float(g.g[i]))
+
+
+def universal_start(atoms, path: Path, t_k: float, ps: float, dt_fs: float = 0.5) -> str:
+    """``atoms`` (a packed cell) after ``ps`` of CHGNet Langevin at ``t_k`` (friction 0.01/fs,
+    seed 0, one torch thread), cached in ``path`` (extxyz, with its momenta); returns the
+    path. The universal potential as the tool that makes starting configurations: the
+    committees leave their trust on packed cells (overlaps no campaign frame has), not on the
+    liquid made from them."""
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(1)
+    from ase import units
+    from ase.io import read, write
+    from ase.md.langevin import Langevin
+
+    from atomistic.md.velocities import thermalize
+    from atomistic.universal import universal_calculator
+    from foundation.files import atomic_path
+
+    if not path.is_file():
+        atoms.calc = universal_calculator()
+        rng = np.random.default_rng(0)
+        thermalize(atoms, t_k, rng=rng)
+        Langevin(atoms, dt_fs * units.fs, temperature_K=t_k, friction=0.01 / units.fs,
+                 rng=rng).run(int(ps * 1000 / dt_fs))
+        with atomic_path(path) as tmp:
+            write(tmp, atoms, format="extxyz")
+    read(path)   # a readable file, or the error here
+    return str(path)
 
 
 def equilibrate_and_produce(atoms, calc, out: Path, name: str, t_k: float, eq_ps: float,

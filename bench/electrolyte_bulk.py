@@ -154,29 +154,10 @@ def start_box(n_atoms: int) -> str:
     """The packed box after PRE_PS of CHGNet Langevin at T_K (one torch thread), cached in
     OUT/start_<n_atoms>.extxyz with its momenta; returns the file's path. Both 196-atom
     runs start from the same file."""
-    import torch
-
-    torch.set_num_threads(1)
-    from ase import units
-    from ase.io import read, write
-    from ase.md.langevin import Langevin
-
-    from atomistic.md.velocities import thermalize
-    from atomistic.universal import universal_calculator
-    from foundation.files import atomic_path
+    from bench._nacl_cu import universal_start
 
     path = OUT / f"start_{n_atoms}.extxyz"
-    if not path.is_file():
-        atoms = _box(n_atoms)
-        atoms.calc = universal_calculator()
-        rng = np.random.default_rng(0)
-        thermalize(atoms, T_K, rng=rng)
-        Langevin(atoms, DT_FS * units.fs, temperature_K=T_K, friction=0.01 / units.fs,
-                 rng=rng).run(int(PRE_PS * 1000 / DT_FS))
-        with atomic_path(path) as tmp:
-            write(tmp, atoms, format="extxyz")
-    read(path)   # a readable file, or the error here
-    return str(path)
+    return universal_start(None if path.is_file() else _box(n_atoms), path, T_K, PRE_PS, DT_FS)
 
 
 def run_one(name: str) -> dict:
