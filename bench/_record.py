@@ -77,11 +77,14 @@ def record(name: str, command: str, body: str) -> None:
     """Replace (or append) the section ``name`` of BENCHMARKS.md with ``body``, with its provenance."""
     stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     wall = time.time() - _STARTED
+    load_end, cores = os.getloadavg()[0], os.cpu_count() or 1
+    # says which it was: a load above the core count means other jobs shared the machine
+    busy = (f"above the {cores} cores: other jobs shared the machine, timings are slower"
+            if max(_LOAD_START, load_end) > cores else f"within the {cores} cores")
     section = (f"<!-- bench:{name} -->\n## {name}\n\n"
                f"Command: `{command}`  \nMeasured: {stamp}, {machine()}, wall {wall / 60:.1f} min, "
-               f"load average {_LOAD_START:.1f} at the start and {os.getloadavg()[0]:.1f} at the end "
-               f"(1 min; above the core count, other jobs shared the machine and timings are "
-               f"slower)  \n"
+               f"load average {_LOAD_START:.1f} at the start and {load_end:.1f} at the end "
+               f"(1 min; {busy})  \n"
                f"{provenance()}\n\n"
                f"{body.rstrip()}\n<!-- /bench:{name} -->\n")
     # The flock file lives beside the bench scripts' outputs, not at the root, where a "*.lock"
