@@ -5,11 +5,11 @@ handoff -> plain and MD-informed PNP at the MD's surface charge -> capacitance.
     .venv/bin/python bench/electrolyte_interface.py            (hours on 2 cores; resumable)
     MULTISCALE_FAST=1 .venv/bin/python bench/electrolyte_interface.py   (smoke run, nothing recorded)
 
-A recorded run ships its handoffs and a start frame to data/nacl_cu/interface/, which the
-default demo's transport branch reads (``ship``). Kill it at any moment and run it again:
+A recorded run ships its handoffs and a start frame to data/nacl_cu/interface/ (``ship``),
+for the default demo's transport branch to read (no run has completed its chain yet). Kill it at any moment and run it again:
 both MD runs continue from their last checkpoint
-(``atomistic.md.production``; bench/out/electrolyte_interface_<potential hash>/), so a
-new shipped potential starts new runs instead of extending old ones.
+(``atomistic.md.production``; bench/out/electrolyte_interface_v<recipe>_<potential
+hash>/), so a new shipped potential or recipe starts new runs instead of extending old ones.
 
 Frozen recipe, version 2 (written 2026-12-07, night, before any 450 K frame of this cell
 existed): version 1 below at 450 K, where PBE water is a liquid, in place of 300 K, where it
@@ -149,14 +149,14 @@ def run_one(name: str) -> dict:
     import torch
 
     torch.set_num_threads(1)
+    from ase.io import read
+
     from atomistic.md.applied_field import UniformField
     from atomistic.md.guards import MDBlowUp
     from atomistic.md.production import run_production
     from atomistic.mlip.potential import load_potential
 
     trust_hi = None if FAST else campaign_trust()[1]   # the smoke run checks code paths, not trust
-    from ase.io import read
-
     calc = load_potential(POTENTIAL)
     atoms = read(start_cell())
     t0 = time.perf_counter()
