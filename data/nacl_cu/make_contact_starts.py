@@ -61,23 +61,35 @@ def contact_starts():
     return [in_contact(film_starts()[0], ion) for ion in HEIGHT_A]
 
 
-def main():
+def intermolecular_distances(atoms):
+    """All distances (minimum image), with the diagonal and each water's own O-H and H-H
+    pairs at inf: what is left are contacts between molecules, ions and the metal (waters
+    are O, H, H triples, as the cell builders write them)."""
+    sym = np.array(atoms.get_chemical_symbols())
+    d = atoms.get_all_distances(mic=True)
+    np.fill_diagonal(d, np.inf)
+    for k in np.flatnonzero(sym == "O"):       # O-H bonds are not contacts
+        d[k:k + 3, k:k + 3] = np.inf
+    return d
+
+
+def write_starts(cells, name: str):
+    """``cells`` written (atomically) to HERE/``name``, the file the campaign reads; returns them."""
     from ase.io import write
 
-    cells = contact_starts()
-    with atomic_path(HERE / "start_contact.extxyz") as tmp:
+    with atomic_path(HERE / name) as tmp:
         write(tmp, cells, format="extxyz")
-    for a in cells:
+    return cells
+
+
+def main():
+    for a in write_starts(contact_starts(), "start_contact.extxyz"):
         sym = np.array(a.get_chemical_symbols())
-        d = a.get_all_distances(mic=True)
-        np.fill_diagonal(d, np.inf)
+        d = intermolecular_distances(a)
         ion = [s for s in HEIGHT_A if s in sym and a.info["start_label"].endswith(f"{s} in contact")][0]
         i = int(np.flatnonzero(sym == ion)[0])
-        other = d.copy()
-        for k in np.flatnonzero(sym == "O"):       # O-H bonds are not contacts
-            other[k:k + 3, k:k + 3] = np.inf
         print(a.get_chemical_formula(), len(a), a.info["start_label"],
-              f"{ion}-Cu {d[i, sym == 'Cu'].min():.2f} A, closest contact {other.min():.2f} A")
+              f"{ion}-Cu {d[i, sym == 'Cu'].min():.2f} A, closest contact {d.min():.2f} A")
 
 
 if __name__ == "__main__":

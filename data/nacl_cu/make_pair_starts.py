@@ -20,8 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from foundation.files import atomic_path
-
 HERE = Path(__file__).resolve().parent
 # Na-Cl in a contact ion pair: inside the first shell of the Na-Cl g(r) in water (peak
 # ~2.8 A, first minimum ~3.5 A). At 2.8 A the campaign's committee (round 39) puts the film
@@ -63,17 +61,14 @@ def pair_starts():
 
 
 def main():
-    from ase.io import write
+    import sys
 
-    cells = pair_starts()
-    with atomic_path(HERE / "start_pairs.extxyz") as tmp:
-        write(tmp, cells, format="extxyz")
-    for a in cells:
+    sys.path.insert(0, str(HERE))
+    from make_contact_starts import intermolecular_distances, write_starts
+
+    for a in write_starts(pair_starts(), "start_pairs.extxyz"):
         sym = np.array(a.get_chemical_symbols())
-        d = a.get_all_distances(mic=True)
-        np.fill_diagonal(d, np.inf)
-        for k in np.flatnonzero(sym == "O"):       # O-H bonds are not contacts
-            d[k:k + 3, k:k + 3] = np.inf
+        d = intermolecular_distances(a)
         na, cl = np.flatnonzero(sym == "Na")[0], np.flatnonzero(sym == "Cl")[0]
         print(a.get_chemical_formula(), len(a), a.info["start_label"],
               f"Na-Cl {d[na, cl]:.2f} A, closest contact {d.min():.2f} A")
