@@ -27,6 +27,7 @@ call count (marked in the table). --speed-only regenerates only that table.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -298,9 +299,10 @@ def main():
     body = markdown_table(["workflow", "EMT (s)", "MLIP committee (s)", "GPAW LCAO (s)", "GPAW calls",
                            "GPAW k-points, symmetry"], rows)
     body += ("\n\nEvery calculator runs the same workflow on the same cell (fcc Al at the EMT lattice constant; "
-             "no relaxation is timed). GPAW: LCAO, sz(dzp) basis, LDA, Fermi-Dirac 0.1 eV, default grid, one "
-             "process (OMP_NUM_THREADS=1, nice 10), on 2 cores shared with other jobs: timings are noisy to "
-             "a factor ~2. GPAW LCAO gives no stress, so its elastic run is energy-strain (21 strain directions × 5 "
+             "no relaxation is timed). GPAW: LCAO, sz(dzp) basis, LDA, Fermi-Dirac 0.1 eV, default grid, in "
+             f"this process, {os.environ.get('OMP_NUM_THREADS', 'unset')} OpenMP thread(s) "
+             "(OMP_NUM_THREADS); the load line above says whether other jobs shared the machine, which "
+             "makes timings noisy to a factor ~2. GPAW LCAO gives no stress, so its elastic run is energy-strain (21 strain directions × 5 "
              "amplitudes); EMT and the MLIP use stress-strain (fewer calls). The MLIP column includes the per-member "
              "evaluations behind the committee spread (elastic and phonons: mean + each member; time step: each "
              "member; Frenkel–Ladd: the mean only, committee=False). "
