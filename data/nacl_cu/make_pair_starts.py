@@ -11,9 +11,9 @@ Cl-, one has them closer than 3.2 A. At the benchmark's 1.6 mol/kg, contact pair
 themselves, so a production would meet them anyway.
 
 These cells are the campaign's bulk NaCl(aq) box (start.extxyz, frame 0) and its 20 A film
-(make_film_starts.py), each with the Cl- moved to PAIR_A (3.0 A) from the Na+. It goes on the side
-away from the slab, or along the box's x in bulk. The waters in its way are removed (any
-atom within 2.2 A of the new site). ``learn.toml`` appends them as a structure: walkers at
+(make_film_starts.py), each with the Cl- moved to PAIR_A (3.0 A) from the Na+. It goes on
+the side away from the slab, or along the box's x in bulk. The waters in its way are removed
+(any atom within 2.2 A of the new site). ``learn.toml`` appends them as a structure: walkers at
 300 and 400 K join at the current round. Committed because the campaign reads it.
 """
 from pathlib import Path
