@@ -62,10 +62,10 @@ def arrest_measures(prod) -> tuple:
     return (*liquid_msd(prod), float(g.r[i]), float(g.g[i]))
 
 
-def universal_start(atoms, path: Path, t_k: float, ps: float, dt_fs: float = 0.5) -> str:
-    """``atoms`` (a packed cell) after ``ps`` of CHGNet Langevin at ``t_k`` (friction 0.01/fs,
-    seed 0, one torch thread), cached in ``path`` (extxyz, with its momenta); returns the
-    path. The universal potential as the tool that makes starting configurations: the
+def universal_start(packed, path: Path, t_k: float, ps: float, dt_fs: float = 0.5) -> str:
+    """The cell ``packed()`` makes after ``ps`` of CHGNet Langevin at ``t_k`` (friction
+    0.01/fs, seed 0, one torch thread), cached in ``path`` (extxyz, with its momenta;
+    ``packed`` is called only when the file is missing); returns the path. The universal potential as the tool that makes starting configurations: the
     committees leave their trust on packed cells (overlaps no campaign frame has), not on the
     liquid made from them."""
     import numpy as np
@@ -81,6 +81,7 @@ def universal_start(atoms, path: Path, t_k: float, ps: float, dt_fs: float = 0.5
     from foundation.files import atomic_path
 
     if not path.is_file():
+        atoms = packed()
         atoms.calc = universal_calculator()
         rng = np.random.default_rng(0)
         thermalize(atoms, t_k, rng=rng)

@@ -125,7 +125,7 @@ from couplers.battery_compare import compare_to_dfn, plot_comparison  # noqa: E4
 from couplers.battery_train import TrainingConfig, train_residual, training_jobs  # noqa: E402
 
 TRAIN_T = [278.15, 288.15, 308.15, 318.15]
-# Version 3, every choice spelled out (the library's defaults were set to these afterwards, so
+# Version 4, every choice spelled out (the library's defaults were set to these afterwards, so
 # the frozen recipe does not move when a default does)
 RECIPE = TrainingConfig(
     temperatures=TRAIN_T,

@@ -6,8 +6,8 @@ handoff -> plain and MD-informed PNP at the MD's surface charge -> capacitance.
     MULTISCALE_FAST=1 .venv/bin/python bench/electrolyte_interface.py   (smoke run, nothing recorded)
 
 A recorded run ships its handoffs and a start frame to data/nacl_cu/interface/ (``ship``),
-for the default demo's transport branch to read (no run has completed its chain yet). Kill it at any moment and run it again:
-both MD runs continue from their last checkpoint
+for the default demo's transport branch to read (no run has completed its chain yet). Kill
+it at any moment and run it again: both MD runs continue from their last checkpoint
 (``atomistic.md.production``; bench/out/electrolyte_interface_v<recipe>_<potential
 hash>/), so a new shipped potential or recipe starts new runs instead of extending old ones.
 
@@ -141,7 +141,7 @@ def start_cell() -> str:
     from bench._nacl_cu import universal_start
 
     path = OUT / "start.extxyz"
-    return universal_start(None if path.is_file() else _cell(), path, T_K, PRE_PS, DT_FS)
+    return universal_start(_cell, path, T_K, PRE_PS, DT_FS)
 
 
 def run_one(name: str) -> dict:

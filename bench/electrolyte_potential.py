@@ -267,14 +267,12 @@ def main():
         test = read_frames(test_file)[:4] if test_file.is_file() else train[-4:]
         train = train[:8]
         seen = {}
-        later = {name: read_frames(DATA / "test" / name)[:2] for name in LATER
-                 if (DATA / "test" / name).is_file()}
     else:
         test = read_frames(test_file)
         seen = {name: read_frames(DATA / "test" / name) for name in SEEN
                 if (DATA / "test" / name).is_file()}
-        later = {name: read_frames(DATA / "test" / name) for name in LATER
-                 if (DATA / "test" / name).is_file()}
+    later = {name: read_frames(DATA / "test" / name)[:2 if FAST else None] for name in LATER
+             if (DATA / "test" / name).is_file()}
     reference = [labels_of(a) for a in test]
     ours, n_ours, t_ours = _ours(train, OUT)
     peer = _mace(train, OUT, n_ours)
