@@ -11,6 +11,18 @@ Run:  .venv/bin/python examples/mlip_gpaw_al.py     (about 8 min on one core;
    (max_force_dev), and the speed-up over DFT per energy+forces call.
 The labelled data (extxyz) and the potential file are written to the
 current directory; the full run records its numbers in BENCHMARKS.md.
+Labelling keeps a checkpoint there (``al_gpaw.labels.extxyz``): a killed run
+picks up where it stopped.
+
+Recipe v2 (frozen 2026-12-08, before its test set was labelled). v1 trained on
+16 frames and tested on the next 6 of the same seed-7 stream: 60.2 meV/A against
+the <= 60 target. Six 2-atom frames are 36 force components, so that MAE carries
+a sampling error near 10 % (+-6 meV/A) and the verdict was a coin toss; 16 frames
+(96 force components) is also a thin training set for a 4-member committee. v2:
+48 training frames (seed 7; v1's test frames are now among them) and 24 test
+frames from seed 11, drawn for v2 and used for nothing else; the committee
+settings are v1's, unchanged. The row gives the test MAE's standard error over
+the test frames beside the verdict.
 """
 import os
 import sys
@@ -44,15 +56,21 @@ def main():
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         import bench._record  # noqa: F401
     kpts = (1, 1, 1) if FAST else (2, 2, 2)
-    n_train, n_test = (3, 1) if FAST else (16, 6)
+    n_train, n_test = (3, 1) if FAST else (48, 24)
     dft = lambda: gpaw_lcao_calculator(kpts=kpts, h=0.3 if FAST else 0.25)  # noqa: E731
+    structs = structures(n_train, seed=7) + structures(n_test, seed=11)
+    labelled = label_frames(structs, dft, properties=("energy", "forces"),
+                            progress=not FAST, checkpoint="al_gpaw.labels.extxyz")
+    if labelled.failures:
+        print(f"GPAW LCAO: {len(labelled.failures)} frames failed: {labelled.failures}")
+    # the DFT cost per frame: timed on one frame, as a resumed run labels only the rest
     t0 = time.perf_counter()
-    labelled = label_frames(structures(n_train + n_test, seed=7), dft,
-                            properties=("energy", "forces"), progress=not FAST)
-    t_dft = (time.perf_counter() - t0) / (n_train + n_test)
-    print(f"GPAW LCAO: {len(labelled.frames)} frames labelled, {len(labelled.failures)} failed, "
-          f"{t_dft:.1f} s per frame")
-    train, test = labelled.frames[:n_train], labelled.frames[n_train:]
+    label_frames(structs[:1], dft, progress=False)
+    t_dft = time.perf_counter() - t0
+    print(f"GPAW LCAO: {len(labelled.frames)} frames labelled, {t_dft:.1f} s per frame")
+    index = [a.info["label_index"] for a in labelled.frames]
+    train = [a for a, k in zip(labelled.frames, index) if k < n_train]
+    test = [a for a, k in zip(labelled.frames, index) if k >= n_train]
     write_frames(labelled.frames, "al_gpaw.extxyz")
     settings = {"n_members": 2 if FAST else 4, "epochs": 5 if FAST else 300,
                 "cutoff": 5.0, "early_stopping_patience": 40,
@@ -62,6 +80,12 @@ def main():
     t_train = time.perf_counter() - t0
     err = prediction_errors(calc, test)
     e_err, f_err, dev, fmax_err = err.energy_mae, err.force_mae, err.max_force_dev, err.max_force_error
+    per_frame = []   # each test frame's force MAE: the spread between frames gives the SE
+    for frame in test:
+        a = frame.copy()
+        a.calc = calc
+        per_frame.append(np.abs(a.get_forces() - frame.get_forces()).mean())
+    f_se = np.std(per_frame, ddof=1) / np.sqrt(len(per_frame)) if len(test) > 1 else np.nan
     force_rms = np.sqrt(np.mean([np.mean(f.get_forces() ** 2) for f in test]))
     a = test[0].copy()
     a.calc = calc
@@ -73,9 +97,11 @@ def main():
     rows = [
         ["training / test frames", f"{len(train)} / {len(test)}"],
         ["energy MAE (meV/atom)", f"{1000 * np.mean(e_err):.2f}"],
-        ["force MAE per component (meV/A)", f"{1000 * np.mean(f_err):.1f} (force RMS "
-         f"{1000 * force_rms:.0f}); target <= 60 (mlip-accuracy's 1000 K target: a 0.1 A rattle "
-         f"is about Al's 1000 K amplitude): {'met' if np.mean(f_err) <= 0.060 else 'missed'}"],
+        ["force MAE per component (meV/A)", f"{1000 * np.mean(f_err):.1f} +- "
+         f"{1000 * f_se:.1f} (standard error over the "
+         f"test frames; force RMS {1000 * force_rms:.0f}); target <= 60 (mlip-accuracy's "
+         f"1000 K target: a 0.1 A rattle is about Al's 1000 K amplitude): "
+         f"{'met' if np.mean(f_err) <= 0.060 else 'missed'}"],
         ["force MAE per atom ‖dF‖ (meV/A)", f"{1000 * err.force_mae_per_atom:.1f}"],
         ["mean max_force_dev vs true max error (meV/A)",
          f"{1000 * np.mean(dev):.1f} vs {1000 * np.mean(fmax_err):.1f}"],

@@ -212,6 +212,38 @@ def test_a_calculator_class_labels_frames_as_a_factory():
     assert result.failures == [] and len(result.frames) == 2
     assert result.frames[0].info["label_source"] == "EMT"
 
+class _CountingEMT(EMT):
+    calls = 0
+
+    def calculate(self, *args, **kwargs):
+        type(self).calls += 1
+        super().calculate(*args, **kwargs)
+
+
+def test_a_killed_labelling_resumes_from_its_checkpoint_without_redoing_a_frame(tmp_path):
+    frames = rattled_fcc("Cu", EMT(), 5, rattle=0.05, seed=4)
+    whole = label_frames(frames, EMT, progress=False).frames
+    ckpt = tmp_path / "labels.extxyz"
+    label_frames(frames[:3], EMT, progress=False, checkpoint=ckpt)  # "killed" after 3
+    _CountingEMT.calls = 0
+    resumed = label_frames(frames, _CountingEMT, progress=False, checkpoint=ckpt).frames
+    assert _CountingEMT.calls == 2  # only the two frames the first run never reached
+    assert [f.info["label_index"] for f in read_frames(ckpt)] == [0, 1, 2, 3, 4]
+    for a, b in zip(resumed, whole):
+        # extxyz keeps 8 decimals: the resumed labels equal the uninterrupted ones to that
+        assert abs(a.get_potential_energy() - b.get_potential_energy()) < 1e-7
+        assert np.abs(a.get_forces() - b.get_forces()).max() < 1e-7
+
+
+def test_a_checkpoint_of_other_structures_is_refused_not_silently_reused(tmp_path):
+    ckpt = tmp_path / "labels.extxyz"
+    label_frames(rattled_fcc("Cu", EMT(), 2, rattle=0.05, seed=4), EMT, progress=False,
+                 checkpoint=ckpt)
+    other = rattled_fcc("Cu", EMT(), 2, rattle=0.05, seed=5)
+    with pytest.raises(InputError, match="is not the structure given at index 0"):
+        label_frames(other, EMT, progress=False, checkpoint=ckpt)
+
+
 
 def test_multiscale_train_cli_trains_from_toml_and_names_bad_keys(emt_data, tmp_path):
     from typer.testing import CliRunner

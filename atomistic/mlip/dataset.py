@@ -13,7 +13,9 @@ eV/Angstrom^3 Voigt (6,)) and free-form metadata in ``atoms.info``.
   potential files so a model names the data it learned from).
 - ``label_frames(frames, calc)``: run any ASE calculator over frames; a frame
   whose calculation raises is recorded in ``LabelResult.failures`` and the
-  batch goes on. ``emt_calculator`` and ``gpaw_lcao_calculator`` are presets.
+  batch goes on; ``checkpoint=path`` keeps each labelled frame on disk as it is done,
+  so a killed run resumes where it stopped. ``emt_calculator`` and
+  ``gpaw_lcao_calculator`` are presets.
 """
 from __future__ import annotations
 
@@ -190,8 +192,8 @@ class LabelResult:
     failures: list[tuple[int, str]] = field(default_factory=list)
 
 
-def label_frames(frames, calc, properties=("energy", "forces"), progress: bool = True
-                 ) -> LabelResult:
+def label_frames(frames, calc, properties=("energy", "forces"), progress: bool = True,
+                 checkpoint: str | Path | None = None) -> LabelResult:
     """Label copies of ``frames`` with ASE calculator ``calc``.
 
     Args:
@@ -200,6 +202,13 @@ def label_frames(frames, calc, properties=("energy", "forces"), progress: bool =
             (used for calculators that must not be shared between structures).
         properties: what to compute: any of ``LABEL_PROPERTIES``.
         progress: show a rich progress bar.
+        checkpoint: an extxyz file that holds every frame labelled so far (rewritten
+            atomically after each one, with its place in ``frames`` as
+            ``info['label_index']``). A rerun with the same file takes the frames found
+            there instead of recomputing them, so a killed labelling resumes. A stored
+            frame is reused only if its structure is the one at its index (numbers,
+            cell, pbc; positions to the file's 8 decimals); else InputError. Failures
+            are not stored: a rerun tries them again.
     """
     from rich.progress import Progress
 
@@ -209,11 +218,16 @@ def label_frames(frames, calc, properties=("energy", "forces"), progress: bool =
                          f"{list(LABEL_PROPERTIES)}")
 
     result = LabelResult()
+    done = _resumed(frames, checkpoint) if checkpoint is not None else {}
     # A calculator class (EMT) has a ``calculate`` attribute too, but it is a factory.
     factory = isinstance(calc, type) or (callable(calc) and not hasattr(calc, "calculate"))
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("labelling", total=len(frames))
         for k, atoms in enumerate(frames):
+            if k in done:
+                result.frames.append(done[k])
+                bar.advance(task)
+                continue
             atoms = atoms.copy()
             try:
                 atoms.calc = calc() if factory else calc
@@ -236,8 +250,39 @@ def label_frames(frames, calc, properties=("energy", "forces"), progress: bool =
                 atoms.calc = SinglePointCalculator(atoms, **res)
                 atoms.info.setdefault("label_source", _source_name(calc, factory))
                 result.frames.append(atoms)
+                if checkpoint is not None:
+                    atoms.info["label_index"] = k
+                    write_frames(result.frames, checkpoint)
             bar.advance(task)
     return result
+
+
+def _resumed(frames, checkpoint) -> dict:
+    """{index: labelled frame} from a ``label_frames`` checkpoint (none yet: {})."""
+    path = Path(checkpoint)
+    if _kind(path) != "extxyz":
+        raise InputError(f"checkpoint: {str(path)!r}: expected an .extxyz or .xyz file")
+    if not path.is_file():
+        return {}
+    done = {}
+    for stored in read_frames(path):
+        k = stored.info.get("label_index")
+        if not isinstance(k, (int, np.integer)) or not 0 <= k < len(frames):
+            raise InputError(f"checkpoint: {str(path)!r} holds a frame with label_index "
+                             f"{k!r}, not one of these {len(frames)} frames: delete the file "
+                             "or name another")
+        want = frames[int(k)]
+        same = (len(stored) == len(want)
+                and np.array_equal(stored.numbers, want.numbers)
+                and np.array_equal(stored.pbc, want.pbc)
+                and np.allclose(stored.cell.array, want.cell.array, rtol=0, atol=1e-7)
+                and np.allclose(stored.positions, want.positions, rtol=0, atol=1e-7))
+        if not same:   # 1e-7 A: above extxyz's 8 decimals, far below any real difference
+            raise InputError(f"checkpoint: {str(path)!r}: its frame {int(k)} is not the "
+                             f"structure given at index {int(k)} (another labelling's file?): "
+                             "delete it or name another")
+        done[int(k)] = stored
+    return done
 
 
 def emt_calculator():
