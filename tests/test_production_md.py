@@ -127,11 +127,13 @@ def test_the_trust_guard_stops_a_committee_that_left_its_data(tmp_path, shipped)
     ok = run_production(box(), calc, tmp_path / "ok.npz", trust_limit=100 * dev, **kw)
     assert ok.steps_done == 20 and np.all(ok.max_force_dev > 0)
     # far beyond the limit (10x here) one recorded frame is enough, whatever the patience;
-    # within FAR_BEYOND x of it (3x) the patience rule alone decides
+    # within FAR_BEYOND x of it (3x on every recorded frame of the same seeded run: the
+    # spread may grow along it) the patience rule alone decides
     patient = {**kw, "trust_patience": 100}
     with pytest.raises(UntrustedDynamics, match="at once"):
         run_production(box(), calc, tmp_path / "far.npz", trust_limit=dev / 10, **patient)
-    near = run_production(box(), calc, tmp_path / "near.npz", trust_limit=dev / 3, **patient)
+    near = run_production(box(), calc, tmp_path / "near.npz",
+                          trust_limit=ok.max_force_dev.max() / 3, **patient)
     assert near.steps_done == 20
 
 
