@@ -11,7 +11,7 @@ Run:  .venv/bin/python examples/mlip_gpaw_al.py     (about 8 min on one core;
    (max_force_dev), and the speed-up over DFT per energy+forces call.
 The labelled data (extxyz) and the potential file are written to the
 current directory; the full run records its numbers in BENCHMARKS.md.
-Labelling keeps a checkpoint there (``al_gpaw.labels.extxyz``): a killed run
+Labelling keeps a checkpoint there (``al_gpaw.labels.k2.extxyz``): a killed run
 picks up where it stopped.
 
 Recipe v2 (frozen 2026-12-08, before its test set was labelled). v1 trained on
@@ -70,7 +70,9 @@ def main():
     dft = lambda: gpaw_lcao_calculator(kpts=kpts, h=0.3 if FAST else 0.25)  # noqa: E731
     structs = structures(n_train, seed=7) + structures(n_test, seed=11)
     labelled = label_frames(structs, dft, properties=("energy", "forces"),
-                            progress=not FAST, checkpoint="al_gpaw.labels.extxyz")
+                            progress=not FAST,
+                            # a file per setting: a smoke run's Gamma-point labels are not these
+                            checkpoint=f"al_gpaw.labels.k{kpts[0]}.extxyz")
     if labelled.failures:
         print(f"GPAW LCAO: {len(labelled.failures)} frames failed: {labelled.failures}")
     # the DFT cost per frame: timed on one frame, as a resumed run labels only the rest

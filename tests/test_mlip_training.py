@@ -224,7 +224,7 @@ def test_a_killed_labelling_resumes_from_its_checkpoint_without_redoing_a_frame(
     frames = rattled_fcc("Cu", EMT(), 5, rattle=0.05, seed=4)
     whole = label_frames(frames, EMT, progress=False).frames
     ckpt = tmp_path / "labels.extxyz"
-    label_frames(frames[:3], EMT, progress=False, checkpoint=ckpt)  # "killed" after 3
+    label_frames(frames[:3], _CountingEMT, progress=False, checkpoint=ckpt)  # "killed" after 3
     _CountingEMT.calls = 0
     resumed = label_frames(frames, _CountingEMT, progress=False, checkpoint=ckpt).frames
     assert _CountingEMT.calls == 2  # only the two frames the first run never reached
@@ -242,6 +242,9 @@ def test_a_checkpoint_of_other_structures_is_refused_not_silently_reused(tmp_pat
     other = rattled_fcc("Cu", EMT(), 2, rattle=0.05, seed=5)
     with pytest.raises(InputError, match="is not the structure given at index 0"):
         label_frames(other, EMT, progress=False, checkpoint=ckpt)
+    with pytest.raises(InputError, match="labelled by 'EMT', not '_CountingEMT'"):
+        label_frames(rattled_fcc("Cu", EMT(), 2, rattle=0.05, seed=4), _CountingEMT,
+                     progress=False, checkpoint=ckpt)
 
 
 

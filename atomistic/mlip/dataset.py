@@ -207,8 +207,10 @@ def label_frames(frames, calc, properties=("energy", "forces"), progress: bool =
             ``info['label_index']``). A rerun with the same file takes the frames found
             there instead of recomputing them, so a killed labelling resumes. A stored
             frame is reused only if its structure is the one at its index (numbers,
-            cell, pbc; positions to the file's 8 decimals); else InputError. Failures
-            are not stored: a rerun tries them again.
+            cell, pbc; positions to the file's 8 decimals) and its ``label_source`` is
+            this calculator's name; else InputError. The name of a lambda or of a
+            calculator instance does not hold its settings (k-points, basis): give a
+            checkpoint file per setting. Failures are not stored: a rerun tries them again.
     """
     from rich.progress import Progress
 
@@ -218,9 +220,10 @@ def label_frames(frames, calc, properties=("energy", "forces"), progress: bool =
                          f"{list(LABEL_PROPERTIES)}")
 
     result = LabelResult()
-    done = _resumed(frames, checkpoint) if checkpoint is not None else {}
     # A calculator class (EMT) has a ``calculate`` attribute too, but it is a factory.
     factory = isinstance(calc, type) or (callable(calc) and not hasattr(calc, "calculate"))
+    done = ({} if checkpoint is None
+            else _resumed(frames, checkpoint, _source_name(calc, factory)))
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("labelling", total=len(frames))
         for k, atoms in enumerate(frames):
@@ -257,7 +260,7 @@ def label_frames(frames, calc, properties=("energy", "forces"), progress: bool =
     return result
 
 
-def _resumed(frames, checkpoint) -> dict:
+def _resumed(frames, checkpoint, source: str) -> dict:
     """{index: labelled frame} from a ``label_frames`` checkpoint (none yet: {})."""
     path = Path(checkpoint)
     if _kind(path) != "extxyz":
@@ -281,6 +284,10 @@ def _resumed(frames, checkpoint) -> dict:
             raise InputError(f"checkpoint: {str(path)!r}: its frame {int(k)} is not the "
                              f"structure given at index {int(k)} (another labelling's file?): "
                              "delete it or name another")
+        if stored.info.get("label_source") != source:
+            raise InputError(f"checkpoint: {str(path)!r}: its frame {int(k)} was labelled by "
+                             f"{stored.info.get('label_source')!r}, not {source!r}: delete it "
+                             "or name another")
         done[int(k)] = stored
     return done
 
