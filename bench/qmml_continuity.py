@@ -128,6 +128,12 @@ def drag(make_calc, h, weights=None):
     return np.array(forces), gap
 
 
+def excess(f, f_ref):
+    """max |dF - dF_ref| over steps, atoms and components: the jump of ``f`` beyond that of
+    ``f_ref`` on the same path (both (steps, N, 3))."""
+    return float(np.abs(np.diff(f, axis=0) - np.diff(f_ref, axis=0)).max())
+
+
 def coupling_part(f_hybrid, weights, f_high, f_low):
     """max |dF_hybrid - (w dF_high + (1 - w) dF_low)| over steps, atoms and components: the
     hybrid's jump beyond the blend of the two pure levels' own jumps on the same path,
@@ -177,13 +183,11 @@ def main():
                                                  switch=sw, buffer=2.0), h, weights)
         gaps[which] = max(gaps.get(which, 0.0), gap)
         jump, curv = jumps(f)
-        excess = float(np.abs(np.diff(f, axis=0) - np.diff(pure[h], axis=0)).max())
-        res_a[(sw, h, which)] = (jump, excess)
+        res_a[(sw, h, which)] = (jump, excess(f, pure[h]))
         if which == "trained":   # where the excess comes from: the low level alone, or the coupling
             low = drag(lambda c: trained, h)[0]
-            split[h] = (float(np.abs(np.diff(low, axis=0) - np.diff(pure[h], axis=0)).max()),
-                        coupling_part(f, weights, pure[h], low))
-        rows_a.append([which, sw, h, f"{jump:.3e}", f"{jumps(pure[h])[0]:.3e}", f"{excess:.3e}",
+            split[h] = (excess(low, pure[h]), coupling_part(f, weights, pure[h], low))
+        rows_a.append([which, sw, h, f"{jump:.3e}", f"{jumps(pure[h])[0]:.3e}", f"{res_a[(sw, h, which)][1]:.3e}",
                        f"{curv:.2e}"])
         print(rows_a[-1], flush=True)
     pj, pc = jumps(pure[steps[-1]])

@@ -92,11 +92,7 @@ def main():
     t_train = time.perf_counter() - t0
     err = prediction_errors(calc, test)
     e_err, f_err, dev, fmax_err = err.energy_mae, err.force_mae, err.max_force_dev, err.max_force_error
-    per_frame = []   # each test frame's force MAE: the spread between frames gives the SE
-    for frame in test:
-        a = frame.copy()
-        a.calc = calc
-        per_frame.append(np.abs(a.get_forces() - frame.get_forces()).mean())
+    per_frame = err.force_mae_per_frame   # the spread between test frames gives the SE
     f_se = np.std(per_frame, ddof=1) / np.sqrt(len(per_frame)) if len(test) > 1 else np.nan
     force_rms = np.sqrt(np.mean([np.mean(f.get_forces() ** 2) for f in test]))
     a = test[0].copy()

@@ -1,7 +1,7 @@
 """How well a calculator reproduces labelled frames (and how well its committee knows it)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,7 +16,9 @@ class PredictionErrors:
     the same as root mean squares;
     max_force_error: per frame, max_i |F_i - F_i^ref| (eV/Angstrom);
     max_force_dev: per frame, the committee's max force deviation (eV/Angstrom),
-    empty when the calculator reports none.
+    empty when the calculator reports none;
+    force_mae_per_frame: per frame, its mean |dF_component| (force_mae is their mean; their
+    spread gives force_mae's standard error over frames).
     """
 
     energy_mae: float
@@ -26,6 +28,7 @@ class PredictionErrors:
     force_mae_per_atom: float = float("nan")
     force_rmse: float = float("nan")
     force_rmse_per_atom: float = float("nan")
+    force_mae_per_frame: list[float] = field(default_factory=list)
 
 
 def prediction_errors(calc, frames) -> PredictionErrors:
@@ -48,4 +51,5 @@ def prediction_errors(calc, frames) -> PredictionErrors:
     return PredictionErrors(float(np.mean(e_err)), float(np.mean(f_err)), f_max, dev,
                             force_mae_per_atom=float(np.mean(norms)),
                             force_rmse=float(np.sqrt(np.mean(comps ** 2))),
-                            force_rmse_per_atom=float(np.sqrt(np.mean(norms ** 2))))
+                            force_rmse_per_atom=float(np.sqrt(np.mean(norms ** 2))),
+                            force_mae_per_frame=[float(x) for x in f_err])
