@@ -212,7 +212,7 @@ def call_gaps(result):
     (steps from the walker's start to its first call, and between its consecutive calls)."""
     steps = {}
     for e in result.log:
-        if e["walker"] >= 0 and e["decision"] in ("labelled", "failed"):
+        if e["walker"] >= 0 and e["decision"] in ("labelled", "start", "failed"):
             steps.setdefault(e["walker"], []).append(e["step"])
     gaps = []
     for s in steps.values():

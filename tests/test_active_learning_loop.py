@@ -228,3 +228,59 @@ def test_structures_appended_to_a_campaign_get_walkers_that_join_at_the_current_
     with pytest.raises(InputError, match="appended"):   # dropping a structure is refused
         learn([vacancy_cell()], emt_calculator, folder, {**s, "rounds": 3},
               initial_frames=initial, progress=False)
+
+
+def test_a_start_the_committee_rejects_is_labelled_once_and_its_walkers_walk_on(tmp_path):
+    # trust_hi far below any deviation: every step out of the vacancy cell (not in the
+    # committee's data) is rolled back to it; without labelling it, the walkers would stop
+    # after max_rollbacks and the campaign never learn the structure it was asked about
+    import json
+
+    torch.set_num_threads(1)
+    initial = rattled_fcc("Cu", EMT(), 4, size=(2, 2, 1), rattle=0.03, seed=5)
+    from atomistic.learning.loop import ActiveLearner
+
+    s = {"mode": "batch", "trust_lo": 1e-7, "trust_hi": 1e-6, "steps": 10, "rounds": 1,
+         "select_per_round": 2, "max_rollbacks": 2, "temperatures_K": [300, 600],
+         "retrain_epochs": 1, "train": {**TINY, "epochs": 2}, "seed": 3}
+    folder = tmp_path / "run"
+    ActiveLearner([vacancy_cell()], emt_calculator, folder, s, progress=False)._load()
+    # what a run from before this rule left behind: both walkers stopped at the unlabelled start
+    state = json.loads((folder / "state.json").read_text())
+    for w in state["walkers"]:
+        w.update(stopped=True, rollbacks=2)
+    (folder / "state.json").write_text(json.dumps(state))
+
+    one = learn([vacancy_cell()], emt_calculator, folder, s, initial_frames=initial,
+                progress=False)
+    starts = [e for e in one.log if e["decision"] == "start"]
+    assert one.n_starts == len(starts) == 1 and starts[0]["frame"] == "start-0"
+    assert one.n_rejected == 20 and one.n_labelled == 0   # both walkers, every step
+    frame = next(a for a in read_frames(one.dataset) if a.info["al_id"] == "start-0")
+    np.testing.assert_array_equal(frame.positions, vacancy_cell().positions)
+    assert frame.get_potential_energy() == pytest.approx(
+        emt_calculator().get_potential_energy(vacancy_cell()), abs=1e-6)   # stored digits
+    walkers = json.loads((folder / "state.json").read_text())["walkers"]
+    # revived, and rollbacks to a start not yet labelled do not count
+    assert [(w["stopped"], w["rollbacks"]) for w in walkers] == [(False, 0), (False, 0)]
+
+    two = learn([vacancy_cell()], emt_calculator, folder, {**s, "rounds": 2},
+                initial_frames=initial, progress=False)
+    assert two.n_starts == 1                                # asked once, not again
+    walkers = json.loads((folder / "state.json").read_text())["walkers"]
+    # now labelled: its rollbacks count, and walkers still rejected everywhere stop
+    assert [(w["stopped"], w["rollbacks"]) for w in walkers] == [(True, 2), (True, 2)]
+
+
+def test_on_the_fly_labels_a_rejected_start_at_once(tmp_path):
+    torch.set_num_threads(1)
+    initial = rattled_fcc("Cu", EMT(), 4, size=(2, 2, 1), rattle=0.03, seed=5)
+    s = {"mode": "onthefly", "trust_lo": 1e-7, "trust_hi": 1e-6, "steps": 10,
+         "max_rollbacks": 2, "temperature_K": 300, "retrain_epochs": 1,
+         "train": {**TINY, "epochs": 2}, "seed": 3}
+    result = learn([vacancy_cell()], emt_calculator, tmp_path / "run", s,
+                   initial_frames=initial, progress=False)
+    decisions = [e["decision"] for e in result.log if e["decision"] != "initial"]
+    # the first rollback asks for the start, and only that one is free
+    assert decisions == ["rejected", "start", "rejected", "rejected"]
+    assert result.curve[-1]["labelled"] == len(initial) + 1     # trained on it at once

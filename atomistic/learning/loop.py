@@ -25,6 +25,14 @@ step's ``max_force_dev`` (eV/Angstrom) against the trust levels
 - In both, a step with ``dev > trust_hi`` is not labelled: the walker rolls
   back to its last trusted state (the last step with ``dev <= trust_lo``, or
   the last labelled one) with fresh Maxwell-Boltzmann velocities.
+- A starting structure is a configuration the user asked to explore, so it is
+  labelled once (log decision ``"start"``, frame id ``start-<structure>``) when a walker
+  rolls back to it and it has no label yet: a start the committee is unsure of
+  (``dev > trust_hi`` on every step out of it) would otherwise roll its walkers back
+  until they stop, and never be learnt. Rollbacks to an unlabelled start do not count
+  toward ``max_rollbacks``; a walker stopped that way before this rule (a ``state.json``
+  of an older run) walks again on resume. Batch mode labels starts with the round's
+  frames, on top of its quota; on the fly labels them at once.
 - A failed reference calculation (SCF not converged, any engine error) is
   recorded in the log and skipped; the walker does not ask again for
   ``failure_cooldown_steps`` steps.
@@ -101,6 +109,7 @@ class ActiveLearner:
         self._labeller = None
         self._display = None
         self._rejections = 0  # rollbacks in this process (a batch round counts its own)
+        self._start_requests: dict = {}   # start-<structure> id -> frame, not yet queued
 
     # --- bookkeeping ---------------------------------------------------------
     @property
@@ -111,8 +120,11 @@ class ActiveLearner:
     def n_walkers(self) -> int:
         return len(self.structures) * self._temps_per_structure * self.s.walkers_per_structure
 
+    def _structure_index(self, walker: int) -> int:
+        return walker // (self._temps_per_structure * self.s.walkers_per_structure)
+
     def _structure_of(self, walker: int):
-        return self.structures[walker // (self._temps_per_structure * self.s.walkers_per_structure)]
+        return self.structures[self._structure_index(walker)]
 
     def _total_steps(self) -> int:
         return self.s.steps * (self.s.rounds if self.s.mode == "batch" else 1)
@@ -171,7 +183,12 @@ class ActiveLearner:
                     "max_calls": self._calls_left() > 0}
             goes_on = more.get(self.state.stop_reason, False)
             self.state.stop_reason = None if goes_on else self.state.stop_reason
-            if reconcile(self.state, self.dataset) or saved < self.n_walkers or goes_on:
+            # stopped at a start that was never labelled, before such starts were labelled
+            revived = [w for w in self.walkers if w.stopped and self._at_unlabelled_start(w)]
+            for w in revived:   # its rollbacks all went to that start: none counts now
+                w.stopped, w.rollbacks = False, 0
+            if (reconcile(self.state, self.dataset) or saved < self.n_walkers or goes_on
+                    or revived):
                 self._save()
         self.pool = [a for a in self.store.read_pool()
                      if a.info.get("al_step", 0) <= self.walkers[a.info["al_walker"]].step]
@@ -212,7 +229,8 @@ class ActiveLearner:
                 # the numbers a resumed run will read from dataset.extxyz, not more digits
                 self.dataset.append(as_stored(atoms, self.store.dataset))
                 self.store.write_dataset(self.dataset)  # commit point of the label
-                decision = "initial" if walker < 0 else "labelled"
+                decision = "initial" if walker < 0 else (
+                    "start" if outcome.frame_id.startswith("start-") else "labelled")
                 labelled += 1
             else:
                 decision = "failed"
@@ -333,6 +351,13 @@ class ActiveLearner:
                 yield dev, temp
             elif w.stopped:
                 return
+            elif self.s.mode == "onthefly" and self._start_requests:
+                starts = self._take_start_requests(self._calls_left())
+                if starts:   # labelled and trained on now; the walker goes on from its start
+                    self._queue(starts)
+                    self._label_pending()
+                    self._train()
+                    w.attach(self.calc, self.s, temp)
 
     def _run_onthefly(self) -> None:
         s = self.s
@@ -371,11 +396,41 @@ class ActiveLearner:
         fid = w.frame_id
         self.state.log.append(log_entry(fid, w.index, w.step, dev, "rejected",
                                         calls=self.state.n_calls))
-        w.roll_back(temp)
+        at_start = self._at_unlabelled_start(w)
+        k = self._structure_index(w.index)
+        asked = self._start_requests.get(f"start-{k}")
+        # one request per structure, from its lowest walker: the same whether the walkers
+        # ran one after another or side by side
+        if at_start and f"start-{k}" not in self.state.pending and (
+                asked is None or asked.info["al_walker"] > w.index):
+            start = self.structures[k].copy()
+            start.calc = None
+            start.info.update(al_id=f"start-{k}", al_walker=w.index, al_step=w.step)
+            self._start_requests[f"start-{k}"] = start
+        w.roll_back(temp, count=not at_start)
         self._rejections += 1
         if w.rollbacks >= self.s.max_rollbacks:
             w.stopped = True
         self._emit("rejected", frame=fid, dev=dev, walker=w.index)
+
+    def _at_unlabelled_start(self, w: Walker) -> bool:
+        """Walker ``w`` rolls back to its starting structure, and the reference has not been
+        asked about that structure yet (no initial frame of it, no start label, none failed);
+        a request or a pending label does not count as asked."""
+        k = self._structure_index(w.index)
+        if not w.trusts_start(self.structures[k]):
+            return False
+        asked = ({a.info.get("al_id") for a in self.dataset}
+                 | {e["frame"] for e in self.state.log if e["decision"] == "failed"})
+        return not asked & {f"init-{k}-0", f"start-{k}"}
+
+    def _take_start_requests(self, room: int) -> list:
+        """The start frames requested since the last call in structure order, at most
+        ``room`` of them (the others are asked again when a walker next rolls back there)."""
+        frames = [self._start_requests[k] for k in sorted(
+            self._start_requests, key=lambda fid: int(fid.split("-")[1]))][:max(room, 0)]
+        self._start_requests.clear()
+        return frames
 
     def _keep_pool(self, w: Walker, dev: float) -> None:
         if self.s.pool_every and w.step % self.s.pool_every == 0:
@@ -430,14 +485,16 @@ class ActiveLearner:
                                       per_group=s.selection == "random_per_walker")
             if uniform:  # for the round log: the uncertain steps, as in the other modes
                 n_uncertain = sum(c[0].info["al_dev"] > s.trust_lo for c in cands)
+            starts = self._take_start_requests(self._calls_left() - len(pick))
             self.state.rounds.append({
                 "round": self.state.round, "md_steps": md_steps,
                 "candidates": n_uncertain if uniform else len(cands),
-                "selected": len(pick), "rejected": n_rejected,
+                "selected": len(pick), "starts": len(starts), "rejected": n_rejected,
                 "temperature_K": max(self._temperature(w.index, w.step) for w in self.walkers),
                 "calls_before": self.state.n_calls})
             self.store.write_pool(self.pool)
-            self._queue([cands[i][0] for i in pick])  # walkers and choice saved together
+            # walkers and choice saved together
+            self._queue([cands[i][0] for i in pick] + starts)
             self._label_pending()
             self._train()
             self._finish_round()

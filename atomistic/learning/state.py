@@ -43,13 +43,14 @@ class LearningState:
         return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
     def count(self, decision: str) -> int:
-        """How many log entries made ``decision`` (initial, labelled, failed, rejected)."""
+        """How many log entries made ``decision`` (initial, labelled, start, failed, rejected)."""
         return sum(e["decision"] == decision for e in self.log)
 
     def result(self, folder: Path, potential: Path, dataset: Path, md_steps: int) -> LearningResult:
         return LearningResult(
             folder=folder, potential=potential, dataset=dataset, n_calls=self.n_calls,
-            n_labelled=self.count("labelled"), n_failed=self.count("failed"),
+            n_labelled=self.count("labelled"), n_starts=self.count("start"),
+            n_failed=self.count("failed"),
             n_rejected=self.count("rejected"), md_steps=md_steps,
             stop_reason=self.stop_reason or "", curve=list(self.curve), rounds=list(self.rounds),
             log=list(self.log))
@@ -68,6 +69,7 @@ class LearningResult:
     n_rejected: int
     md_steps: int
     stop_reason: str
+    n_starts: int = 0   # starting structures labelled because a walker rolled back to them
     curve: list = field(default_factory=list)
     rounds: list = field(default_factory=list)
     log: list = field(default_factory=list)

@@ -134,7 +134,7 @@ def reconcile(state: LearningState, dataset: list) -> list[str]:
     it leaves the pending list and gets its log entry back (from its info).
     """
     have = {a.info.get("al_id"): a for a in dataset}
-    logged = {e["frame"] for e in state.log if e["decision"] in ("labelled", "initial")}
+    logged = {e["frame"] for e in state.log if e["decision"] in ("labelled", "initial", "start")}
     done = []
     for fid in list(state.pending):
         if fid in have:
@@ -146,5 +146,6 @@ def reconcile(state: LearningState, dataset: list) -> list[str]:
                 state.log.append(log_entry(
                     fid, info.get("al_walker", -1), info.get("al_step", -1),
                     info.get("al_dev"), "initial" if info.get("al_walker", -1) < 0
-                    else "labelled", dft_s=info.get("al_dft_s"), calls=state.n_calls))
+                    else "start" if fid.startswith("start-") else "labelled",
+                    dft_s=info.get("al_dft_s"), calls=state.n_calls))
     return done

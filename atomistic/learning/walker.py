@@ -78,13 +78,19 @@ class Walker:
     def trust_here(self) -> None:
         self.trusted = _atoms_to_json(self.atoms)
 
-    def roll_back(self, temperature_K: float) -> None:
+    def roll_back(self, temperature_K: float, count: bool = True) -> None:
+        """Back to the trusted state with fresh velocities; ``count``: toward max_rollbacks."""
         calc = self.atoms.calc
         back = _atoms_from_json(self.trusted)
         self.atoms.positions[:] = back.positions
         thermalize(self.atoms, temperature_K, rng=self.rng)
         self.atoms.calc = calc
-        self.rollbacks += 1
+        self.rollbacks += int(count)
+
+    def trusts_start(self, start) -> bool:
+        """Whether the trusted state is still the starting structure ``start`` (no step has
+        been trusted since, so every rollback so far went back there)."""
+        return np.array_equal(np.asarray(self.trusted["positions"]), start.positions)
 
     @property
     def frame_id(self) -> str:

@@ -70,7 +70,8 @@ def _walk_batched(loop, walkers, end: int):
                 dev = float(md.max_force_dev[k])
                 dev = dev if np.isfinite(dev) else float("inf")
                 if not settle_step(loop, w, dev, temps[k]):
-                    regroup |= w.stopped
+                    # a step rolled back at the round's end ends the walker's round too
+                    regroup |= w.stopped or w.step >= end
                     continue
                 yield w, dev, md.forces_std(k)
                 regroup |= w.step >= end
