@@ -256,6 +256,7 @@ def test_a_start_the_committee_rejects_is_labelled_once_and_its_walkers_walk_on(
     starts = [e for e in one.log if e["decision"] == "start"]
     assert one.n_starts == len(starts) == 1 and starts[0]["frame"] == "start-0"
     assert one.n_rejected == 20 and one.n_labelled == 0   # both walkers, every step
+    assert one.md_steps == 20      # and a round rolled back at its last step still ends there
     frame = next(a for a in read_frames(one.dataset) if a.info["al_id"] == "start-0")
     np.testing.assert_array_equal(frame.positions, vacancy_cell().positions)
     assert frame.get_potential_energy() == pytest.approx(
