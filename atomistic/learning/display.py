@@ -32,7 +32,7 @@ class ProgressDisplay:
         self.bar = None
         self.task = None
         self.lines = None
-        self.dev = 0.0
+        self.dev = None   # the last MD step's max_force_dev (none yet in this process)
         self.total = learner._total_steps() * learner.n_walkers
         self.terminal = is_terminal()
 
@@ -74,8 +74,8 @@ class ProgressDisplay:
         note = {"training": " | retraining", "labelled": " | labelled",
                 "failed": " | reference FAILED", "rejected": " | rolled back"}.get(event, "")
         done = sum(w.step for w in learner.walkers)
-        status = (f"| calls {st.n_calls}/{learner.s.max_calls} | dev "
-                  f"{1000 * self.dev:.0f} meV/Å{test}{note}")
+        dev = "-" if self.dev is None else f"{1000 * self.dev:.0f}"
+        status = f"| calls {st.n_calls}/{learner.s.max_calls} | dev {dev} meV/Å{test}{note}"
         if self.lines is not None:
             self.lines(f"MD steps {done}/{self.total} {status}", force=bool(note))
             return
