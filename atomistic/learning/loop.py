@@ -27,12 +27,8 @@ step's ``max_force_dev`` (eV/Angstrom) against the trust levels
   the last labelled one) with fresh Maxwell-Boltzmann velocities.
 - A starting structure is a configuration the user asked to explore, so it is
   labelled once (log decision ``"start"``, frame id ``start-<structure>``) when a walker
-  rolls back to it and it has no label yet: a start the committee is unsure of
-  (``dev > trust_hi`` on every step out of it) would otherwise roll its walkers back
-  until they stop, and never be learnt. Rollbacks to an unlabelled start do not count
-  toward ``max_rollbacks``; a walker stopped that way before this rule (a ``state.json``
-  of an older run) walks again on resume. Batch mode labels starts with the round's
-  frames, on top of its quota; on the fly labels them at once.
+  rolls back to it and it has no label yet (``atomistic.learning.rollback``). Batch mode
+  labels starts with the round's frames, on top of its quota; on the fly labels them at once.
 - A failed reference calculation (SCF not converged, any engine error) is
   recorded in the log and skipped; the walker does not ask again for
   ``failure_cooldown_steps`` steps.
@@ -50,12 +46,12 @@ current round (snapshots where production MD left the committee's trust are
 the usual ones to append). Removing or reordering structures is refused.
 
 The loop's parts: ``settings`` (what decides a run), ``state`` (what
-``state.json`` holds, typed), ``walker`` (one Langevin trajectory), ``store``
-(the run folder's files), ``display`` (progress line, learning curve).
+``state.json`` holds, typed), ``walker`` (one Langevin trajectory), ``walking`` (a
+round's MD), ``rollback`` (steps above trust_hi, unlabelled starts), ``retraining``,
+``store`` (the run folder's files), ``display`` (progress line, learning curve).
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +60,8 @@ from ..errors import InputError
 from .display import ProgressDisplay
 from .settings import validate_learning_settings
 from .state import LearningResult, LearningState, log_entry
+from .retraining import retrain
+from .rollback import revive_stopped, take_start_requests
 from .store import LearningStore, reconcile, starting_potential
 from .walker import Walker
 from .walking import settle_step, walk_round
@@ -183,10 +181,7 @@ class ActiveLearner:
                     "max_calls": self._calls_left() > 0}
             goes_on = more.get(self.state.stop_reason, False)
             self.state.stop_reason = None if goes_on else self.state.stop_reason
-            # stopped at a start that was never labelled, before such starts were labelled
-            revived = [w for w in self.walkers if w.stopped and self._at_unlabelled_start(w)]
-            for w in revived:   # its rollbacks all went to that start: none counts now
-                w.stopped, w.rollbacks = False, 0
+            revived = revive_stopped(self)
             if (reconcile(self.state, self.dataset) or saved < self.n_walkers or goes_on
                     or revived):
                 self._save()
@@ -256,49 +251,7 @@ class ActiveLearner:
         self._save()
 
     def _train(self) -> None:
-        """(Re)train on the whole dataset when it grew; warm start once a committee exists."""
-        from ..mlip.potential import load_potential
-        from ..mlip.training import train_committee, validate_settings
-
-        n = len(self.dataset)
-        base = {"seed": self.s.seed, **self.s.train}
-        # trained to tmp, recorded in state.json, then installed; a kill between the last
-        # two finishes here (installing first: a resume would warm-start from new weights)
-        tmp = self.store.folder / "potential.next.mlip.pt"
-        if tmp.is_file() and self.state.trained_on == n:
-            tmp.replace(self.store.potential)
-        if self.state.trained_on == n and self.store.potential.is_file():
-            if self.calc is None:   # in the precision it was trained in, as after training
-                dtype = validate_settings(base, where="settings.train").dtype
-                self.calc = load_potential(self.store.potential, dtype=dtype)
-            return
-        if n < 2:
-            raise InputError(f"dataset: {n} labelled frame(s); expected at least 2 to train "
-                             "(did the reference fail on the initial structures? see log.jsonl)")
-        warm = self.store.potential if self.state.trained_on > 0 and \
-            self.store.potential.is_file() else None
-        if warm is not None:
-            base.update(epochs=min(self.s.retrain_epochs, base.get("epochs", 10 ** 9)),
-                        learning_rate=self.s.retrain_learning_rate)
-        settings = validate_settings(base, where="settings.train")
-        t0 = time.perf_counter()
-        self._emit("training", frames=n)
-        self.calc = train_committee(self.dataset, settings, tmp, progress=False,
-                                    checkpoint_dir=self.store.train_dir, warm_start=warm)
-        self.calc.metadata["path"] = str(self.store.potential)
-        self.state.trained_on = n
-        point = {"calls": self.state.n_calls, "labelled": n,
-                 "md_steps": sum(w.step for w in self.walkers), "round": self.state.round,
-                 "train_s": time.perf_counter() - t0}
-        if self.test_frames:
-            from ..mlip.evaluation import prediction_errors
-
-            err = prediction_errors(self.calc, self.test_frames)
-            point.update(force_mae=err.force_mae, energy_mae=err.energy_mae)
-        self.state.curve.append(point)
-        self._save()
-        tmp.replace(self.store.potential)
-        self._emit("trained", **point)
+        retrain(self)
 
     # --- the phases -------------------------------------------------------------
     def _initial(self) -> None:
@@ -352,7 +305,7 @@ class ActiveLearner:
             elif w.stopped:
                 return
             elif self.s.mode == "onthefly" and self._start_requests:
-                starts = self._take_start_requests(self._calls_left())
+                starts = take_start_requests(self, self._calls_left())
                 if starts:   # labelled and trained on now; the walker goes on from its start
                     self._queue(starts)
                     self._label_pending()
@@ -391,46 +344,6 @@ class ActiveLearner:
             w.attach(self.calc, self.s, temp)
         self.state.paused = None
         self._save()
-
-    def _reject(self, w: Walker, dev: float, temp: float) -> None:
-        fid = w.frame_id
-        self.state.log.append(log_entry(fid, w.index, w.step, dev, "rejected",
-                                        calls=self.state.n_calls))
-        at_start = self._at_unlabelled_start(w)
-        k = self._structure_index(w.index)
-        asked = self._start_requests.get(f"start-{k}")
-        # one request per structure, from its lowest walker: the same whether the walkers
-        # ran one after another or side by side
-        if at_start and f"start-{k}" not in self.state.pending and (
-                asked is None or asked.info["al_walker"] > w.index):
-            start = self.structures[k].copy()
-            start.calc = None
-            start.info.update(al_id=f"start-{k}", al_walker=w.index, al_step=w.step)
-            self._start_requests[f"start-{k}"] = start
-        w.roll_back(temp, count=not at_start)
-        self._rejections += 1
-        if w.rollbacks >= self.s.max_rollbacks:
-            w.stopped = True
-        self._emit("rejected", frame=fid, dev=dev, walker=w.index)
-
-    def _at_unlabelled_start(self, w: Walker) -> bool:
-        """Walker ``w`` rolls back to its starting structure, and the reference has not been
-        asked about that structure yet (no initial frame of it, no start label, none failed);
-        a request or a pending label does not count as asked."""
-        k = self._structure_index(w.index)
-        if not w.trusts_start(self.structures[k]):
-            return False
-        asked = ({a.info.get("al_id") for a in self.dataset}
-                 | {e["frame"] for e in self.state.log if e["decision"] == "failed"})
-        return not asked & {f"init-{k}-0", f"start-{k}"}
-
-    def _take_start_requests(self, room: int) -> list:
-        """The start frames requested since the last call in structure order, at most
-        ``room`` of them (the others are asked again when a walker next rolls back there)."""
-        frames = [self._start_requests[k] for k in sorted(
-            self._start_requests, key=lambda fid: int(fid.split("-")[1]))][:max(room, 0)]
-        self._start_requests.clear()
-        return frames
 
     def _keep_pool(self, w: Walker, dev: float) -> None:
         if self.s.pool_every and w.step % self.s.pool_every == 0:
@@ -485,7 +398,7 @@ class ActiveLearner:
                                       per_group=s.selection == "random_per_walker")
             if uniform:  # for the round log: the uncertain steps, as in the other modes
                 n_uncertain = sum(c[0].info["al_dev"] > s.trust_lo for c in cands)
-            starts = self._take_start_requests(self._calls_left() - len(pick))
+            starts = take_start_requests(self, self._calls_left() - len(pick))
             self.state.rounds.append({
                 "round": self.state.round, "md_steps": md_steps,
                 "candidates": n_uncertain if uniform else len(cands),

@@ -2,7 +2,7 @@
 
 ``walk_round(loop, end)`` yields ``(walker, dev, forces_std)`` for every step at or below
 trust_hi, walker by walker as the steps happen; steps above trust_hi are rolled back
-(``loop._reject``) and not yielded. Two engines, chosen by ``settings.md_engine``:
+(``rollback.reject``) and not yielded. Two engines, chosen by ``settings.md_engine``:
 
 - ``"batched"`` (default): ``atomistic.md.batched.BatchedMD`` advances all walkers at once,
   with one stacked committee pass per step. Each walker keeps its own RNG (the generator
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .rollback import reject
+
 
 def settle_step(loop, w, dev: float, temperature_K: float) -> bool:
     """After walker ``w`` made a step with deviation ``dev``: report it, keep it in the pool,
@@ -28,7 +30,7 @@ def settle_step(loop, w, dev: float, temperature_K: float) -> bool:
     loop._emit("step", walker=w.index, step=w.step, dev=dev, temperature_K=temperature_K)
     loop._keep_pool(w, dev)
     if dev > s.trust_hi:
-        loop._reject(w, dev, temperature_K)   # new positions and momenta in w.atoms
+        reject(loop, w, dev, temperature_K)   # new positions and momenta in w.atoms
         return False
     if dev <= s.trust_lo:
         w.trust_here()
