@@ -27,7 +27,8 @@ def learn(
         last = result.curve[-1] if result.curve else {}
         test = (f", held-out force MAE {1000 * last['force_mae']:.1f} meV/Å"
                 if "force_mae" in last else "")
-        typer.echo(f"{result.n_calls} reference calls ({result.n_labelled} labelled, "
+        starts = f"{result.n_starts} starts, " if result.n_starts else ""
+        typer.echo(f"{result.n_calls} reference calls ({result.n_labelled} labelled, {starts}"
                    f"{result.n_failed} failed), {result.n_rejected} rolled back, "
                    f"{result.md_steps} MD steps{test}; stopped: {result.stop_reason}")
         typer.echo(f"Potential: {result.potential}\nDataset: {result.dataset}\n"

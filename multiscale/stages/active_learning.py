@@ -89,6 +89,7 @@ def active_learning(ctx) -> dict:
                  if "force_mae" in last else "")
     return {"potential": "potential.mlip.pt", "dataset": "dataset.extxyz",
             "n_calls": result.n_calls, "n_labelled": result.n_labelled,
+            "n_starts": result.n_starts,
             "n_failed": result.n_failed, "n_rejected": result.n_rejected,
             "md_steps": result.md_steps, "stop_reason": result.stop_reason,
             "curve": result.curve, "work_folder": work.name, "figures": ["learning_curve.png"],
