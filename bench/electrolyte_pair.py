@@ -1,7 +1,7 @@
 """Where does a Na+ Cl- contact pair sit, in GPAW and in the potential?
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/electrolyte_pair.py   (about 40 min on one core;
-    resumable: each GPAW label is kept as it comes)
+    OMP_NUM_THREADS=1 .venv/bin/python bench/electrolyte_pair.py   (about 11 min on one core;
+    resumable: each GPAW label is kept as it comes, bench/out/electrolyte_pair/gpaw.extxyz)
 
 The interface benchmark's runs left the committee's trust when a Na+ Cl- pair in the film
 closed from 2.5-2.9 A to 2.3 A, shorter than the ~2.8 A contact of classical models of
@@ -32,7 +32,6 @@ fitted, so there is no recipe to tune):
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -76,34 +75,20 @@ def at(cell, d_A: float):
     return a
 
 
-def gpaw_labels() -> dict:
-    """{(cell, distance): {"energy", "forces"}} from GPAW, appended to OUT/gpaw.jsonl as each
-    comes; a rerun labels only what is missing."""
+def gpaw_labels(cells_: dict) -> dict:
+    """{(cell, distance): GPAW-labelled frame}, through ``label_frames``' checkpoint
+    OUT/gpaw.extxyz: a rerun labels only what is missing."""
+    from atomistic.mlip.dataset import label_frames
     from multiscale.configs.learn import load_learn_config, reference_factory
 
-    factory = reference_factory(load_learn_config(DATA / "learn.toml").reference)
+    keys = [(name, d) for name in cells_ for d in (BULK_A if name == "bulk" else FILM_A)]
     OUT.mkdir(parents=True, exist_ok=True)
-    store = OUT / "gpaw.jsonl"
-    done = {}
-    if store.is_file():
-        for line in store.read_text().splitlines():
-            if line.strip():
-                r = json.loads(line)
-                done[(r["cell"], r["d_A"])] = r
-    for name, cell in cells().items():
-        for d in BULK_A if name == "bulk" else FILM_A:
-            if (name, d) in done:
-                continue
-            a = at(cell, d)
-            a.calc = factory()
-            t0 = time.perf_counter()
-            r = {"cell": name, "d_A": d, "energy": float(a.get_potential_energy()),
-                 "forces": a.get_forces().tolist(), "gpaw_s": time.perf_counter() - t0}
-            print(f"GPAW {name} {d} A: {r['energy']:.3f} eV in {r['gpaw_s']:.0f} s", flush=True)
-            with open(store, "a") as fh:
-                fh.write(json.dumps(r) + "\n")
-            done[(name, d)] = r
-    return done
+    done = label_frames([at(cells_[name], d) for name, d in keys],
+                        reference_factory(load_learn_config(DATA / "learn.toml").reference),
+                        checkpoint=OUT / "gpaw.extxyz")
+    if done.failures:
+        sys.exit(f"GPAW failed on {[keys[k] for k, _ in done.failures]}: {done.failures}")
+    return {keys[a.info["label_index"]]: a for a in done.frames}
 
 
 def contact_minimum(d, f_along) -> float:
@@ -119,11 +104,12 @@ def main():
     from atomistic.mlip.potential import load_potential, potential_digest
 
     t_start = time.time()
-    labels = gpaw_labels()
+    cells_ = cells()
+    labels = gpaw_labels(cells_)
     calc = load_potential(POTENTIAL)
     _, trust_hi = campaign_trust()
     sections, summary = [], []
-    for name, cell in cells().items():
+    for name, cell in cells_.items():
         ds = BULK_A if name == "bulk" else FILM_A
         cl, u = cell[2], cell[3]
         rows, ours, ref, near_o = [], [], [], []
@@ -135,14 +121,14 @@ def main():
             e, f = a.get_potential_energy(), a.get_forces()
             dev = float(calc.results["max_force_dev"])
             g = labels[(name, d)]
-            fg = np.asarray(g["forces"])
+            fg = g.get_forces()
             ours.append((e, float(f[cl] @ u)))
-            ref.append((g["energy"], float(fg[cl] @ u)))
+            ref.append((g.get_potential_energy(), float(fg[cl] @ u)))
             rows.append([d, f"{near_o[-1]:.2f}", None, None, f"{ref[-1][1]:+.2f}",
                          f"{ours[-1][1]:+.2f}",
                          f"{1000 * np.sqrt(((f - fg) ** 2).mean()):.0f}",
                          f"{dev:.2f}" + (" (> trust_hi)" if dev > trust_hi else ""),
-                         f"{g['gpaw_s']:.0f}"])
+                         f"{g.info['label_s']:.0f}"])
         base = max(k for k in range(len(ds)) if near_o[k] >= CLASH_A)
         for r, (e, _), (eg, _) in zip(rows, ours, ref):
             r[2] = f"{eg - ref[base][0]:+.3f}"

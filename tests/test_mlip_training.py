@@ -229,6 +229,8 @@ def test_a_killed_labelling_resumes_from_its_checkpoint_without_redoing_a_frame(
     resumed = label_frames(frames, _CountingEMT, progress=False, checkpoint=ckpt).frames
     assert _CountingEMT.calls == 2  # only the two frames the first run never reached
     assert [f.info["label_index"] for f in read_frames(ckpt)] == [0, 1, 2, 3, 4]
+    # each frame keeps what its calculation cost, the killed run's frames too
+    assert all(f.info["label_s"] > 0 for f in read_frames(ckpt))
     for a, b in zip(resumed, whole):
         # extxyz keeps 8 decimals: the resumed labels equal the uninterrupted ones to that
         assert abs(a.get_potential_energy() - b.get_potential_energy()) < 1e-7

@@ -20,6 +20,7 @@ eV/Angstrom^3 Voigt (6,)) and free-form metadata in ``atoms.info``.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -211,6 +212,9 @@ def label_frames(frames, calc, properties=("energy", "forces"), progress: bool =
             this calculator's name; else InputError. The name of a lambda or of a
             calculator instance does not hold its settings (k-points, basis): give a
             checkpoint file per setting. Failures are not stored: a rerun tries them again.
+
+    Each labelled frame carries ``info['label_source']`` (the calculator's name) and
+    ``info['label_s']`` (the seconds its calculation took; kept in a checkpoint).
     """
     from rich.progress import Progress
 
@@ -232,6 +236,7 @@ def label_frames(frames, calc, properties=("energy", "forces"), progress: bool =
                 bar.advance(task)
                 continue
             atoms = atoms.copy()
+            t0 = time.perf_counter()
             try:
                 atoms.calc = calc() if factory else calc
                 res = {"energy": atoms.get_potential_energy()}
@@ -252,6 +257,7 @@ def label_frames(frames, calc, properties=("energy", "forces"), progress: bool =
             else:
                 atoms.calc = SinglePointCalculator(atoms, **res)
                 atoms.info.setdefault("label_source", _source_name(calc, factory))
+                atoms.info["label_s"] = time.perf_counter() - t0
                 result.frames.append(atoms)
                 if checkpoint is not None:
                     atoms.info["label_index"] = k
